@@ -1,0 +1,128 @@
+/**
+ * What created a keyring, decided from what the kernel itself sets when it creates one, not from the name
+ * alone (kernel-format.md §3). Userspace can name a keyring almost anything (`keyctl newring _persistent.0`),
+ * but it cannot:
+ *   - create a keyring whose name starts with "." (security/keys/keyctl.c: add_key() and
+ *     KEYCTL_JOIN_SESSION_KEYRING refuse them with EPERM);
+ *   - create a key that is not charged to its quota: every key made through add_key(), request_key() or
+ *     keyctl() is KEY_ALLOC_IN_QUOTA (flag Q), while the kernel allocates its registers, persistent keyrings
+ *     and caches with KEY_ALLOC_NOT_IN_QUOTA;
+ *   - give a key an invalid gid: keyctl_chown_key() only accepts groups the caller belongs to, while the kernel
+ *     creates _uid.N, _uid_ses.N and _persistent.N with INVALID_GID, printed as the overflow gid (65534) or,
+ *     before the kuid/kgid conversion (~3.6), -1.
+ */
+import type { KeyRecord } from '../parser/proc-keys.js';
+
+export const KEY_CLASSES = [
+  'session',
+  'user_session',
+  'user',
+  'persistent',
+  'persistent_register',
+  'process',
+  'thread',
+  'request_key',
+  'kernel',
+  'keyring',
+  'key',
+] as const;
+export type KeyClass = (typeof KEY_CLASSES)[number];
+
+export interface KeyClassification {
+  class: KeyClass;
+  /** The class the description alone claims; differs from `class` for an impostor. */
+  claimedClass: KeyClass;
+  /** The uid written in `_uid.N`, `_uid_ses.N`, `_persistent.N`; null otherwise. */
+  nameUid: number | null;
+}
+
+export interface ClassifyOptions {
+  /** /proc/sys/kernel/overflowgid: what an unmapped or invalid gid prints as (default 65534). */
+  overflowGid?: number;
+}
+
+const RE_UID = /^_uid\.(\d{1,10})$/;
+const RE_UID_SES = /^_uid_ses\.(\d{1,10})$/;
+const RE_PERSISTENT = /^_persistent\.(\d{1,10})$/;
+const RE_REQ = /^_req\.\d{1,10}$/;
+const RE_LEGACY_PID = /^_pid\.\d{1,10}$/;
+const RE_LEGACY_TID = /^_tid\.\d{1,10}$/;
+
+function hasInvalidGid(gid: number, overflowGid: number): boolean {
+  return gid === overflowGid || gid === -1;
+}
+
+/**
+ * Named session keyrings: KEYCTL_JOIN_SESSION_KEYRING(name) creates them with
+ * KEY_POS_ALL | KEY_USR_VIEW | KEY_USR_READ | KEY_USR_LINK = 0x3f130000 (process_keys.c
+ * join_session_keyring()), so other processes of the same user can join them by name; runc then adds user
+ * search (0x3f1b0000) or other search (0x3f130008). add_key()'s default for a keyring is 0x3f010000.
+ */
+function looksJoinedByName(perm: number): boolean {
+  return (perm >>> 24) === 0x3f && ((perm >>> 16) & 0x13) === 0x13;
+}
+
+function claimFromName(description: string): { claimed: KeyClass; nameUid: number | null } {
+  let m: RegExpExecArray | null;
+  if (description === '_ses' || description.startsWith('_ses.')) return { claimed: 'session', nameUid: null };
+  if ((m = RE_UID_SES.exec(description)) !== null) return { claimed: 'user_session', nameUid: Number(m[1]) };
+  if ((m = RE_UID.exec(description)) !== null) return { claimed: 'user', nameUid: Number(m[1]) };
+  if ((m = RE_PERSISTENT.exec(description)) !== null) return { claimed: 'persistent', nameUid: Number(m[1]) };
+  if (description === '.persistent_register') return { claimed: 'persistent_register', nameUid: null };
+  if (description === '_pid' || RE_LEGACY_PID.test(description)) return { claimed: 'process', nameUid: null };
+  if (description === '_tid' || RE_LEGACY_TID.test(description)) return { claimed: 'thread', nameUid: null };
+  if (RE_REQ.test(description)) return { claimed: 'request_key', nameUid: null };
+  if (description.startsWith('.')) return { claimed: 'kernel', nameUid: null };
+  return { claimed: 'keyring', nameUid: null };
+}
+
+export function classifyKey(
+  record: Pick<KeyRecord, 'type' | 'description' | 'flags' | 'gid' | 'perm'>,
+  options: ClassifyOptions = {},
+): KeyClassification {
+  if (record.type.name !== 'keyring') return { class: 'key', claimedClass: 'key', nameUid: null };
+  const overflowGid = options.overflowGid ?? 65534;
+  const { claimed, nameUid } = claimFromName(record.description);
+  const inQuota = record.flags.inQuota;
+  const invalidGid = hasInvalidGid(record.gid, overflowGid);
+  let cls: KeyClass;
+  switch (claimed) {
+    case 'user':
+    case 'user_session':
+      // process_keys.c look_up_user_keyrings(): keyring_alloc(name, uid, INVALID_GID, ...,
+      // KEY_ALLOC_UID_KEYRING | KEY_ALLOC_IN_QUOTA, ...)
+      cls = inQuota && invalidGid ? claimed : 'keyring';
+      break;
+    case 'persistent':
+      // persistent.c key_create_persistent(): keyring_alloc("_persistent.N", uid, INVALID_GID, ...,
+      // KEY_ALLOC_NOT_IN_QUOTA, ...)
+      cls = !inQuota && invalidGid ? 'persistent' : 'keyring';
+      break;
+    case 'persistent_register':
+      // persistent.c key_create_persistent_register(): keyring_alloc(".persistent_register", uid 0, gid 0, ...,
+      // KEY_ALLOC_NOT_IN_QUOTA, ...). A dot name cannot come from userspace at all.
+      cls = !inQuota ? 'persistent_register' : 'kernel';
+      break;
+    case 'session':
+      // process_keys.c join_session_keyring() / install_session_keyring_to_cred(): "_ses" or a caller's name;
+      // runc names its per-container session keyring "_ses.<container id>".
+      cls = 'session';
+      break;
+    case 'process': // process_keys.c install_process_keyring_to_cred(): "_pid"
+    case 'thread': // process_keys.c install_thread_keyring_to_cred(): "_tid"
+    case 'request_key': // request_key.c construct_key(): "_req.<serial>" session keyring for /sbin/request-key
+      cls = claimed;
+      break;
+    case 'kernel':
+      cls = 'kernel';
+      break;
+    default:
+      // Not in quota: only the kernel allocates keys with KEY_ALLOC_NOT_IN_QUOTA (e.g. fscrypt-<id>-users).
+      if (!inQuota) cls = 'kernel';
+      // Any other name joined with KEYCTL_JOIN_SESSION_KEYRING: `keyctl session NAME`, crun's per-container keyring.
+      else if (looksJoinedByName(record.perm.mask)) cls = 'session';
+      else cls = 'keyring';
+  }
+  // A name that claims nothing claims whatever the record turned out to be.
+  return { class: cls, claimedClass: claimed === 'keyring' ? cls : claimed, nameUid };
+}

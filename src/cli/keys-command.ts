@@ -1,0 +1,25 @@
+/** `keyring-exporter keys`: every visible key, decoded and classified, as a table or JSON. */
+import { buildInventory } from '../classify/inventory.js';
+import { readSnapshot } from '../procfs/read-proc-files.js';
+import { formatKeysJson } from '../report/keys-document.js';
+import { formatKeysTable } from '../report/keys-table.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { packageVersion } from './version.js';
+
+export interface KeysOptions {
+  procfs: string;
+  format: 'table' | 'json';
+}
+
+export async function runKeysCommand(opts: KeysOptions, io: CliIo): Promise<number> {
+  const snapshot = await readSnapshot(opts.procfs, io.clock);
+  const inventory = buildInventory(snapshot);
+  const meta = { procRoot: opts.procfs, version: packageVersion(), ...(io.reader !== undefined ? { reader: io.reader } : {}) };
+  io.stdout(opts.format === 'json' ? formatKeysJson(inventory, meta) : formatKeysTable(inventory, { color: io.stdoutIsTty }));
+  const { keys, keyUsers } = inventory.files;
+  for (const f of [keys, keyUsers])
+    if (f.status !== 'ok') io.stderr(`keyring-exporter: ${f.path}: ${f.status}${f.error !== undefined ? ` (${f.error})` : ''}\n`);
+  if (keys.status !== 'ok' && keyUsers.status !== 'ok') return EXIT.unreadable;
+  return EXIT.ok;
+}

@@ -1,0 +1,49 @@
+/**
+ * The process boundary: argv in, exit code out. Flags are spelled as node_exporter spells them
+ * (`--path.procfs`). Every error ends here, once.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT } from './exit-codes.js';
+import { processIo, type CliIo } from './io.js';
+import { runKeysCommand } from './keys-command.js';
+import { packageVersion } from './version.js';
+
+export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('keyring-exporter')
+    .description('Prometheus exporter and security auditor for Linux kernel keyrings')
+    .version(packageVersion(), '--version', 'print the version and exit')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('keys')
+    .description('list every visible key, decoded and classified')
+    .option('--path.procfs <dir>', 'procfs mount point, or a folder captured from one', '/proc')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (opts: Record<string, string>) => {
+      setExit(await runKeysCommand({ procfs: opts['path.procfs'] ?? '/proc', format: opts['format'] as 'table' | 'json' }, io));
+    });
+  return program;
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = createProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; bad flags with commander's message already printed.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    io.stderr(`keyring-exporter: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.internal;
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const code = await runCli(argv, processIo());
+  process.exitCode = code;
+}

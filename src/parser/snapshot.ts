@@ -1,0 +1,99 @@
+/**
+ * One snapshot of the keys files, the single type every layer below src/procfs/ consumes: a live host and a
+ * captured folder are the same thing to all code but the reader (architecture.md, "The flow of data").
+ */
+import type { ParseIssue } from './parse-issue.js';
+import { parseProcKeyUsers, type KeyUserRecord } from './proc-key-users.js';
+import { parseProcKeys, type KeyRecord, type ProcKeysFormat } from './proc-keys.js';
+import { KEYS_SYSCTLS, parseKeysSysctls, type KeysLimits, type KeysSysctl } from './keys-sysctl.js';
+
+export const FILE_STATUSES = ['ok', 'absent', 'denied', 'failed'] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
+
+export interface FileRead {
+  /** The path that was read, for messages. */
+  path: string;
+  status: FileStatus;
+  /** The content as a byte string (latin1), when status is ok. */
+  text?: string;
+  /** Why it could not be read (errno code and message), when status is not ok. */
+  error?: string;
+}
+
+export interface RawProcFiles {
+  keys: FileRead;
+  keyUsers: FileRead;
+  sysctls: Record<KeysSysctl, FileRead>;
+  /** /proc/sys/kernel/overflowgid: what an invalid gid prints as. */
+  overflowGid?: FileRead;
+}
+
+export interface Snapshot {
+  /** Unix seconds at which the files were read (injected clock). */
+  now: number;
+  files: RawProcFilesStatus;
+  keys: KeyRecord[];
+  keysFormat: ProcKeysFormat | null;
+  /** null when /proc/key-users could not be read. */
+  users: KeyUserRecord[] | null;
+  limits: KeysLimits;
+  overflowGid: number;
+  issues: ParseIssue[];
+}
+
+export interface FileStatusEntry {
+  path: string;
+  status: FileStatus;
+  error?: string;
+}
+
+export interface RawProcFilesStatus {
+  keys: FileStatusEntry;
+  keyUsers: FileStatusEntry;
+  sysctls: Record<KeysSysctl, FileStatusEntry>;
+}
+
+function statusOf(f: FileRead): FileStatusEntry {
+  return f.error === undefined ? { path: f.path, status: f.status } : { path: f.path, status: f.status, error: f.error };
+}
+
+/** Parse what was read. Pure; never throws. */
+export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
+  const issues: ParseIssue[] = [];
+  let keys: KeyRecord[] = [];
+  let keysFormat: ProcKeysFormat | null = null;
+  if (raw.keys.status === 'ok' && raw.keys.text !== undefined) {
+    const r = parseProcKeys(raw.keys.text);
+    keys = r.records;
+    keysFormat = r.format;
+    issues.push(...r.issues);
+  }
+  let users: KeyUserRecord[] | null = null;
+  if (raw.keyUsers.status === 'ok' && raw.keyUsers.text !== undefined) {
+    const r = parseProcKeyUsers(raw.keyUsers.text);
+    users = r.users;
+    issues.push(...r.issues);
+  }
+  const sysctlText: Partial<Record<KeysSysctl, string>> = {};
+  for (const name of KEYS_SYSCTLS) {
+    const f = raw.sysctls[name];
+    if (f.status === 'ok' && f.text !== undefined) sysctlText[name] = f.text;
+  }
+  const { limits, issues: sysctlIssues } = parseKeysSysctls(sysctlText);
+  issues.push(...sysctlIssues);
+  let overflowGid = 65534;
+  const og = raw.overflowGid;
+  if (og?.status === 'ok' && og.text !== undefined && /^\d{1,10}\n?$/.test(og.text)) overflowGid = Number(og.text.trim());
+  const sysctls = {} as Record<KeysSysctl, FileStatusEntry>;
+  for (const name of KEYS_SYSCTLS) sysctls[name] = statusOf(raw.sysctls[name]);
+  return {
+    now,
+    files: { keys: statusOf(raw.keys), keyUsers: statusOf(raw.keyUsers), sysctls },
+    keys,
+    keysFormat,
+    users,
+    limits,
+    overflowGid,
+    issues,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * The only module that reads the keys files. `procRoot` is /proc on a live host, or a folder laid out like it
+ * (a capture, a fixture): DIR/keys, DIR/key-users, DIR/sys/kernel/keys/*.
+ * Each file is read once, as bytes (latin1), and a failure is a status, never an exception.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KEYS_SYSCTLS, type KeysSysctl } from '../parser/keys-sysctl.js';
+import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '../parser/snapshot.js';
+
+export async function readProcFile(path: string): Promise<FileRead> {
+  try {
+    const buf = await readFile(path);
+    return { path, status: 'ok', text: buf.toString('latin1') };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const code = e.code ?? 'EIO';
+    const status = code === 'ENOENT' || code === 'ENOTDIR' ? 'absent' : code === 'EACCES' || code === 'EPERM' ? 'denied' : 'failed';
+    return { path, status, error: e.message.startsWith(code) ? e.message : `${code}: ${e.message}` };
+  }
+}
+
+export async function readProcFiles(procRoot: string): Promise<RawProcFiles> {
+  // /proc/key-users first, then /proc/keys: a key created in between shows in keys without being counted,
+  // which key-trust reports; the other order would hide a key deleted in between.
+  const keyUsers = await readProcFile(join(procRoot, 'key-users'));
+  const keys = await readProcFile(join(procRoot, 'keys'));
+  const entries = await Promise.all(
+    KEYS_SYSCTLS.map(async (name) => [name, await readProcFile(join(procRoot, 'sys/kernel/keys', name))] as const),
+  );
+  const sysctls = Object.fromEntries(entries) as Record<KeysSysctl, FileRead>;
+  const overflowGid = await readProcFile(join(procRoot, 'sys/kernel/overflowgid'));
+  return { keys, keyUsers, sysctls, overflowGid };
+}
+
+export async function readSnapshot(procRoot: string, clock: () => number = () => Date.now() / 1000): Promise<Snapshot> {
+  const raw = await readProcFiles(procRoot);
+  return buildSnapshot(raw, Math.floor(clock()));
+}

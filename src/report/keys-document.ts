@@ -1,0 +1,77 @@
+/**
+ * The `keys` JSON document (schema: docs/schemas/keys.schema.json). Descriptions are bytes: valid UTF-8 is
+ * given as text; anything else as text with \xNN escapes plus the exact bytes in base64, so nothing is lost.
+ */
+import type { Inventory, InventoryKey } from '../classify/inventory.js';
+import { byteStringToBase64, decodeUtf8, escapeByteString } from '../parser/byte-string.js';
+
+export const KEYS_DOCUMENT_SCHEMA_VERSION = 1;
+
+export const VISIBILITY_NOTE =
+  '/proc/keys lists only the keys the reading process may view (view permission as possessor, owner, group or other); ' +
+  'root has no exception, so other users\' session and user keyrings are usually missing. /proc/key-users counts every key of every uid.';
+
+export interface DocumentMeta {
+  procRoot: string;
+  /** The credentials that read the files, when known (live reads). */
+  reader?: { uid: number; gid: number };
+  version: string;
+}
+
+function text(s: string): { value: string; base64?: string } {
+  const utf8 = decodeUtf8(s);
+  return utf8 !== null ? { value: utf8 } : { value: escapeByteString(s, false), base64: byteStringToBase64(s) };
+}
+
+function keyDocument(k: InventoryKey): Record<string, unknown> {
+  const description = text(k.description);
+  const summaryText = text(k.summaryText);
+  const { flags, perm } = k;
+  return {
+    serial: k.serial,
+    flags: { raw: k.flagsRaw, ...flags },
+    state: k.state,
+    usage: k.usage,
+    expiry: { raw: k.expiry.raw, kind: k.expiry.kind, seconds: k.expiry.seconds, maxSeconds: k.expiry.maxSeconds, unit: k.expiry.unit },
+    perm: { hex: perm.hex, possessor: perm.possessor, user: perm.user, group: perm.group, other: perm.other },
+    uid: k.uid,
+    gid: k.gid,
+    type: k.type.name,
+    typeRaw: k.type.raw,
+    description: description.value,
+    ...(description.base64 !== undefined ? { descriptionBase64: description.base64 } : {}),
+    summary: k.summary === null ? null : { ...k.summary, text: summaryText.value },
+    class: k.class,
+    claimedClass: k.claimedClass,
+    impostor: k.impostor,
+    nameUid: k.nameUid,
+    suspect: k.suspect,
+    line: k.line,
+    lineCount: k.lineCount,
+    embeddedRecordLines: k.embeddedRecordLines,
+  };
+}
+
+export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<string, unknown> {
+  return {
+    schemaVersion: KEYS_DOCUMENT_SCHEMA_VERSION,
+    generator: `keyring-exporter ${meta.version}`,
+    now: inv.now,
+    source: {
+      procRoot: meta.procRoot,
+      ...(meta.reader !== undefined ? { reader: meta.reader } : {}),
+      files: inv.files,
+      format: inv.keysFormat,
+    },
+    visibility: VISIBILITY_NOTE,
+    keys: inv.keys.map(keyDocument),
+    users: inv.users?.map((u) => ({ ...u })) ?? null,
+    limits: inv.limits,
+    summary: inv.summary,
+    issues: inv.issues,
+  };
+}
+
+export function formatKeysJson(inv: Inventory, meta: DocumentMeta): string {
+  return JSON.stringify(createKeysDocument(inv, meta), null, 2) + '\n';
+}
