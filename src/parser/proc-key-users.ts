@@ -34,8 +34,8 @@ const LINE = /^ *(\d{1,10}): +(-?\d{1,10}) (\d{1,10})\/(\d{1,10}) (\d{1,10})\/(\
 export function parseProcKeyUsers(input: string): ProcKeyUsersParseResult {
   const users: KeyUserRecord[] = [];
   const issues: ParseIssue[] = [];
-  const lines = input.split('\n');
-  const trailingNewline = input.endsWith('\n');
+  const lines = input === '' ? [] : input.split('\n');
+  const trailingNewline = input === '' || input.endsWith('\n');
   if (trailingNewline) lines.pop();
   const crlf = lines.length > 0 && lines.every((l) => l.endsWith('\r'));
   const seen = new Set<number>();

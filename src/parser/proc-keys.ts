@@ -89,6 +89,7 @@ interface Builder {
 
 /** Split into physical lines; a final "\n" ends the last line rather than starting an empty one. */
 function splitLines(text: string): { lines: string[]; crlf: boolean; trailingNewline: boolean } {
+  if (text === '') return { lines: [], crlf: false, trailingNewline: true };
   const lines = text.split('\n');
   const trailingNewline = text.endsWith('\n');
   if (trailingNewline) lines.pop();
