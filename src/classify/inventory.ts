@@ -35,6 +35,8 @@ export interface Inventory {
   keysFormat: ProcKeysFormat | null;
   keys: InventoryKey[];
   users: KeyUserRecord[] | null;
+  /** Uids whose /proc/key-users line changed while /proc/keys was read: their totals were not checked. */
+  unstableUids: number[];
   limits: KeysLimits;
   summary: InventorySummary;
   issues: ParseIssue[];
@@ -45,7 +47,7 @@ const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session',
 export function buildInventory(snapshot: Snapshot): Inventory {
   const options = { overflowGid: snapshot.overflowGid };
   const classify = (r: KeyRecord): KeyRecord & KeyClassification => ({ ...r, ...classifyKey(r, options) });
-  const trust = assessTrust(snapshot.keys.map(classify), snapshot.users, classify);
+  const trust = assessTrust(snapshot.keys.map(classify), snapshot.users, classify, snapshot.unstableUids);
   const keys: InventoryKey[] = trust.records.map((r, i) => ({
     ...r,
     state: classifyKeyState(r),
@@ -58,6 +60,7 @@ export function buildInventory(snapshot: Snapshot): Inventory {
     keysFormat: snapshot.keysFormat,
     keys,
     users: snapshot.users,
+    unstableUids: snapshot.unstableUids,
     limits: snapshot.limits,
     summary: summarize(keys),
     issues: snapshot.issues,

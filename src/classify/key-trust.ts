@@ -54,44 +54,70 @@ export function descriptionUserWritable(r: ClassifiedRecord): boolean {
 }
 
 /**
- * The bytes a key charges to its owner's byte quota, or null when it cannot be known from /proc/keys.
- * key.c key_alloc() charges desclen + 1 + type->def_datalen; instantiation reserves the payload instead
- * (key_payload_reserve()): the data length for user-style types, 4 bytes per link for keyrings
- * (keyring.c KEYQUOTA_LINK_BYTES).
+ * What a key charges to its owner's byte quota, as far as /proc/keys tells: key.c key_alloc() charges
+ * desclen + 1 + type->def_datalen, and instantiation reserves the payload instead (key_payload_reserve()):
+ * the data length for user and logon keys, 4 bytes per link for keyrings (keyring.c KEYQUOTA_LINK_BYTES).
+ * `exact` is false when the charge can be larger than `min`:
+ *   - keyrings: `keyctl unlink` gives the 4 bytes back, but when the garbage collector drops the link to a
+ *     dead key (revoked, invalidated, expired) the keyring keeps the charge until it is cleared, so a keyring
+ *     charges at least 4 bytes per link it shows (observed on Linux 6.18: see test/fixtures/README.md);
+ *   - types whose reservation /proc/keys does not show (asymmetric, encrypted, dns_resolver, ...).
  */
-export function quotaBytes(r: KeyRecord): number | null {
+export function quotaBytes(r: KeyRecord): { min: number; exact: boolean } {
   const base = r.description.length + 1;
   const positive = r.flags.instantiated && !r.flags.negative;
-  if (!positive) return r.type.name === 'keyring' || r.type.name === 'user' || r.type.name === 'logon' ? base : null;
+  const type = r.type.name;
+  if (!positive) return { min: base, exact: type === 'user' || type === 'logon' };
   const s = r.summary;
-  if (s === null) return null;
-  if (r.type.name === 'keyring' && s.kind === 'keyring' && s.capacity === undefined) return base + 4 * s.links;
-  if ((r.type.name === 'user' || r.type.name === 'logon') && s.kind === 'length') return base + s.bytes;
-  return null;
+  if (type === 'keyring' && s?.kind === 'keyring' && s.capacity === undefined) return { min: base + 4 * s.links, exact: false };
+  if ((type === 'user' || type === 'logon') && s?.kind === 'length') return { min: base + s.bytes, exact: true };
+  return { min: base, exact: false };
 }
 
 interface Tally {
   visible: number;
   instantiated: number;
   inQuota: number;
-  bytes: number | null;
+  /** A lower bound of the bytes the visible in-quota keys charge. */
+  bytes: number;
+  /** Visible in-quota keys whose charge is only a lower bound; 0 means `bytes` is exact. */
+  inexact: number;
 }
 
-function tally(records: ClassifiedRecord[], keep: (i: number) => boolean): Map<number, Tally> {
+function tally(records: ClassifiedRecord[]): Map<number, Tally> {
   const byUid = new Map<number, Tally>();
-  records.forEach((r, i) => {
-    if (!keep(i)) return;
+  for (const r of records) {
     let t = byUid.get(r.uid);
-    if (t === undefined) byUid.set(r.uid, (t = { visible: 0, instantiated: 0, inQuota: 0, bytes: 0 }));
-    t.visible++;
-    if (r.flags.instantiated) t.instantiated++;
-    if (r.flags.inQuota) {
-      t.inQuota++;
-      const b = quotaBytes(r);
-      t.bytes = t.bytes === null || b === null ? null : t.bytes + b;
-    }
-  });
+    if (t === undefined) byUid.set(r.uid, (t = { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 }));
+    addToTally(t, r, 1);
+  }
   return byUid;
+}
+
+function addToTally(t: Tally, r: KeyRecord, sign: 1 | -1): void {
+  t.visible += sign;
+  if (r.flags.instantiated) t.instantiated += sign;
+  if (r.flags.inQuota) {
+    t.inQuota += sign;
+    const b = quotaBytes(r);
+    t.bytes += sign * b.min;
+    if (!b.exact) t.inexact += sign;
+  }
+}
+
+/**
+ * What the reader saw of a uid cannot exceed what /proc/key-users counts for it; the bytes it saw charged are
+ * a lower bound of qnbytes, and equal to it when every in-quota key is listed with an exactly known charge.
+ */
+function totalsProblem(s: Tally, u: KeyUserRecord): string | null {
+  const over: string[] = [];
+  if (s.visible > u.nkeys) over.push(`${s.visible} keys listed, ${u.nkeys} owned`);
+  if (s.instantiated > u.nikeys) over.push(`${s.instantiated} instantiated listed, ${u.nikeys} owned`);
+  if (s.inQuota > u.qnkeys) over.push(`${s.inQuota} in quota listed, ${u.qnkeys} charged`);
+  if (s.bytes > u.qnbytes) over.push(`the listed keys charge at least ${s.bytes} bytes, ${u.qnbytes} charged`);
+  else if (s.inexact === 0 && s.inQuota === u.qnkeys && s.bytes !== u.qnbytes)
+    over.push(`every in-quota key is listed and they charge exactly ${s.bytes} bytes, ${u.qnbytes} charged`);
+  return over.length > 0 ? over.join('; ') : null;
 }
 
 export interface TrustResult {
@@ -105,11 +131,15 @@ export interface TrustResult {
  */
 export function assessTrust(
   input: ClassifiedRecord[],
-  users: KeyUserRecord[] | null,
+  allUsers: KeyUserRecord[] | null,
   reclassify: (r: KeyRecord) => ClassifiedRecord,
+  unstableUids: readonly number[] = [],
 ): TrustResult {
   let records = input;
-  if (users !== null) records = foldByByteTotals(records, users, reclassify);
+  // A uid whose counters moved while /proc/keys was read is neither accused nor used to rebuild records.
+  const unstable = new Set(unstableUids);
+  const users = allUsers?.filter((u) => !unstable.has(u.uid)) ?? null;
+  if (users !== null) records = foldByByteTotals(records, users, reclassify, unstable);
   const suspect: SuspectReason[][] = records.map(() => []);
   const mark = (i: number, code: SuspectCode, message: string): void => {
     const list = suspect[i] as SuspectReason[];
@@ -145,9 +175,9 @@ export function assessTrust(
 
   if (users !== null && users.length > 0) {
     const byUid = new Map(users.map((u) => [u.uid, u]));
-    const t = tally(records, () => true);
     const mayBeText = (i: number): boolean => i > 0 && descriptionUserWritable(records[i - 1] as ClassifiedRecord);
-    for (const [uid, seen] of t) {
+    for (const [uid, seen] of tally(records)) {
+      if (unstable.has(uid)) continue;
       const u = byUid.get(uid);
       const indexes = records.flatMap((r, i) => (r.uid === uid ? [i] : []));
       if (u === undefined) {
@@ -155,23 +185,12 @@ export function assessTrust(
           mark(i, 'uid_not_in_key_users', `/proc/key-users has no line for uid ${uid}, yet every key's owner has one while the key exists`);
         continue;
       }
-      const over: string[] = [];
-      if (seen.visible > u.nkeys) over.push(`${seen.visible} keys listed, ${u.nkeys} owned`);
-      if (seen.instantiated > u.nikeys) over.push(`${seen.instantiated} instantiated listed, ${u.nikeys} owned`);
-      if (seen.inQuota > u.qnkeys) over.push(`${seen.inQuota} in quota listed, ${u.qnkeys} charged`);
-      if (over.length > 0) {
-        const candidates = indexes.filter(mayBeText);
-        for (const i of candidates.length > 0 ? candidates : indexes)
-          mark(i, 'exceeds_key_users', `uid ${uid}: ${over.join('; ')} in /proc/key-users`);
-      } else if (seen.inQuota === u.qnkeys && seen.bytes !== null && seen.bytes !== u.qnbytes) {
-        const candidates = indexes.filter((i) => mayBeText(i) || (i + 1 < records.length && descriptionUserWritable(records[i]!) && mayBeText(i + 1)));
-        for (const i of candidates.length > 0 ? candidates : indexes)
-          mark(
-            i,
-            'key_users_bytes_mismatch',
-            `uid ${uid}: every in-quota key is listed but they add up to ${seen.bytes} bytes, /proc/key-users charges ${u.qnbytes}`,
-          );
-      }
+      const problem = totalsProblem(seen, u);
+      if (problem === null) continue;
+      // The records that could be text inside the record before them are the ones to doubt first.
+      const candidates = indexes.filter(mayBeText);
+      const code = seen.visible > u.nkeys || seen.instantiated > u.nikeys || seen.inQuota > u.qnkeys ? 'exceeds_key_users' : 'key_users_bytes_mismatch';
+      for (const i of candidates.length > 0 ? candidates : indexes) mark(i, code, `uid ${uid}: ${problem} (/proc/key-users)`);
     }
   }
   return { records, suspect };
@@ -187,27 +206,17 @@ function foldByByteTotals(
   input: ClassifiedRecord[],
   users: KeyUserRecord[],
   reclassify: (r: KeyRecord) => ClassifiedRecord,
+  unstable: ReadonlySet<number>,
 ): ClassifiedRecord[] {
   const byUid = new Map(users.map((u) => [u.uid, u]));
-  const totals = tally(input, () => true);
+  const totals = tally(input);
   const balanced = (uid: number, s: Tally | undefined): boolean => {
+    if (s === undefined || s.visible === 0 || unstable.has(uid)) return true;
     const u = byUid.get(uid);
-    if (s === undefined) return true;
-    if (u === undefined) return false;
-    if (s.visible > u.nkeys || s.instantiated > u.nikeys || s.inQuota > u.qnkeys) return false;
-    return !(s.inQuota === u.qnkeys && s.bytes !== null && s.bytes !== u.qnbytes);
+    return u !== undefined && totalsProblem(s, u) === null;
   };
   if ([...totals].every(([uid, s]) => balanced(uid, s))) return input;
 
-  const add = (t: Tally, r: KeyRecord, sign: 1 | -1): void => {
-    t.visible += sign;
-    if (r.flags.instantiated) t.instantiated += sign;
-    if (r.flags.inQuota) {
-      t.inQuota += sign;
-      const b = quotaBytes(r);
-      t.bytes = t.bytes === null || b === null ? null : t.bytes + sign * b;
-    }
-  };
   const records = input.slice();
   for (let i = 0; i + 1 < records.length; i++) {
     const carrier = records[i] as ClassifiedRecord;
@@ -237,17 +246,12 @@ function foldByByteTotals(
       const t = totals.get(uid);
       if (t !== undefined && !after.has(uid)) after.set(uid, { ...t });
     }
-    add(after.get(carrier.uid) as Tally, carrier, -1);
-    add(after.get(forged.uid) as Tally, forged, -1);
-    add(after.get(carrier.uid) as Tally, merged, 1);
-    const forgedAfter = after.get(forged.uid) as Tally;
-    if (forgedAfter.visible === 0) after.delete(forged.uid);
-    // Accept only a fold that makes the carrier's own totals balance exactly and breaks nobody's.
-    const carrierTally = after.get(carrier.uid) as Tally;
-    const exact = byUid.has(carrier.uid) && carrierTally.bytes !== null && carrierTally.inQuota === byUid.get(carrier.uid)!.qnkeys;
-    if (!exact || ![...after].every(([uid, s]) => balanced(uid, s))) continue;
+    addToTally(after.get(carrier.uid) as Tally, carrier, -1);
+    addToTally(after.get(forged.uid) as Tally, forged, -1);
+    addToTally(after.get(carrier.uid) as Tally, merged, 1);
+    // Accept a fold that leaves both uids consistent with /proc/key-users when one of them was not.
+    if (![...after].every(([uid, s]) => balanced(uid, s))) continue;
     for (const [uid, s] of after) totals.set(uid, s);
-    if (!after.has(forged.uid)) totals.delete(forged.uid);
     records.splice(i, 2, merged);
   }
   return records;

@@ -23,6 +23,11 @@ export interface FileRead {
 export interface RawProcFiles {
   keys: FileRead;
   keyUsers: FileRead;
+  /**
+   * /proc/key-users read again right after /proc/keys. The two files are not one atomic snapshot: a uid whose
+   * line differs between the two reads was changing while /proc/keys was read, so its totals prove nothing.
+   */
+  keyUsersAfter?: FileRead;
   sysctls: Record<KeysSysctl, FileRead>;
   /** /proc/sys/kernel/overflowgid: what an invalid gid prints as. */
   overflowGid?: FileRead;
@@ -36,6 +41,8 @@ export interface Snapshot {
   keysFormat: ProcKeysFormat | null;
   /** null when /proc/key-users could not be read. */
   users: KeyUserRecord[] | null;
+  /** Uids whose /proc/key-users line changed while /proc/keys was being read (see RawProcFiles.keyUsersAfter). */
+  unstableUids: number[];
   limits: KeysLimits;
   overflowGid: number;
   issues: ParseIssue[];
@@ -74,6 +81,18 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
     users = r.users;
     issues.push(...r.issues);
   }
+  const unstableUids: number[] = [];
+  if (users !== null && raw.keyUsersAfter?.status === 'ok' && raw.keyUsersAfter.text !== undefined) {
+    const after = new Map(parseProcKeyUsers(raw.keyUsersAfter.text).users.map((u) => [u.uid, u]));
+    const before = new Map(users.map((u) => [u.uid, u]));
+    const same = (a: KeyUserRecord, b: KeyUserRecord): boolean =>
+      a.nkeys === b.nkeys && a.nikeys === b.nikeys && a.qnkeys === b.qnkeys && a.qnbytes === b.qnbytes;
+    for (const [uid, u] of before) {
+      const v = after.get(uid);
+      if (v === undefined || !same(u, v)) unstableUids.push(uid);
+    }
+    for (const uid of after.keys()) if (!before.has(uid)) unstableUids.push(uid);
+  }
   const sysctlText: Partial<Record<KeysSysctl, string>> = {};
   for (const name of KEYS_SYSCTLS) {
     const f = raw.sysctls[name];
@@ -92,6 +111,7 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
     keys,
     keysFormat,
     users,
+    unstableUids,
     limits,
     overflowGid,
     issues,

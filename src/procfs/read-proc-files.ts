@@ -21,16 +21,17 @@ export async function readProcFile(path: string): Promise<FileRead> {
 }
 
 export async function readProcFiles(procRoot: string): Promise<RawProcFiles> {
-  // /proc/key-users first, then /proc/keys: a key created in between shows in keys without being counted,
-  // which key-trust reports; the other order would hide a key deleted in between.
+  // /proc/key-users before and after /proc/keys: the files are not one atomic snapshot, and a uid whose
+  // counters moved in between cannot be checked against what /proc/keys showed (parser/snapshot.ts).
   const keyUsers = await readProcFile(join(procRoot, 'key-users'));
   const keys = await readProcFile(join(procRoot, 'keys'));
+  const keyUsersAfter = keyUsers.status === 'ok' ? await readProcFile(join(procRoot, 'key-users')) : undefined;
   const entries = await Promise.all(
     KEYS_SYSCTLS.map(async (name) => [name, await readProcFile(join(procRoot, 'sys/kernel/keys', name))] as const),
   );
   const sysctls = Object.fromEntries(entries) as Record<KeysSysctl, FileRead>;
   const overflowGid = await readProcFile(join(procRoot, 'sys/kernel/overflowgid'));
-  return { keys, keyUsers, sysctls, overflowGid };
+  return { keys, keyUsers, ...(keyUsersAfter !== undefined ? { keyUsersAfter } : {}), sysctls, overflowGid };
 }
 
 export async function readSnapshot(procRoot: string, clock: () => number = () => Date.now() / 1000): Promise<Snapshot> {

@@ -66,6 +66,7 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
     visibility: VISIBILITY_NOTE,
     keys: inv.keys.map(keyDocument),
     users: inv.users?.map((u) => ({ ...u })) ?? null,
+    unstableUids: inv.unstableUids,
     limits: inv.limits,
     summary: inv.summary,
     issues: inv.issues,

@@ -1,0 +1,126 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { KEY_CLASSES } from '../../src/classify/keyring-class.js';
+import { KEY_STATES } from '../../src/classify/key-state.js';
+import { SUSPECT_CODES } from '../../src/classify/key-trust.js';
+import { PARSE_ISSUE_CODES } from '../../src/parser/parse-issue.js';
+import { KEYS_SYSCTLS } from '../../src/parser/keys-sysctl.js';
+import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
+import { sh, uniqueName } from '../helpers/run-bin.js';
+
+const schema = JSON.parse(readFileSync(new URL('../../docs/schemas/keys.schema.json', import.meta.url), 'utf8')) as Record<string, any>;
+const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+
+function memoryIo(): CliIo & { out: string; err: string } {
+  const io = { out: '', err: '', stdoutIsTty: false, clock: () => 1_800_000_000 } as CliIo & { out: string; err: string };
+  io.stdout = (s) => void (io.out += s);
+  io.stderr = (s) => void (io.err += s);
+  return io;
+}
+
+const tmp: string[] = [];
+afterAll(() => tmp.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A copy of this host's keys files, laid out like /proc (what `capture` will write). */
+function copyOfLiveProc(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kre-proc-'));
+  tmp.push(dir);
+  mkdirSync(join(dir, 'sys/kernel/keys'), { recursive: true });
+  writeFileSync(join(dir, 'keys'), readFileSync('/proc/keys'));
+  writeFileSync(join(dir, 'key-users'), readFileSync('/proc/key-users'));
+  // Not copyFileSync: procfs files report size 0 and copy_file_range() copies nothing.
+  for (const s of KEYS_SYSCTLS) writeFileSync(join(dir, 'sys/kernel/keys', s), readFileSync(`/proc/sys/kernel/keys/${s}`));
+  return dir;
+}
+
+describe('keys document schema', () => {
+  it('names exactly the classes, states, suspect codes, issue codes and sysctls the code has', () => {
+    const key = schema['properties'].keys.items.properties;
+    expect(key.class.enum).toEqual([...KEY_CLASSES]);
+    expect(key.state.enum).toEqual([...KEY_STATES]);
+    expect(key.suspect.items.properties.code.enum).toEqual([...SUSPECT_CODES]);
+    expect(schema['properties'].issues.items.properties.code.enum).toEqual([...PARSE_ISSUE_CODES]);
+    expect(schema['properties'].limits.required).toEqual([...KEYS_SYSCTLS]);
+  });
+});
+
+describe('keyring-exporter keys', () => {
+  it('--help lists the flags with their defaults', async () => {
+    const io = memoryIo();
+    expect(await runCli(['keys', '--help'], io)).toBe(0);
+    expect(io.out).toContain('--path.procfs <dir>');
+    expect(io.out).toContain('(default: "/proc")');
+    expect(io.out).toContain('"table"');
+  });
+
+  it('rejects a bad flag value with exit code 2 and says why', async () => {
+    const io = memoryIo();
+    expect(await runCli(['keys', '--format', 'xml'], io)).toBe(2);
+    expect(io.err).toContain("argument 'xml' is invalid");
+  });
+
+  it('exits 3 when neither /proc/keys nor /proc/key-users can be read, and names them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kre-empty-'));
+    tmp.push(dir);
+    const io = memoryIo();
+    expect(await runCli(['keys', '--path.procfs', dir, '--format', 'json'], io)).toBe(3);
+    expect(io.err).toContain(join(dir, 'keys'));
+    const doc = JSON.parse(io.out);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(doc.source.files.keys.status).toBe('absent');
+  });
+
+  it('a missing /proc/keys does not cost /proc/key-users', async () => {
+    const dir = copyOfLiveProc();
+    rmSync(join(dir, 'keys'));
+    const io = memoryIo();
+    expect(await runCli(['keys', '--path.procfs', dir, '--format', 'json'], io)).toBe(0);
+    const doc = JSON.parse(io.out);
+    expect(doc.users.length).toBeGreaterThan(0);
+    expect(doc.keys).toEqual([]);
+  });
+
+  it('reads a captured folder exactly like the live files, and the JSON matches the schema', async () => {
+    const dir = copyOfLiveProc();
+    const io = memoryIo();
+    expect(await runCli(['keys', '--path.procfs', dir, '--format', 'json'], io)).toBe(0);
+    const doc = JSON.parse(io.out);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(doc.limits.maxkeys).toBe(Number(readFileSync('/proc/sys/kernel/keys/maxkeys', 'utf8')));
+    const table = memoryIo();
+    expect(await runCli(['keys', '--path.procfs', dir], table)).toBe(0);
+    expect(table.out).toMatch(/^SERIAL\s+FLAGS/);
+    expect(table.out).not.toContain('\u001b['); // no colour when stdout is not a terminal
+  });
+
+  itWith([isRoot(), hasCommand('keyctl')])('lists and classifies real keys made in a throwaway session', () => {
+    const name = uniqueName('live');
+    const r = sh(
+      `keyctl session - bash -c 'keyctl add user "${name}" secret @s >/dev/null && keyctl newring "${name}-ring" @s >/dev/null && "$BIN" keys --format json'`,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    const mine = doc.keys.filter((k: any) => k.description.startsWith(name));
+    expect(mine.map((k: any) => [k.description, k.type, k.class, k.state, k.summary, k.suspect])).toEqual([
+      [name, 'user', 'key', 'instantiated', { kind: 'length', bytes: 6, text: ': 6' }, []],
+      [`${name}-ring`, 'keyring', 'keyring', 'instantiated', { kind: 'keyring', links: 0, text: ': empty' }, []],
+    ].sort((a, b) => (doc.keys.findIndex((k: any) => k.description === a[0]) - doc.keys.findIndex((k: any) => k.description === b[0]))));
+    const session = doc.keys.find((k: any) => k.class === 'session' && k.description === '_ses' && k.summary?.links === 2);
+    expect(session).toBeDefined();
+  });
+
+  itWith([isRoot(), hasCommand('keyctl')])('escapes what a description could do to a terminal', () => {
+    const name = uniqueName('esc');
+    const r = sh(`keyctl session - bash -c 'keyctl add user "${name}"$'"'"'\\e[31mred\\nline'"'"' x @s >/dev/null && "$BIN" keys'`);
+    expect(r.status, r.stderr).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.includes(name));
+    expect(line).toContain('\\x1b[31mred\\x0aline');
+    expect(r.stdout).not.toContain('\u001b[31mred');
+  });
+});
