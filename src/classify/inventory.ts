@@ -43,17 +43,29 @@ export interface Inventory {
 }
 
 const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session', 'persistent', 'persistent_register']);
+// Shared by every trusted key; frozen so that nothing can push onto it (the trust pass replaces it instead).
+const NO_SUSPECT = Object.freeze([]) as unknown as SuspectReason[];
 
+/**
+ * Classify and assess a snapshot. It takes ownership of `snapshot.keys`: the records become the inventory's
+ * keys in place, so a snapshot feeds one inventory.
+ */
 export function buildInventory(snapshot: Snapshot): Inventory {
   const options = { overflowGid: snapshot.overflowGid };
-  const classify = (r: KeyRecord): KeyRecord & KeyClassification => ({ ...r, ...classifyKey(r, options) });
-  const trust = assessTrust(snapshot.keys.map(classify), snapshot.users, classify, snapshot.unstableUids);
-  const keys: InventoryKey[] = trust.records.map((r, i) => ({
-    ...r,
-    state: classifyKeyState(r),
-    impostor: RESERVED_CLASSES.has(r.claimedClass) && r.class !== r.claimedClass,
-    suspect: trust.suspect[i] ?? [],
-  }));
+  // The parser's records are fresh objects that nothing else holds: each becomes its inventory key in place
+  // (this runs for every key on every scrape; copying 100,000 records costs more than classifying them).
+  const toKey = (r: KeyRecord): InventoryKey => {
+    const c = classifyKey(r, options);
+    const k = r as InventoryKey;
+    k.class = c.class;
+    k.claimedClass = c.claimedClass;
+    k.nameUid = c.nameUid;
+    k.state = classifyKeyState(r);
+    k.impostor = RESERVED_CLASSES.has(c.claimedClass) && c.class !== c.claimedClass;
+    k.suspect = NO_SUSPECT;
+    return k;
+  };
+  const keys = assessTrust(snapshot.keys.map(toKey), snapshot.users, toKey, snapshot.unstableUids);
   return {
     now: snapshot.now,
     files: snapshot.files,

@@ -17,6 +17,7 @@
 import type { KeyUserRecord } from '../parser/proc-key-users.js';
 import type { KeyRecord } from '../parser/proc-keys.js';
 import { splitDescriptionSummary } from '../parser/key-summary.js';
+import { formatKeyHeader, keyText } from '../parser/key-record.js';
 import type { KeyClassification } from './keyring-class.js';
 
 export const SUSPECT_CODES = [
@@ -64,14 +65,23 @@ export function descriptionUserWritable(r: ClassifiedRecord): boolean {
  *   - types whose reservation /proc/keys does not show (asymmetric, encrypted, dns_resolver, ...).
  */
 export function quotaBytes(r: KeyRecord): { min: number; exact: boolean } {
+  return { min: quotaBytesMin(r), exact: quotaBytesExact(r) };
+}
+
+function quotaBytesMin(r: KeyRecord): number {
   const base = r.description.length + 1;
-  const positive = r.flags.instantiated && !r.flags.negative;
-  const type = r.type.name;
-  if (!positive) return { min: base, exact: type === 'user' || type === 'logon' };
+  if (!r.flags.instantiated || r.flags.negative) return base;
   const s = r.summary;
-  if (type === 'keyring' && s?.kind === 'keyring' && s.capacity === undefined) return { min: base + 4 * s.links, exact: false };
-  if ((type === 'user' || type === 'logon') && s?.kind === 'length') return { min: base + s.bytes, exact: true };
-  return { min: base, exact: false };
+  if (s === null) return base;
+  if (s.kind === 'keyring' && s.capacity === undefined && r.type.name === 'keyring') return base + 4 * s.links;
+  if (s.kind === 'length' && (r.type.name === 'user' || r.type.name === 'logon')) return base + s.bytes;
+  return base;
+}
+
+function quotaBytesExact(r: KeyRecord): boolean {
+  const type = r.type.name;
+  if (type !== 'user' && type !== 'logon') return false;
+  return !r.flags.instantiated || r.flags.negative || r.summary?.kind === 'length';
 }
 
 interface Tally {
@@ -99,9 +109,8 @@ function addToTally(t: Tally, r: KeyRecord, sign: 1 | -1): void {
   if (r.flags.instantiated) t.instantiated += sign;
   if (r.flags.inQuota) {
     t.inQuota += sign;
-    const b = quotaBytes(r);
-    t.bytes += sign * b.min;
-    if (!b.exact) t.inexact += sign;
+    t.bytes += sign * quotaBytesMin(r);
+    if (!quotaBytesExact(r)) t.inexact += sign;
   }
 }
 
@@ -120,94 +129,105 @@ function totalsProblem(s: Tally, u: KeyUserRecord): string | null {
   return over.length > 0 ? over.join('; ') : null;
 }
 
-export interface TrustResult {
-  records: ClassifiedRecord[];
-  suspect: SuspectReason[][];
+/** A record the trust pass may mark: `suspect` is assigned on the objects it is given. */
+export interface TrustSubject extends ClassifiedRecord {
+  suspect: SuspectReason[];
 }
 
+/** Fold attempts per assessment: bounds the work an attacker can cause with unbalanced totals. */
+const MAX_FOLD_ATTEMPTS = 10_000;
+
 /**
- * Assess every record. `users` is null when /proc/key-users could not be read (its invariants are skipped).
- * `reclassify` re-derives the classification of a record rebuilt by folding a forged line back into it.
+ * Assess every record, setting `suspect` on those that break an invariant, and return the records with any
+ * forged line folded back into its carrier. `users` is null when /proc/key-users could not be read (its
+ * invariants are skipped). `rebuild` makes a record of the caller's kind from a record rebuilt by a fold.
  */
-export function assessTrust(
-  input: ClassifiedRecord[],
+export function assessTrust<T extends TrustSubject>(
+  input: T[],
   allUsers: KeyUserRecord[] | null,
-  reclassify: (r: KeyRecord) => ClassifiedRecord,
+  rebuild: (r: KeyRecord) => T,
   unstableUids: readonly number[] = [],
-): TrustResult {
-  let records = input;
+): T[] {
   // A uid whose counters moved while /proc/keys was read is neither accused nor used to rebuild records.
   const unstable = new Set(unstableUids);
-  const users = allUsers?.filter((u) => !unstable.has(u.uid)) ?? null;
-  if (users !== null) records = foldByByteTotals(records, users, reclassify, unstable);
-  const suspect: SuspectReason[][] = records.map(() => []);
-  const mark = (i: number, code: SuspectCode, message: string): void => {
-    const list = suspect[i] as SuspectReason[];
-    if (!list.some((s) => s.code === code)) list.push({ code, message });
+  const users = allUsers === null ? null : allUsers.filter((u) => !unstable.has(u.uid));
+  const records = users === null ? input : foldByByteTotals(input, users, rebuild, unstable);
+  const mark = (r: T, code: SuspectCode, message: string): void => {
+    if (r.suspect.length === 0) r.suspect = [{ code, message }];
+    else if (!r.suspect.some((s) => s.code === code)) r.suspect.push({ code, message });
   };
 
-  records.forEach((r, i) => {
+  const singletons = new Map<string, T[]>();
+  for (const r of records) {
     if (r.embeddedRecordLines.length > 0)
       mark(
-        i,
+        r,
         'carries_record_text',
         `its description spans ${r.lineCount} lines and contains text that looks like a record (line${r.embeddedRecordLines.length > 1 ? 's' : ''} ${r.embeddedRecordLines.join(', ')})`,
       );
-    if (!r.complete) mark(i, 'missing_summary', `a positive ${r.type.name} key always ends with its summary; this one does not`);
-  });
-
-  // Singletons: the kernel finds these keyrings again instead of creating a second one.
-  const singletons = new Map<string, number[]>();
-  records.forEach((r, i) => {
+    if (!r.complete) mark(r, 'missing_summary', `a positive ${r.type.name} key always ends with its summary; this one does not`);
+    // Singletons: the kernel finds these keyrings again instead of creating a second one.
     if (r.class === 'user' || r.class === 'user_session' || r.class === 'persistent' || r.class === 'persistent_register') {
       const key = `${r.class}\u0000${r.uid}\u0000${r.description}`;
       const list = singletons.get(key);
-      if (list === undefined) singletons.set(key, [i]);
-      else list.push(i);
+      if (list === undefined) singletons.set(key, [r]);
+      else list.push(r);
     }
-  });
+  }
   for (const list of singletons.values()) {
     if (list.length < 2) continue;
-    const lines = list.map((i) => records[i]!.line).join(', ');
-    for (const i of list)
-      mark(i, 'duplicate_singleton', `the kernel keeps one ${records[i]!.description} per owner and namespace; lines ${lines} all claim it`);
+    const lines = list.map((r) => r.line).join(', ');
+    for (const r of list) mark(r, 'duplicate_singleton', `the kernel keeps one ${r.description} per owner and namespace; lines ${lines} all claim it`);
   }
 
   if (users !== null && users.length > 0) {
     const byUid = new Map(users.map((u) => [u.uid, u]));
-    const mayBeText = (i: number): boolean => i > 0 && descriptionUserWritable(records[i - 1] as ClassifiedRecord);
+    const problems = new Map<number, { code: SuspectCode; message: string }>();
     for (const [uid, seen] of tally(records)) {
       if (unstable.has(uid)) continue;
       const u = byUid.get(uid);
-      const indexes = records.flatMap((r, i) => (r.uid === uid ? [i] : []));
       if (u === undefined) {
-        for (const i of indexes)
-          mark(i, 'uid_not_in_key_users', `/proc/key-users has no line for uid ${uid}, yet every key's owner has one while the key exists`);
+        problems.set(uid, { code: 'uid_not_in_key_users', message: `/proc/key-users has no line for uid ${uid}, yet every key's owner has one while the key exists` });
         continue;
       }
       const problem = totalsProblem(seen, u);
       if (problem === null) continue;
-      // The records that could be text inside the record before them are the ones to doubt first.
-      const candidates = indexes.filter(mayBeText);
       const code = seen.visible > u.nkeys || seen.instantiated > u.nikeys || seen.inQuota > u.qnkeys ? 'exceeds_key_users' : 'key_users_bytes_mismatch';
-      for (const i of candidates.length > 0 ? candidates : indexes) mark(i, code, `uid ${uid}: ${problem} (/proc/key-users)`);
+      problems.set(uid, { code, message: `uid ${uid}: ${problem} (/proc/key-users)` });
+    }
+    if (problems.size > 0) {
+      // Of a uid's records, those that could be text inside the record before them are the ones to doubt;
+      // when none could, all of them are.
+      const byProblemUid = new Map<number, { all: T[]; mayBeText: T[] }>();
+      records.forEach((r, i) => {
+        if (!problems.has(r.uid)) return;
+        let g = byProblemUid.get(r.uid);
+        if (g === undefined) byProblemUid.set(r.uid, (g = { all: [], mayBeText: [] }));
+        g.all.push(r);
+        if (i > 0 && descriptionUserWritable(records[i - 1] as T)) g.mayBeText.push(r);
+      });
+      for (const [uid, g] of byProblemUid) {
+        const p = problems.get(uid) as { code: SuspectCode; message: string };
+        const doubted = p.code === 'uid_not_in_key_users' || g.mayBeText.length === 0 ? g.all : g.mayBeText;
+        for (const r of doubted) mark(r, p.code, p.message);
+      }
     }
   }
-  return { records, suspect };
+  return records;
 }
 
 /**
  * A careful forgery makes every physical line look complete, but its carrier's real description is longer
- * than the first line shows, so the owner's in-quota bytes do not add up. Where a uid's totals fail and
- * folding one record-like line back into the record before it makes them balance exactly (without breaking
- * the totals of the uid the line claims), that fold is the reconstruction. One fold per uid and pass.
+ * than the first line shows, and the line it forges claims a key its uid may not have. Where a uid's totals
+ * contradict /proc/key-users and folding one record-like line back into the record before it leaves both
+ * uids consistent, that fold is the reconstruction.
  */
-function foldByByteTotals(
-  input: ClassifiedRecord[],
+function foldByByteTotals<T extends TrustSubject>(
+  input: T[],
   users: KeyUserRecord[],
-  reclassify: (r: KeyRecord) => ClassifiedRecord,
+  rebuild: (r: KeyRecord) => T,
   unstable: ReadonlySet<number>,
-): ClassifiedRecord[] {
+): T[] {
   const byUid = new Map(users.map((u) => [u.uid, u]));
   const totals = tally(input);
   const balanced = (uid: number, s: Tally | undefined): boolean => {
@@ -215,15 +235,19 @@ function foldByByteTotals(
     const u = byUid.get(uid);
     return u !== undefined && totalsProblem(s, u) === null;
   };
-  if ([...totals].every(([uid, s]) => balanced(uid, s))) return input;
+  const unbalanced = new Set<number>();
+  for (const [uid, s] of totals) if (!balanced(uid, s)) unbalanced.add(uid);
+  if (unbalanced.size === 0) return input;
 
   const records = input.slice();
-  for (let i = 0; i + 1 < records.length; i++) {
-    const carrier = records[i] as ClassifiedRecord;
-    const forged = records[i + 1] as ClassifiedRecord;
+  let attempts = 0;
+  for (let i = 0; i + 1 < records.length && attempts < MAX_FOLD_ATTEMPTS; i++) {
+    const carrier = records[i] as T;
+    const forged = records[i + 1] as T;
+    if (!unbalanced.has(carrier.uid) && !unbalanced.has(forged.uid)) continue;
     if (!descriptionUserWritable(carrier)) continue;
-    if (balanced(carrier.uid, totals.get(carrier.uid)) && balanced(forged.uid, totals.get(forged.uid))) continue;
-    const text = carrier.text + '\n' + forged.headerText + forged.text;
+    attempts++;
+    const text = keyText(carrier) + '\n' + formatKeyHeader(forged) + keyText(forged);
     const split = splitDescriptionSummary(
       carrier.type.name,
       text,
@@ -231,15 +255,14 @@ function foldByByteTotals(
       carrier.flags.revoked,
     );
     if (!split.complete) continue;
-    const merged = reclassify({
+    const mergedRecord: KeyRecord = {
       ...carrier,
-      text,
       description: split.description,
       summary: split.summary,
       summaryText: split.summaryText,
       lineCount: carrier.lineCount + forged.lineCount,
       embeddedRecordLines: [...carrier.embeddedRecordLines, forged.line, ...forged.embeddedRecordLines],
-    });
+    };
     // Totals of the two uids involved, as they would be with the line folded back.
     const after = new Map<number, Tally>();
     for (const uid of [carrier.uid, forged.uid]) {
@@ -248,11 +271,13 @@ function foldByByteTotals(
     }
     addToTally(after.get(carrier.uid) as Tally, carrier, -1);
     addToTally(after.get(forged.uid) as Tally, forged, -1);
-    addToTally(after.get(carrier.uid) as Tally, merged, 1);
-    // Accept a fold that leaves both uids consistent with /proc/key-users when one of them was not.
+    addToTally(after.get(carrier.uid) as Tally, mergedRecord, 1);
     if (![...after].every(([uid, s]) => balanced(uid, s))) continue;
-    for (const [uid, s] of after) totals.set(uid, s);
-    records.splice(i, 2, merged);
+    for (const [uid, s] of after) {
+      totals.set(uid, s);
+      unbalanced.delete(uid);
+    }
+    records.splice(i, 2, rebuild(mergedRecord));
   }
   return records;
 }

@@ -76,11 +76,13 @@ function claimFromName(description: string): { claimed: KeyClass; nameUid: numbe
   return { claimed: 'keyring', nameUid: null };
 }
 
+const KEY: KeyClassification = Object.freeze({ class: 'key', claimedClass: 'key', nameUid: null });
+
 export function classifyKey(
   record: Pick<KeyRecord, 'type' | 'description' | 'flags' | 'gid' | 'perm'>,
   options: ClassifyOptions = {},
 ): KeyClassification {
-  if (record.type.name !== 'keyring') return { class: 'key', claimedClass: 'key', nameUid: null };
+  if (record.type.name !== 'keyring') return KEY;
   const overflowGid = options.overflowGid ?? 65534;
   const { claimed, nameUid } = claimFromName(record.description);
   const inQuota = record.flags.inQuota;

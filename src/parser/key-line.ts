@@ -11,6 +11,8 @@ import { decodeKeyExpiry, type KeyExpiry } from './key-expiry.js';
 import { decodeKeyFlags, type KeyFlags } from './key-flags.js';
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
 import { decodeKeyType, type DecodedKeyType } from './key-type.js';
+import { memoize } from './memo.js';
+import type { KeyRecord } from './key-record.js';
 
 export interface KeyLineHeader {
   serial: string;
@@ -29,96 +31,216 @@ export interface KeyLineHeader {
 
 const SP = 0x20;
 
+// Decoded values are immutable and few: one shared object per distinct value, looked up by a number computed
+// while scanning, so the hot path neither slices nor hashes strings (memo.ts bounds each cache).
+const flagsOf = memoize((raw: string) => {
+  const flags = decodeKeyFlags(raw);
+  return flags === null ? null : { raw, flags };
+});
+/** Decoded flags by the code computed in scanKeyLineAt(); at most 2 × 256 entries. */
+const flagsByCode = new Map<number, { raw: string; flags: KeyFlags } | null>();
+const expiryOf = memoize(decodeKeyExpiry);
+const permOf = memoize(decodeKeyPermissions);
+/** Perm masks by (mask * 2 + (width === 8 ? 1 : 0)); bounded like memo.ts. */
+const permByCode = new Map<number, KeyPermissions | null>();
+const typeOf = memoize(decodeKeyType);
+/** Recently seen type columns, compared character by character. */
+const typeColumns: { column: string; type: DecodedKeyType }[] = [];
+
+function matchTypeColumn(input: string, at: number): DecodedKeyType {
+  for (let t = 0; t < typeColumns.length; t++) {
+    const e = typeColumns[t] as { column: string; type: DecodedKeyType };
+    let j = 0;
+    while (j < 9 && e.column.charCodeAt(j) === input.charCodeAt(at + j)) j++;
+    if (j === 9) return e.type;
+  }
+  const column = input.slice(at, at + 9);
+  const type = typeOf(column);
+  if (typeColumns.length >= 32) typeColumns.length = 0;
+  typeColumns.push({ column, type });
+  return type;
+}
+
+/** The letter of each flag position, as char codes (key-flags.ts KEY_FLAG_LETTERS). */
+const FLAG_CHARS = [0x49, 0x52, 0x44, 0x51, 0x55, 0x4e, 0x69];
+
+const PERM_EXPIRY = decodeKeyExpiry('perm') as KeyExpiry;
+const EXPD_EXPIRY = decodeKeyExpiry('expd') as KeyExpiry;
+/** Expiry texts by (count * 8 + unit index). */
+const expiryByCode = new Map<number, KeyExpiry | null>();
+const UNIT_INDEX: Record<number, number> = { 0x73: 1, 0x6d: 2, 0x68: 3, 0x64: 4, 0x77: 5 };
+
+function expiryAt(line: string, from: number, to: number): KeyExpiry | null {
+  const len = to - from;
+  const c0 = line.charCodeAt(from);
+  if (len === 4 && c0 === 0x70 && line.startsWith('perm', from)) return PERM_EXPIRY;
+  if (len === 4 && c0 === 0x65 && line.startsWith('expd', from)) return EXPD_EXPIRY;
+  const unit = UNIT_INDEX[line.charCodeAt(to - 1)];
+  if (unit === undefined || len < 2 || len > 11) return null;
+  let n = 0;
+  for (let j = from; j < to - 1; j++) {
+    const c = line.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) return null;
+    n = n * 10 + (c - 0x30);
+  }
+  const code = n * 8 + unit;
+  let e = expiryByCode.get(code);
+  if (e === undefined) {
+    e = expiryOf(line.slice(from, to));
+    if (expiryByCode.size >= 4096) expiryByCode.clear();
+    expiryByCode.set(code, e);
+  }
+  return e;
+}
+
 function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
 }
 
+/** Result slots of readAligned (no allocation per field). */
+let fieldStart = 0;
+/** End of the line being scanned (exclusive). */
+let lineEnd = 0;
+let fieldEnd = 0;
+let fieldValue = 0;
+
 /**
  * Read a right-aligned field printed with minimum width `width` starting at `pos` (just after the separating
- * space). Returns the field text and the index after it, or null when the padding is not what printf makes.
+ * space). Sets fieldStart/fieldEnd (and fieldValue for numbers); false when the padding is not what printf
+ * makes or a number is malformed.
  */
-function readAligned(line: string, pos: number, width: number, numeric: boolean): [string, number] | null {
+function readAligned(line: string, pos: number, width: number, numeric: boolean): boolean {
   let p = pos;
-  while (p < line.length && line.charCodeAt(p) === SP) p++;
+  const n = lineEnd;
+  while (p < n && line.charCodeAt(p) === SP) p++;
   const start = p;
-  if (numeric && p < line.length && line.charCodeAt(p) === 0x2d) p++;
-  const digitsStart = p;
-  while (p < line.length) {
-    const c = line.charCodeAt(p);
-    if (c === SP) break;
-    if (numeric && (c < 0x30 || c > 0x39)) return null;
+  let negative = false;
+  if (numeric && p < n && line.charCodeAt(p) === 0x2d) {
+    negative = true;
     p++;
   }
-  if (p === digitsStart) return null;
-  const len = p - start;
-  const pad = start - pos;
+  const digitsStart = p;
+  let value = 0;
+  while (p < n) {
+    const c = line.charCodeAt(p);
+    if (c === SP) break;
+    if (numeric) {
+      if (c < 0x30 || c > 0x39) return false;
+      value = value * 10 + (c - 0x30);
+    }
+    p++;
+  }
+  if (p === digitsStart || (numeric && p - digitsStart > 10)) return false;
   // printf pads to `width`; a longer value is printed in full with no padding.
-  if (pad !== Math.max(0, width - len)) return null;
-  return [line.slice(start, p), p];
+  if (start - pos !== Math.max(0, width - (p - start))) return false;
+  fieldStart = start;
+  fieldEnd = p;
+  fieldValue = negative ? -value : value;
+  return true;
 }
 
-function toInt(s: string): number | null {
-  if (s.length > 11) return null;
-  const n = Number(s);
-  return Number.isSafeInteger(n) && n >= -2147483648 && n <= 4294967295 ? n : null;
-}
+/** Where the description starts in the input, for the header scanKeyLineAt() returned last. */
+export let scannedTextStart = 0;
 
 /** Scan the fixed prefix of a /proc/keys line; `null` if the line is not a record header. */
 export function scanKeyLine(line: string): KeyLineHeader | null {
+  const h = scanKeyLineAt(line, 0, line.length);
+  return h === null
+    ? null
+    : { serial: h.serial, serialNumber: h.serialNumber, flagsRaw: h.flagsRaw, flags: h.flags, usage: h.usage, expiry: h.expiry, perm: h.perm, uid: h.uid, gid: h.gid, type: h.type, textStart: scannedTextStart };
+}
+
+/**
+ * Scan the line input[start, end) without slicing it out; on success `scannedTextStart` is the index in
+ * `input` where the text after the type column begins.
+ */
+export function scanKeyLineAt(input: string, start: number, end: number): KeyRecord | null {
+  const line = input;
   // serial: %08x
-  if (line.length < 8 + 1 + 6 + 1 + 5 + 1 + 4 + 1 + 6 + 1 + 5 + 1 + 5 + 1 + 9 + 1) return null;
-  for (let i = 0; i < 8; i++) if (!isHex(line.charCodeAt(i))) return null;
-  if (line.charCodeAt(8) !== SP) return null;
-  const serial = line.slice(0, 8);
+  if (end - start < 8 + 1 + 6 + 1 + 5 + 1 + 4 + 1 + 6 + 1 + 5 + 1 + 5 + 1 + 9 + 1) return null;
+  lineEnd = end;
+  let serialNumber = 0;
+  for (let i = start; i < start + 8; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) serialNumber = serialNumber * 16 + (c - 0x30);
+    else if (c >= 0x61 && c <= 0x66) serialNumber = serialNumber * 16 + (c - 0x57);
+    else return null;
+  }
+  if (line.charCodeAt(start + 8) !== SP) return null;
   // flags: 7 characters, 6 before Linux 3.5
-  const flagsLen = line.charCodeAt(15) === SP ? 6 : 7;
-  if (flagsLen === 7 && line.charCodeAt(16) !== SP) return null;
-  const flagsRaw = line.slice(9, 9 + flagsLen);
-  const flags = decodeKeyFlags(flagsRaw);
+  const flagsLen = line.charCodeAt(start + 15) === SP ? 6 : 7;
+  if (flagsLen === 7 && line.charCodeAt(start + 16) !== SP) return null;
+  // bits 0-6: the flags set; bit 7: a character that is neither its letter nor '-'; bits 8+: the width
+  let flagCode = flagsLen << 8;
+  for (let j = 0; j < flagsLen; j++) {
+    const c = line.charCodeAt(start + 9 + j);
+    if (c !== 0x2d) flagCode |= (1 << j) | (c === FLAG_CHARS[j] ? 0 : 1 << 7);
+  }
+  let flags = flagsByCode.get(flagCode);
+  if (flags === undefined) {
+    flags = flagCode & (1 << 7) ? null : flagsOf(line.slice(start + 9, start + 9 + flagsLen));
+    if (flagsByCode.size < 512) flagsByCode.set(flagCode, flags);
+  }
   if (flags === null) return null;
-  let pos = 9 + flagsLen + 1;
   // usage: %5d
-  const usage = readAligned(line, pos, 5, true);
-  if (usage === null || line.charCodeAt(usage[1]) !== SP) return null;
+  if (!readAligned(line, start + 9 + flagsLen + 1, 5, true) || line.charCodeAt(fieldEnd) !== SP) return null;
+  const usage = fieldValue;
   // expiry: %4s
-  const expiryField = readAligned(line, usage[1] + 1, 4, false);
-  if (expiryField === null || line.charCodeAt(expiryField[1]) !== SP) return null;
-  const expiry = decodeKeyExpiry(expiryField[0]);
+  if (!readAligned(line, fieldEnd + 1, 4, false) || line.charCodeAt(fieldEnd) !== SP) return null;
+  const expiry = expiryAt(line, fieldStart, fieldEnd);
   if (expiry === null) return null;
   // perm: %08x (%06x before 2.6.14)
-  pos = expiryField[1] + 1;
+  const pos = fieldEnd + 1;
   let permEnd = pos;
-  while (permEnd < line.length && isHex(line.charCodeAt(permEnd))) permEnd++;
+  let mask = 0;
+  for (let c = line.charCodeAt(permEnd); permEnd < end && isHex(c); c = line.charCodeAt(++permEnd))
+    mask = mask * 16 + (c <= 0x39 ? c - 0x30 : c - 0x57);
   if (line.charCodeAt(permEnd) !== SP) return null;
-  const perm = decodeKeyPermissions(line.slice(pos, permEnd));
+  const permKey = mask * 2 + (permEnd - pos === 8 ? 1 : 0);
+  let perm = permEnd - pos === 8 || permEnd - pos === 6 ? permByCode.get(permKey) : null;
+  if (perm === undefined) {
+    perm = permOf(line.slice(pos, permEnd));
+    if (permByCode.size >= 4096) permByCode.clear();
+    permByCode.set(permKey, perm);
+  }
   if (perm === null) return null;
   // uid, gid: %5d each (signed: ids >= 2^31 print negative; (gid_t)-1 printed -1 before the kuid conversion)
-  const uidField = readAligned(line, permEnd + 1, 5, true);
-  if (uidField === null || line.charCodeAt(uidField[1]) !== SP) return null;
-  const gidField = readAligned(line, uidField[1] + 1, 5, true);
-  if (gidField === null || line.charCodeAt(gidField[1]) !== SP) return null;
+  if (!readAligned(line, permEnd + 1, 5, true) || line.charCodeAt(fieldEnd) !== SP) return null;
+  const uid = fieldValue;
+  if (!readAligned(line, fieldEnd + 1, 5, true) || line.charCodeAt(fieldEnd) !== SP) return null;
+  const gid = fieldValue;
+  if (uid < -2147483648 || uid > 4294967295 || gid < -2147483648 || gid > 4294967295) return null;
   // type: %-9.9s then one space, always present even when describe() prints nothing
-  const typeStart = gidField[1] + 1;
-  if (line.length < typeStart + 10 || line.charCodeAt(typeStart + 9) !== SP) return null;
-  const typeColumn = line.slice(typeStart, typeStart + 9);
+  const typeStart = fieldEnd + 1;
+  if (end < typeStart + 10 || line.charCodeAt(typeStart + 9) !== SP) return null;
   // %-9.9s: left-aligned, so the name cannot start with a space, and padding is only at the end
-  if (typeColumn.charCodeAt(0) === SP || /[^ ] +[^ ]/.test(typeColumn)) return null;
-  const type = decodeKeyType(typeColumn);
-  const usageN = toInt(usage[0]);
-  const uid = toInt(uidField[0]);
-  const gid = toInt(gidField[0]);
-  if (usageN === null || uid === null || gid === null) return null;
+  let k = typeStart;
+  while (k < typeStart + 9 && line.charCodeAt(k) !== SP) k++;
+  if (k === typeStart) return null;
+  for (let j = k; j < typeStart + 9; j++) if (line.charCodeAt(j) !== SP) return null;
+  const type = matchTypeColumn(line, typeStart);
+  scannedTextStart = typeStart + 10;
+  // The record itself, with the fields that depend on the lines after this one left for the parser to fill.
   return {
-    serial,
-    serialNumber: Number.parseInt(serial, 16),
-    flagsRaw,
-    flags,
-    usage: usageN,
+    serial: line.slice(start, start + 8),
+    serialNumber,
+    flagsRaw: flags.raw,
+    flags: flags.flags,
+    usage,
     expiry,
     perm,
     uid,
     gid,
     type,
-    textStart: typeStart + 10,
+    description: '',
+    summary: null,
+    summaryText: '',
+    line: 0,
+    lineCount: 1,
+    embeddedRecordLines: NO_LINES,
+    complete: true,
   };
 }
+
+/** Shared by every record without forged lines; frozen so nothing can push onto it. */
+const NO_LINES = Object.freeze([]) as unknown as number[];

@@ -38,6 +38,28 @@ export interface SplitText {
   summaryText: string;
 }
 
+// Summaries are immutable values; the common ones are shared rather than allocated per key.
+const lengthSummaries = new Map<number, KeySummary>();
+const keyringSummaries = new Map<number, KeySummary>();
+function lengthSummary(bytes: number): KeySummary {
+  let s = lengthSummaries.get(bytes);
+  if (s === undefined) {
+    s = Object.freeze({ kind: 'length', bytes }) as KeySummary;
+    if (lengthSummaries.size >= 4096) lengthSummaries.clear();
+    lengthSummaries.set(bytes, s);
+  }
+  return s;
+}
+function keyringSummary(links: number): KeySummary {
+  let s = keyringSummaries.get(links);
+  if (s === undefined) {
+    s = Object.freeze({ kind: 'keyring', links }) as KeySummary;
+    if (keyringSummaries.size >= 4096) keyringSummaries.clear();
+    keyringSummaries.set(links, s);
+  }
+  return s;
+}
+
 const LENGTH_TYPES = new Set([
   'user',
   'logon',
@@ -73,6 +95,34 @@ const RE_FSCRYPT_PROV = /: (\d{1,10}) \[(\d{1,10})\]$/;
 const RE_REQUEST_KEY_AUTH = /^key:([0-9a-f]{1,8})(?: pid:(-?\d{1,10}) ci:(\d{1,10}))?$/;
 
 /**
+ * Index of the ": " that starts a trailing ": <1-10 digits>" (or ": empty" when `allowEmpty`), else -1.
+ * Equivalent to the anchored RE_LENGTH / RE_KEYRING without the N/M form, scanning backwards from the end.
+ */
+let trailingValue = 0;
+
+function trailingNumberSummary(text: string, allowEmpty: boolean): number {
+  const n = text.length;
+  if (allowEmpty && n >= 7 && text.endsWith(': empty')) {
+    trailingValue = 0;
+    return n - 7;
+  }
+  let p = n;
+  let value = 0;
+  let scale = 1;
+  while (p > 0) {
+    const c = text.charCodeAt(p - 1);
+    if (c < 0x30 || c > 0x39) break;
+    value += (c - 0x30) * scale;
+    scale *= 10;
+    p--;
+  }
+  trailingValue = value;
+  const digits = n - p;
+  if (digits === 0 || digits > 10 || p < 2) return -1;
+  return text.charCodeAt(p - 1) === 0x20 && text.charCodeAt(p - 2) === 0x3a ? p - 2 : -1;
+}
+
+/**
  * Split the text after the type column into description and summary for a key of `type`.
  * `positive` is I without N; summaries are only parsed for positive keys.
  * Returns `complete: false` when the type requires a summary and none is at the end.
@@ -103,6 +153,15 @@ export function splitDescriptionSummary(
     };
   }
   if (!positive) return { description: text, summary: null, summaryText: '', complete: true };
+
+  // Fast path for the commonest shapes, ": <digits>" and ": empty" (no regular expression per record).
+  if (type === 'keyring' || LENGTH_TYPES.has(type)) {
+    const at = trailingNumberSummary(text, type === 'keyring');
+    if (at >= 0) {
+      const summary = type === 'keyring' ? keyringSummary(trailingValue) : lengthSummary(trailingValue);
+      return { description: text.slice(0, at), summary, summaryText: text.slice(at), complete: true };
+    }
+  }
 
   let m: RegExpExecArray | null = null;
   let summary: KeySummary | null = null;

@@ -18,47 +18,16 @@
  * Record-like lines folded into a description are listed in `embeddedRecordLines`; cross-record and
  * cross-file invariants (singletons, /proc/key-users totals) are applied later by classify/key-trust.ts.
  */
-import type { KeyExpiry } from './key-expiry.js';
 import type { KeyFlags } from './key-flags.js';
-import { scanKeyLine, type KeyLineHeader } from './key-line.js';
-import type { KeyPermissions } from './key-permissions.js';
-import { splitDescriptionSummary, summaryRequired, type KeySummary } from './key-summary.js';
-import type { DecodedKeyType } from './key-type.js';
+import { scanKeyLineAt, scannedTextStart } from './key-line.js';
+import { splitDescriptionSummary, type SplitText } from './key-summary.js';
 import type { ParseIssue } from './parse-issue.js';
+import type { KeyRecord } from './key-record.js';
+
+export { formatKeyHeader, keyText, type KeyRecord } from './key-record.js';
 
 /** The longest description userspace can set (4095 bytes) plus room for the longest summary. */
 const MAX_RECORD_TEXT = 4095 + 128;
-
-export interface KeyRecord {
-  /** The serial as printed: 8 lower-case hex digits. */
-  serial: string;
-  serialNumber: number;
-  flagsRaw: string;
-  flags: KeyFlags;
-  usage: number;
-  expiry: KeyExpiry;
-  perm: KeyPermissions;
-  uid: number;
-  gid: number;
-  type: DecodedKeyType;
-  /** The key's description, byte for byte (a latin1 byte string); may contain newlines. */
-  description: string;
-  summary: KeySummary | null;
-  /** The summary exactly as printed, e.g. `": 12"`; empty when none. */
-  summaryText: string;
-  /** Everything after the type column, physical lines joined with "\n": lossless. */
-  text: string;
-  /** The first physical line up to and including the space after the type column: `headerText + text` is the record as printed. */
-  headerText: string;
-  /** 1-based physical line where the record starts. */
-  line: number;
-  /** Physical lines the record spans (more than 1 when its description contains newlines). */
-  lineCount: number;
-  /** Physical lines inside this record that look like records of their own: forged by its description. */
-  embeddedRecordLines: number[];
-  /** False when a summary the type always prints is missing (a damaged or truncated record). */
-  complete: boolean;
-}
 
 export interface ProcKeysFormat {
   /** 7 since Linux 3.5, 6 before; null when no record was found. */
@@ -75,34 +44,11 @@ export interface ProcKeysParseResult {
   format: ProcKeysFormat;
 }
 
-interface Builder {
-  header: KeyLineHeader;
-  /** Physical line indexes (0-based) in this record, first is the header line. */
-  lines: number[];
-  /** Kinds parallel to `lines`: own continuation, certain fold, or fold while waiting for the summary. */
-  kinds: ('own' | 'certain' | 'more')[];
-  text: string;
-  complete: boolean;
-  required: boolean;
-  closed: boolean;
-}
-
-/** Split into physical lines; a final "\n" ends the last line rather than starting an empty one. */
-function splitLines(text: string): { lines: string[]; crlf: boolean; trailingNewline: boolean } {
-  if (text === '') return { lines: [], crlf: false, trailingNewline: true };
-  const lines = text.split('\n');
-  const trailingNewline = text.endsWith('\n');
-  if (trailingNewline) lines.pop();
-  // CRLF only when every line ends with CR: a single CR at a line end may belong to a description.
-  let crlf = lines.length > 0;
-  for (const l of lines) {
-    if (!l.endsWith('\r')) {
-      crlf = false;
-      break;
-    }
-  }
-  if (crlf) for (let i = 0; i < lines.length; i++) lines[i] = (lines[i] as string).slice(0, -1);
-  return { lines, crlf, trailingNewline };
+/** A record-like line folded into the open record's description. */
+interface Fold {
+  line: number;
+  /** `certain`: no kernel prints it as a record here; `more`: folded while the record waited for its summary. */
+  kind: 'certain' | 'more';
 }
 
 function isPositive(flags: KeyFlags): boolean {
@@ -110,7 +56,7 @@ function isPositive(flags: KeyFlags): boolean {
 }
 
 /** Invariants that hold for every record a kernel prints, whatever came before it. */
-function impossibleRecord(h: KeyLineHeader, format: ProcKeysFormat): string | null {
+function impossibleRecord(h: KeyRecord, format: ProcKeysFormat): string | null {
   if (format.flagWidth !== null && h.flagsRaw.length !== format.flagWidth)
     return `${h.flagsRaw.length} flag characters where this file has ${format.flagWidth}`;
   if (format.permWidth !== null && h.perm.hex.length !== format.permWidth)
@@ -123,141 +69,146 @@ function impossibleRecord(h: KeyLineHeader, format: ProcKeysFormat): string | nu
   return null;
 }
 
-function startBuilder(header: KeyLineHeader, lineIndex: number, line: string): Builder {
-  const text = line.slice(header.textStart);
-  const required = summaryRequired(header.type.name, isPositive(header.flags), header.flags.revoked);
-  const b: Builder = { header, lines: [lineIndex], kinds: ['own'], text, complete: true, required, closed: false };
-  b.complete = !required || splitDescriptionSummary(header.type.name, text, true, header.flags.revoked).complete;
-  return b;
-}
-
-function appendLine(b: Builder, lineIndex: number, line: string, kind: 'own' | 'certain' | 'more'): void {
-  b.lines.push(lineIndex);
-  b.kinds.push(kind);
-  b.text += '\n' + line;
-  if (b.required) b.complete = splitDescriptionSummary(b.header.type.name, b.text, true, b.header.flags.revoked).complete;
-}
-
-function rebuildText(b: Builder, lines: string[]): void {
-  const first = lines[b.lines[0] as number] as string;
-  let text = first.slice(b.header.textStart);
-  for (let k = 1; k < b.lines.length; k++) text += '\n' + (lines[b.lines[k] as number] as string);
-  b.text = text;
-  b.complete =
-    !b.required || splitDescriptionSummary(b.header.type.name, text, true, b.header.flags.revoked).complete;
-}
-
 export function parseProcKeys(input: string): ProcKeysParseResult {
   const issues: ParseIssue[] = [];
   const records: KeyRecord[] = [];
-  const { lines, crlf, trailingNewline } = splitLines(input);
-  const format: ProcKeysFormat = {
-    flagWidth: null,
-    permWidth: null,
-    lineEndings: crlf ? 'crlf' : 'lf',
-    physicalLines: lines.length,
-  };
-  const headers: (KeyLineHeader | null)[] = new Array<KeyLineHeader | null>(lines.length);
-  for (let i = 0; i < lines.length; i++) headers[i] = scanKeyLine(lines[i] as string);
 
+  // Physical lines as offsets into the input: no line is copied out unless it is needed.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (let pos = 0; pos < input.length; ) {
+    const nl = input.indexOf('\n', pos);
+    starts.push(pos);
+    ends.push(nl < 0 ? input.length : nl);
+    pos = nl < 0 ? input.length : nl + 1;
+  }
+  const lineCount = starts.length;
+  const trailingNewline = input.length === 0 || input.charCodeAt(input.length - 1) === 0x0a;
+  // CRLF only when every line ends with CR: a single CR at a line end may belong to a description.
+  let crlf = lineCount > 0;
+  for (let i = 0; i < lineCount && crlf; i++) if (input.charCodeAt((ends[i] as number) - 1) !== 0x0d || (ends[i] as number) === (starts[i] as number)) crlf = false;
+  if (crlf) for (let i = 0; i < lineCount; i++) ends[i] = (ends[i] as number) - 1;
+  const lineText = (i: number): string => input.slice(starts[i], ends[i]);
+
+  const format: ProcKeysFormat = { flagWidth: null, permWidth: null, lineEndings: crlf ? 'crlf' : 'lf', physicalLines: lineCount };
   const issue = (lineIndex: number, code: ParseIssue['code'], message: string): void => {
     issues.push({ code, file: 'keys', line: lineIndex + 1, message });
   };
 
-  /**
-   * Close a record. If it never printed the summary its type requires, the folds made while waiting for it
-   * were real records after all (the record is damaged, not multi-line): cut the record back before the
-   * first of them, close it to further folding, and return the line to resume from. Otherwise trim
-   * continuation lines a kernel could not have printed, emit the record and return -1.
-   */
-  const finalize = (b: Builder): number => {
-    if (!b.complete) {
-      const firstMore = b.kinds.indexOf('more');
-      if (firstMore > 0) {
-        const resume = b.lines[firstMore] as number;
-        b.lines.length = firstMore;
-        b.kinds.length = firstMore;
-        rebuildText(b, lines);
-        b.closed = true;
-        return resume;
-      }
-      trimToSummary(b);
+  // The open record. Only one record is open at a time, so its state lives in these variables.
+  let rec: KeyRecord | null = null;
+  let recTextStart = 0;
+  let recFirst = 0;
+  let recLast = 0;
+  let recFolds: Fold[] | null = null;
+  let recClosed = false;
+  let recText = '';
+  let recSplit: SplitText & { complete: boolean } = { description: '', summary: null, summaryText: '', complete: true };
+
+  const split = (): void => {
+    const h = rec as KeyRecord;
+    recSplit = splitDescriptionSummary(h.type.name, recText, isPositive(h.flags), h.flags.revoked);
+  };
+  /** The open record's text for its lines recFirst..last. Lines are contiguous in the input unless CRLF was stripped. */
+  const textUpTo = (last: number): string => {
+    if (!crlf || last === recFirst) return input.slice(recTextStart, ends[last]);
+    let t = input.slice(recTextStart, ends[recFirst]);
+    for (let k = recFirst + 1; k <= last; k++) t += '\n' + lineText(k);
+    return t;
+  };
+  const open = (h: KeyRecord, i: number): void => {
+    rec = h;
+    recTextStart = scannedTextStart;
+    recFirst = recLast = i;
+    recFolds = null;
+    recClosed = false;
+    recText = input.slice(recTextStart, ends[i]);
+    split();
+  };
+  const append = (i: number, kind: 'own' | 'certain' | 'more'): void => {
+    recLast = i;
+    if (kind !== 'own') (recFolds ??= []).push({ line: i, kind });
+    recText = textUpTo(i);
+    split();
+  };
+  const cutTo = (last: number): void => {
+    recLast = last;
+    if (recFolds !== null) {
+      recFolds = recFolds.filter((f) => f.line <= last);
+      if (recFolds.length === 0) recFolds = null;
     }
-    emit(b);
-    return -1;
+    recText = textUpTo(last);
+    split();
+  };
+
+  const emit = (): void => {
+    // The record object came from the scanner; fill in what the whole record determines.
+    const r = rec as KeyRecord;
+    r.description = recSplit.description;
+    r.summary = recSplit.summary;
+    r.summaryText = recSplit.summaryText;
+    r.line = recFirst + 1;
+    r.lineCount = recLast - recFirst + 1;
+    if (recFolds !== null) r.embeddedRecordLines = recFolds.map((f) => f.line + 1);
+    r.complete = recSplit.complete;
+    records.push(r);
+    rec = null;
   };
 
   /** Drop trailing lines until the record ends with its summary; report what was dropped. */
-  const trimToSummary = (b: Builder): void => {
-    const all = b.lines.slice();
-    const allKinds = b.kinds.slice();
-    for (let keep = all.length - 1; keep >= 1; keep--) {
-      b.lines = all.slice(0, keep);
-      b.kinds = allKinds.slice(0, keep);
-      rebuildText(b, lines);
-      if (b.complete) {
-        for (const t of all.slice(keep))
-          issue(t, 'unparseable_line', `not a record, and the record at line ${all[0]! + 1} already ended with its summary`);
+  const trimToSummary = (): void => {
+    const lastBefore = recLast;
+    for (let keep = recLast - 1; keep >= recFirst; keep--) {
+      cutTo(keep);
+      if (recSplit.complete) {
+        for (let t = keep + 1; t <= lastBefore; t++)
+          issue(t, 'unparseable_line', `not a record, and the record at line ${recFirst + 1} already ended with its summary`);
         return;
       }
     }
     // Not even the first line ends with the summary: keep what the kernel printed up to here and report it.
-    b.lines = all.slice(0, 1);
-    b.kinds = allKinds.slice(0, 1);
-    rebuildText(b, lines);
-    for (const t of all.slice(1))
-      issue(t, 'unparseable_line', `not a record, and the record at line ${all[0]! + 1} does not end with its summary`);
+    for (let t = recFirst + 1; t <= lastBefore; t++)
+      issue(t, 'unparseable_line', `not a record, and the record at line ${recFirst + 1} does not end with its summary`);
     issue(
-      all[0] as number,
+      recFirst,
       'missing_summary',
-      `a positive ${b.header.type.name} key always ends with its summary; this record has none (damaged or truncated)`,
+      `a positive ${(rec as KeyRecord).type.name} key always ends with its summary; this record has none (damaged or truncated)`,
     );
   };
 
-  const emit = (b: Builder): void => {
-    const h = b.header;
-    const positive = isPositive(h.flags);
-    const split = splitDescriptionSummary(h.type.name, b.text, positive, h.flags.revoked);
-    const embedded: number[] = [];
-    for (let k = 1; k < b.lines.length; k++) if (b.kinds[k] !== 'own') embedded.push((b.lines[k] as number) + 1);
-    records.push({
-      serial: h.serial,
-      serialNumber: h.serialNumber,
-      flagsRaw: h.flagsRaw,
-      flags: h.flags,
-      usage: h.usage,
-      expiry: h.expiry,
-      perm: h.perm,
-      uid: h.uid,
-      gid: h.gid,
-      type: h.type,
-      description: split.description,
-      summary: split.summary,
-      summaryText: split.summaryText,
-      text: b.text,
-      headerText: (lines[b.lines[0] as number] as string).slice(0, h.textStart),
-      line: (b.lines[0] as number) + 1,
-      lineCount: b.lines.length,
-      embeddedRecordLines: embedded,
-      complete: split.complete,
-    });
+  /**
+   * Close the open record. If it never printed the summary its type requires, the folds made while waiting for
+   * it were real records after all (the record is damaged, not multi-line): cut the record back before the
+   * first of them, close it to further folding, and return the line to resume from. Otherwise trim
+   * continuation lines a kernel could not have printed, emit the record and return -1.
+   */
+  const finalize = (): number => {
+    if (!recSplit.complete) {
+      const firstMore = recFolds?.find((f) => f.kind === 'more');
+      if (firstMore !== undefined) {
+        cutTo(firstMore.line - 1);
+        recClosed = true;
+        return firstMore.line;
+      }
+      trimToSummary();
+    }
+    emit();
+    return -1;
   };
 
-  let cur: Builder | null = null;
   let i = 0;
   for (;;) {
-    if (i >= lines.length) {
-      if (cur === null) break;
-      const resume = finalize(cur);
+    if (i >= lineCount) {
+      if (rec === null) break;
+      const resume = finalize();
       if (resume < 0) break;
-      i = resume; // `cur` stays current, closed: the resumed lines are compared with it
+      i = resume; // the record stays open, closed to folding: the resumed lines are compared with it
       continue;
     }
-    const h = headers[i];
-    const line = lines[i] as string;
-    if (h === null || h === undefined) {
-      if (cur !== null) appendLine(cur, i, line, 'own');
-      else issue(i, 'unparseable_line', describeUnparseable(line));
+    const h = scanKeyLineAt(input, starts[i] as number, ends[i] as number);
+    if (h === null) {
+      if (rec !== null) append(i, 'own');
+      else issue(i, 'unparseable_line', describeUnparseable(lineText(i)));
       i++;
       continue;
     }
@@ -266,35 +217,34 @@ export function parseProcKeys(input: string): ProcKeysParseResult {
       format.flagWidth = h.flagsRaw.length as 6 | 7;
       format.permWidth = h.perm.hex.length as 6 | 8;
     }
-    if (cur === null) {
+    if (rec === null) {
       const why = impossibleRecord(h, format);
       if (why !== null) issue(i, 'unparseable_line', `looks like a record but ${why}`);
-      else cur = startBuilder(h, i, line);
+      else open(h, i);
       i++;
       continue;
     }
-    const certain =
-      h.serialNumber <= cur.header.serialNumber ? 'serial not above the previous record' : impossibleRecord(h, format);
+    const current: KeyRecord = rec;
+    const certain = h.serialNumber <= current.serialNumber ? 'serial not above the previous record' : impossibleRecord(h, format);
     if (certain !== null) {
-      appendLine(cur, i, line, 'certain');
+      append(i, 'certain');
       i++;
       continue;
     }
-    if (!cur.closed && !cur.complete && cur.text.length <= MAX_RECORD_TEXT) {
-      appendLine(cur, i, line, 'more');
+    if (!recClosed && !recSplit.complete && recText.length <= MAX_RECORD_TEXT) {
+      append(i, 'more');
       i++;
       continue;
     }
-    const resume = finalize(cur);
+    const resume = finalize();
     if (resume >= 0) {
       i = resume;
       continue;
     }
-    cur = startBuilder(h, i, line);
+    open(h, i);
     i++;
   }
-  if (!trailingNewline && lines.length > 0)
-    issue(lines.length - 1, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
+  if (!trailingNewline) issue(lineCount - 1, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
   issues.sort((a, b) => a.line - b.line);
   return { records, issues, format };
 }

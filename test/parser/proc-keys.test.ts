@@ -22,8 +22,8 @@ describe('parseProcKeys: single-line records', () => {
       description: 'api:token',
       summary: { kind: 'length', bytes: 64 },
       summaryText: ': 64',
-      text: 'api:token: 64',
-      headerText: '2a5cd6ff I--Q---     1  45s 3f010000  1000  1000 user      ',
+
+
       line: 1,
       lineCount: 1,
       embeddedRecordLines: [],
