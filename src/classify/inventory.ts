@@ -42,7 +42,8 @@ export interface Inventory {
   issues: ParseIssue[];
 }
 
-const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session', 'persistent', 'persistent_register']);
+/** Names the kernel reserves for keyrings it creates itself (an impostor is a keyring using one without being one). */
+const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session', 'persistent', 'persistent_register', 'request_key']);
 // Shared by every trusted key; frozen so that nothing can push onto it (the trust pass replaces it instead).
 const NO_SUSPECT = Object.freeze([]) as unknown as SuspectReason[];
 

@@ -112,8 +112,13 @@ export function classifyKey(
       break;
     case 'process': // process_keys.c install_process_keyring_to_cred(): "_pid"
     case 'thread': // process_keys.c install_thread_keyring_to_cred(): "_tid"
-    case 'request_key': // request_key.c construct_key(): "_req.<serial>" session keyring for /sbin/request-key
       cls = claimed;
+      break;
+    case 'request_key':
+      // request_key.c construct_key(): keyring_alloc("_req.<serial>", fsuid, fsgid, cred,
+      // KEY_POS_ALL | KEY_USR_VIEW | KEY_USR_READ, KEY_ALLOC_QUOTA_OVERRUN, ...): in quota, perm 0x3f030000.
+      // The keyring lives only while /sbin/request-key runs; add_key() would have given 0x3f010000.
+      cls = inQuota && record.perm.mask === 0x3f030000 ? 'request_key' : 'keyring';
       break;
     case 'kernel':
       cls = 'kernel';

@@ -40,6 +40,7 @@ describe('classifyKey', () => {
     ['_persistent.N in quota even with gid 65534', { uid: 40003, gid: 65534, perm: '1f030000', text: '_persistent.40003: empty' }, 'persistent'],
     ['_uid.0 made with keyctl newring', { uid: 40003, gid: 40003, perm: '3f010000', text: '_uid.0: empty' }, 'user'],
     ['_uid_ses.0 not in quota', { flags: 'I------', uid: 0, gid: 65534, perm: '1f3f0000', text: '_uid_ses.0: 1' }, 'user_session'],
+    ['_req.123 made with keyctl newring', { uid: 40108, gid: 40108, perm: '3f010000', text: '_req.123: empty' }, 'request_key'],
   ])('impostor: %s', (_name, fields, claimed) => {
     expect(classifyLine({ serial: 1, type: 'keyring', ...fields })).toMatchObject({ class: 'keyring', claimedClass: claimed });
   });
