@@ -5,6 +5,7 @@
 import type { Inventory, InventoryKey } from '../classify/inventory.js';
 import { escapeByteString } from '../parser/byte-string.js';
 import { formatPermissionByte } from '../parser/key-permissions.js';
+import { keyText } from '../parser/key-record.js';
 import { VISIBILITY_NOTE } from './keys-document.js';
 
 export interface TableOptions {
@@ -45,8 +46,7 @@ export function formatKeysTable(inv: Inventory, opts: TableOptions): string {
   const out: string[] = [];
   const rows: string[][] = [['SERIAL', 'FLAGS', 'USAGE', 'EXPIRY', 'PERM (pos usr grp oth)', 'UID', 'GID', 'TYPE', 'CLASS', 'STATE', 'DESCRIPTION']];
   for (const k of inv.keys) {
-    let desc = escapeByteString(k.description);
-    if (k.summaryText !== '') desc += escapeByteString(k.summaryText);
+    const desc = escapeByteString(keyText(k));
     rows.push([
       k.serial,
       k.flagsRaw,

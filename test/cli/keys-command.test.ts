@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -122,5 +122,31 @@ describe('keyring-exporter keys', () => {
     const line = r.stdout.split('\n').find((l) => l.includes(name));
     expect(line).toContain('\\x1b[31mred\\x0aline');
     expect(r.stdout).not.toContain('\u001b[31mred');
+  });
+});
+
+describe('keyring-exporter keys on every captured fixture', () => {
+  const fixtures = new URL('../fixtures/', import.meta.url);
+  const names = readdirSync(fixtures, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
+
+  it.each(names)('%s: the JSON document matches its schema and every record is there', async (name) => {
+    const dir = new URL(`${name}/`, fixtures).pathname;
+    const io = memoryIo();
+    expect(await runCli(['keys', '--path.procfs', dir, '--format', 'json'], io)).toBe(0);
+    const doc = JSON.parse(io.out);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    const physical = readFileSync(join(dir, 'keys'), 'latin1').split('\n').length - 1;
+    expect(doc.keys.reduce((n: number, k: any) => n + k.lineCount, 0)).toBe(physical);
+  });
+
+  it('prints the table a person reads (golden file, update with UPDATE_GOLDEN=1)', async () => {
+    const dir = new URL('key-states/', fixtures).pathname;
+    const io = memoryIo();
+    expect(await runCli(['keys', '--path.procfs', dir], io)).toBe(0);
+    const golden = new URL('../golden/keys-key-states.txt', import.meta.url);
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(golden, io.out);
+    expect(io.out).toBe(readFileSync(golden, 'utf8'));
   });
 });
