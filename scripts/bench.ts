@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { buildInventory } from '../src/classify/inventory.js';
 import { buildSnapshot, type FileRead, type RawProcFiles } from '../src/parser/snapshot.js';
 import { KEYS_SYSCTLS, type KeysSysctl } from '../src/parser/keys-sysctl.js';
+import { bufferSource } from '../src/procfs/read-proc-files.js';
 
 const LINES = Number(process.env['BENCH_LINES'] ?? 100_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
@@ -88,7 +89,8 @@ export function generateProcKeys(n: number): { keys: string; keyUsers: string } 
 function raw(keys: string, keyUsers: string): RawProcFiles {
   const ok = (path: string, text: string): FileRead => ({ path, status: 'ok', text });
   return {
-    keys: ok('keys', keys),
+    // As the exporter reads it: the file's bytes (src/procfs/read-proc-files.ts).
+    keys: { path: 'keys', status: 'ok', source: bufferSource(Buffer.from(keys, 'latin1')) },
     keyUsers: ok('key-users', keyUsers),
     sysctls: Object.fromEntries(KEYS_SYSCTLS.map((s) => [s, ok(s, '200\n')])) as Record<KeysSysctl, FileRead>,
   };

@@ -12,6 +12,7 @@ import { decodeKeyFlags, type KeyFlags } from './key-flags.js';
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
 import { decodeKeyType, type DecodedKeyType } from './key-type.js';
 import { memoize } from './memo.js';
+import { byteSourceOf, type ByteSource } from './byte-source.js';
 import type { KeyRecord } from './key-record.js';
 
 export interface KeyLineHeader {
@@ -47,14 +48,15 @@ const typeOf = memoize(decodeKeyType);
 /** Recently seen type columns, compared character by character. */
 const typeColumns: { column: string; type: DecodedKeyType }[] = [];
 
-function matchTypeColumn(input: string, at: number): DecodedKeyType {
+function matchTypeColumn(src: ByteSource, at: number): DecodedKeyType {
+  const b = src.bytes;
   for (let t = 0; t < typeColumns.length; t++) {
     const e = typeColumns[t] as { column: string; type: DecodedKeyType };
     let j = 0;
-    while (j < 9 && e.column.charCodeAt(j) === input.charCodeAt(at + j)) j++;
+    while (j < 9 && e.column.charCodeAt(j) === b[at + j]) j++;
     if (j === 9) return e.type;
   }
-  const column = input.slice(at, at + 9);
+  const column = src.latin1(at, at + 9);
   const type = typeOf(column);
   if (typeColumns.length >= 32) typeColumns.length = 0;
   typeColumns.push({ column, type });
@@ -70,23 +72,25 @@ const EXPD_EXPIRY = decodeKeyExpiry('expd') as KeyExpiry;
 const expiryByCode = new Map<number, KeyExpiry | null>();
 const UNIT_INDEX: Record<number, number> = { 0x73: 1, 0x6d: 2, 0x68: 3, 0x64: 4, 0x77: 5 };
 
-function expiryAt(line: string, from: number, to: number): KeyExpiry | null {
+function expiryAt(src: ByteSource, from: number, to: number): KeyExpiry | null {
+  const line = src.bytes;
   const len = to - from;
-  const c0 = line.charCodeAt(from);
-  if (len === 4 && c0 === 0x70 && line.startsWith('perm', from)) return PERM_EXPIRY;
-  if (len === 4 && c0 === 0x65 && line.startsWith('expd', from)) return EXPD_EXPIRY;
-  const unit = UNIT_INDEX[line.charCodeAt(to - 1)];
+  const c0 = line[from];
+  // "perm" and "expd"
+  if (len === 4 && c0 === 0x70 && line[from + 1] === 0x65 && line[from + 2] === 0x72 && line[from + 3] === 0x6d) return PERM_EXPIRY;
+  if (len === 4 && c0 === 0x65 && line[from + 1] === 0x78 && line[from + 2] === 0x70 && line[from + 3] === 0x64) return EXPD_EXPIRY;
+  const unit = UNIT_INDEX[line[to - 1] as number];
   if (unit === undefined || len < 2 || len > 11) return null;
   let n = 0;
   for (let j = from; j < to - 1; j++) {
-    const c = line.charCodeAt(j);
+    const c = line[j] as number;
     if (c < 0x30 || c > 0x39) return null;
     n = n * 10 + (c - 0x30);
   }
   const code = n * 8 + unit;
   let e = expiryByCode.get(code);
   if (e === undefined) {
-    e = expiryOf(line.slice(from, to));
+    e = expiryOf(src.latin1(from, to));
     if (expiryByCode.size >= 4096) expiryByCode.clear();
     expiryByCode.set(code, e);
   }
@@ -109,20 +113,20 @@ let fieldValue = 0;
  * space). Sets fieldStart/fieldEnd (and fieldValue for numbers); false when the padding is not what printf
  * makes or a number is malformed.
  */
-function readAligned(line: string, pos: number, width: number, numeric: boolean): boolean {
+function readAligned(line: Uint8Array, pos: number, width: number, numeric: boolean): boolean {
   let p = pos;
   const n = lineEnd;
-  while (p < n && line.charCodeAt(p) === SP) p++;
+  while (p < n && (line[p] as number) === SP) p++;
   const start = p;
   let negative = false;
-  if (numeric && p < n && line.charCodeAt(p) === 0x2d) {
+  if (numeric && p < n && (line[p] as number) === 0x2d) {
     negative = true;
     p++;
   }
   const digitsStart = p;
   let value = 0;
   while (p < n) {
-    const c = line.charCodeAt(p);
+    const c = (line[p] as number);
     if (c === SP) break;
     if (numeric) {
       if (c < 0x30 || c > 0x39) return false;
@@ -144,85 +148,85 @@ export let scannedTextStart = 0;
 
 /** Scan the fixed prefix of a /proc/keys line; `null` if the line is not a record header. */
 export function scanKeyLine(line: string): KeyLineHeader | null {
-  const h = scanKeyLineAt(line, 0, line.length);
+  const h = scanKeyLineAt(byteSourceOf(line), 0, line.length);
   return h === null
     ? null
     : { serial: h.serial, serialNumber: h.serialNumber, flagsRaw: h.flagsRaw, flags: h.flags, usage: h.usage, expiry: h.expiry, perm: h.perm, uid: h.uid, gid: h.gid, type: h.type, textStart: scannedTextStart };
 }
 
 /**
- * Scan the line input[start, end) without slicing it out; on success `scannedTextStart` is the index in
- * `input` where the text after the type column begins.
+ * Scan the line [start, end) of `src` byte by byte, copying out only the strings the record keeps; on success
+ * `scannedTextStart` is the offset where the text after the type column begins.
  */
-export function scanKeyLineAt(input: string, start: number, end: number): KeyRecord | null {
-  const line = input;
+export function scanKeyLineAt(src: ByteSource, start: number, end: number): KeyRecord | null {
+  const line = src.bytes;
   // serial: %08x
   if (end - start < 8 + 1 + 6 + 1 + 5 + 1 + 4 + 1 + 6 + 1 + 5 + 1 + 5 + 1 + 9 + 1) return null;
   lineEnd = end;
   let serialNumber = 0;
   for (let i = start; i < start + 8; i++) {
-    const c = line.charCodeAt(i);
+    const c = line[i] as number;
     if (c >= 0x30 && c <= 0x39) serialNumber = serialNumber * 16 + (c - 0x30);
     else if (c >= 0x61 && c <= 0x66) serialNumber = serialNumber * 16 + (c - 0x57);
     else return null;
   }
-  if (line.charCodeAt(start + 8) !== SP) return null;
+  if (line[start + 8] !== SP) return null;
   // flags: 7 characters, 6 before Linux 3.5
-  const flagsLen = line.charCodeAt(start + 15) === SP ? 6 : 7;
-  if (flagsLen === 7 && line.charCodeAt(start + 16) !== SP) return null;
+  const flagsLen = line[start + 15] === SP ? 6 : 7;
+  if (flagsLen === 7 && line[start + 16] !== SP) return null;
   // bits 0-6: the flags set; bit 7: a character that is neither its letter nor '-'; bits 8+: the width
   let flagCode = flagsLen << 8;
   for (let j = 0; j < flagsLen; j++) {
-    const c = line.charCodeAt(start + 9 + j);
+    const c = line[start + 9 + j] as number;
     if (c !== 0x2d) flagCode |= (1 << j) | (c === FLAG_CHARS[j] ? 0 : 1 << 7);
   }
   let flags = flagsByCode.get(flagCode);
   if (flags === undefined) {
-    flags = flagCode & (1 << 7) ? null : flagsOf(line.slice(start + 9, start + 9 + flagsLen));
+    flags = flagCode & (1 << 7) ? null : flagsOf(src.latin1(start + 9, start + 9 + flagsLen));
     if (flagsByCode.size < 512) flagsByCode.set(flagCode, flags);
   }
   if (flags === null) return null;
   // usage: %5d
-  if (!readAligned(line, start + 9 + flagsLen + 1, 5, true) || line.charCodeAt(fieldEnd) !== SP) return null;
+  if (!readAligned(line, start + 9 + flagsLen + 1, 5, true) || line[fieldEnd] !== SP) return null;
   const usage = fieldValue;
   // expiry: %4s
-  if (!readAligned(line, fieldEnd + 1, 4, false) || line.charCodeAt(fieldEnd) !== SP) return null;
-  const expiry = expiryAt(line, fieldStart, fieldEnd);
+  if (!readAligned(line, fieldEnd + 1, 4, false) || line[fieldEnd] !== SP) return null;
+  const expiry = expiryAt(src, fieldStart, fieldEnd);
   if (expiry === null) return null;
   // perm: %08x (%06x before 2.6.14)
   const pos = fieldEnd + 1;
   let permEnd = pos;
   let mask = 0;
-  for (let c = line.charCodeAt(permEnd); permEnd < end && isHex(c); c = line.charCodeAt(++permEnd))
+  for (let c = line[permEnd] as number; permEnd < end && isHex(c); c = line[++permEnd] as number)
     mask = mask * 16 + (c <= 0x39 ? c - 0x30 : c - 0x57);
-  if (line.charCodeAt(permEnd) !== SP) return null;
+  if (line[permEnd] !== SP) return null;
   const permKey = mask * 2 + (permEnd - pos === 8 ? 1 : 0);
   let perm = permEnd - pos === 8 || permEnd - pos === 6 ? permByCode.get(permKey) : null;
   if (perm === undefined) {
-    perm = permOf(line.slice(pos, permEnd));
+    perm = permOf(src.latin1(pos, permEnd));
     if (permByCode.size >= 4096) permByCode.clear();
     permByCode.set(permKey, perm);
   }
   if (perm === null) return null;
   // uid, gid: %5d each (signed: ids >= 2^31 print negative; (gid_t)-1 printed -1 before the kuid conversion)
-  if (!readAligned(line, permEnd + 1, 5, true) || line.charCodeAt(fieldEnd) !== SP) return null;
+  if (!readAligned(line, permEnd + 1, 5, true) || line[fieldEnd] !== SP) return null;
   const uid = fieldValue;
-  if (!readAligned(line, fieldEnd + 1, 5, true) || line.charCodeAt(fieldEnd) !== SP) return null;
+  if (!readAligned(line, fieldEnd + 1, 5, true) || line[fieldEnd] !== SP) return null;
   const gid = fieldValue;
   if (uid < -2147483648 || uid > 4294967295 || gid < -2147483648 || gid > 4294967295) return null;
   // type: %-9.9s then one space, always present even when describe() prints nothing
   const typeStart = fieldEnd + 1;
-  if (end < typeStart + 10 || line.charCodeAt(typeStart + 9) !== SP) return null;
+  if (end < typeStart + 10 || line[typeStart + 9] !== SP) return null;
   // %-9.9s: left-aligned, so the name cannot start with a space, and padding is only at the end
   let k = typeStart;
-  while (k < typeStart + 9 && line.charCodeAt(k) !== SP) k++;
+  while (k < typeStart + 9 && line[k] !== SP) k++;
   if (k === typeStart) return null;
-  for (let j = k; j < typeStart + 9; j++) if (line.charCodeAt(j) !== SP) return null;
-  const type = matchTypeColumn(line, typeStart);
+  for (let j = k; j < typeStart + 9; j++) if (line[j] !== SP) return null;
+  const type = matchTypeColumn(src, typeStart);
   scannedTextStart = typeStart + 10;
   // The record itself, with the fields that depend on the lines after this one left for the parser to fill.
   return {
-    serial: line.slice(start, start + 8),
+    serial: src.latin1(start, start + 8),
     serialNumber,
     flagsRaw: flags.raw,
     flags: flags.flags,

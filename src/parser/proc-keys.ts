@@ -20,6 +20,7 @@
  */
 import type { KeyFlags } from './key-flags.js';
 import { scanKeyLineAt, scannedTextStart } from './key-line.js';
+import { byteSourceOf, type ByteSource } from './byte-source.js';
 import { splitDescriptionSummary, type SplitText } from './key-summary.js';
 import type { ParseIssue } from './parse-issue.js';
 import type { KeyRecord } from './key-record.js';
@@ -69,26 +70,34 @@ function impossibleRecord(h: KeyRecord, format: ProcKeysFormat): string | null {
   return null;
 }
 
+/** Parse /proc/keys given as a byte string (latin1). */
 export function parseProcKeys(input: string): ProcKeysParseResult {
+  return parseProcKeysBytes(byteSourceOf(input));
+}
+
+/** Parse /proc/keys given as bytes: the form the I/O layer reads it in. */
+export function parseProcKeysBytes(src: ByteSource): ProcKeysParseResult {
   const issues: ParseIssue[] = [];
   const records: KeyRecord[] = [];
+  const bytes = src.bytes;
+  const size = bytes.length;
 
   // Physical lines as offsets into the input: no line is copied out unless it is needed.
   const starts: number[] = [];
   const ends: number[] = [];
-  for (let pos = 0; pos < input.length; ) {
-    const nl = input.indexOf('\n', pos);
+  for (let pos = 0; pos < size; ) {
+    const nl = bytes.indexOf(0x0a, pos);
     starts.push(pos);
-    ends.push(nl < 0 ? input.length : nl);
-    pos = nl < 0 ? input.length : nl + 1;
+    ends.push(nl < 0 ? size : nl);
+    pos = nl < 0 ? size : nl + 1;
   }
   const lineCount = starts.length;
-  const trailingNewline = input.length === 0 || input.charCodeAt(input.length - 1) === 0x0a;
+  const trailingNewline = size === 0 || bytes[size - 1] === 0x0a;
   // CRLF only when every line ends with CR: a single CR at a line end may belong to a description.
   let crlf = lineCount > 0;
-  for (let i = 0; i < lineCount && crlf; i++) if (input.charCodeAt((ends[i] as number) - 1) !== 0x0d || (ends[i] as number) === (starts[i] as number)) crlf = false;
+  for (let i = 0; i < lineCount && crlf; i++) if (bytes[(ends[i] as number) - 1] !== 0x0d || (ends[i] as number) === (starts[i] as number)) crlf = false;
   if (crlf) for (let i = 0; i < lineCount; i++) ends[i] = (ends[i] as number) - 1;
-  const lineText = (i: number): string => input.slice(starts[i], ends[i]);
+  const lineText = (i: number): string => src.latin1(starts[i] as number, ends[i] as number);
 
   const format: ProcKeysFormat = { flagWidth: null, permWidth: null, lineEndings: crlf ? 'crlf' : 'lf', physicalLines: lineCount };
   const issue = (lineIndex: number, code: ParseIssue['code'], message: string): void => {
@@ -111,8 +120,8 @@ export function parseProcKeys(input: string): ProcKeysParseResult {
   };
   /** The open record's text for its lines recFirst..last. Lines are contiguous in the input unless CRLF was stripped. */
   const textUpTo = (last: number): string => {
-    if (!crlf || last === recFirst) return input.slice(recTextStart, ends[last]);
-    let t = input.slice(recTextStart, ends[recFirst]);
+    if (!crlf || last === recFirst) return src.latin1(recTextStart, ends[last] as number);
+    let t = src.latin1(recTextStart, ends[recFirst] as number);
     for (let k = recFirst + 1; k <= last; k++) t += '\n' + lineText(k);
     return t;
   };
@@ -122,7 +131,7 @@ export function parseProcKeys(input: string): ProcKeysParseResult {
     recFirst = recLast = i;
     recFolds = null;
     recClosed = false;
-    recText = input.slice(recTextStart, ends[i]);
+    recText = src.latin1(recTextStart, ends[i] as number);
     split();
   };
   const append = (i: number, kind: 'own' | 'certain' | 'more'): void => {
@@ -205,7 +214,7 @@ export function parseProcKeys(input: string): ProcKeysParseResult {
       i = resume; // the record stays open, closed to folding: the resumed lines are compared with it
       continue;
     }
-    const h = scanKeyLineAt(input, starts[i] as number, ends[i] as number);
+    const h = scanKeyLineAt(src, starts[i] as number, ends[i] as number);
     if (h === null) {
       if (rec !== null) append(i, 'own');
       else issue(i, 'unparseable_line', describeUnparseable(lineText(i)));

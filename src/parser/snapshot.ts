@@ -4,7 +4,8 @@
  */
 import type { ParseIssue } from './parse-issue.js';
 import { parseProcKeyUsers, type KeyUserRecord } from './proc-key-users.js';
-import { parseProcKeys, type KeyRecord, type ProcKeysFormat } from './proc-keys.js';
+import { parseProcKeys, parseProcKeysBytes, type KeyRecord, type ProcKeysFormat } from './proc-keys.js';
+import type { ByteSource } from './byte-source.js';
 import { KEYS_SYSCTLS, parseKeysSysctls, type KeysLimits, type KeysSysctl } from './keys-sysctl.js';
 
 export const FILE_STATUSES = ['ok', 'absent', 'denied', 'failed'] as const;
@@ -14,8 +15,10 @@ export interface FileRead {
   /** The path that was read, for messages. */
   path: string;
   status: FileStatus;
-  /** The content as a byte string (latin1), when status is ok. */
+  /** The content as a byte string (latin1), when status is ok (small files, tests, pastes). */
   text?: string;
+  /** The content as bytes with a fast latin1 copy, when status is ok (what the I/O layer reads /proc/keys as). */
+  source?: ByteSource;
   /** Why it could not be read (errno code and message), when status is not ok. */
   error?: string;
 }
@@ -69,8 +72,8 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   const issues: ParseIssue[] = [];
   let keys: KeyRecord[] = [];
   let keysFormat: ProcKeysFormat | null = null;
-  if (raw.keys.status === 'ok' && raw.keys.text !== undefined) {
-    const r = parseProcKeys(raw.keys.text);
+  if (raw.keys.status === 'ok' && (raw.keys.source !== undefined || raw.keys.text !== undefined)) {
+    const r = raw.keys.source !== undefined ? parseProcKeysBytes(raw.keys.source) : parseProcKeys(raw.keys.text as string);
     keys = r.records;
     keysFormat = r.format;
     issues.push(...r.issues);
