@@ -109,6 +109,7 @@ function main(): void {
   for (let i = 0; i < 3; i++) buildInventory(buildSnapshot(input, 0));
   const parseMs: number[] = [];
   const totalMs: number[] = [];
+  const objectsMs: number[] = [];
   let keysFound = 0;
   for (let r = 0; r < RUNS; r++) {
     gc?.();
@@ -117,9 +118,14 @@ function main(): void {
     const t1 = performance.now();
     const inv = buildInventory(snap);
     const t2 = performance.now();
+    // What a scrape needs ends here; making one object per key is for the `keys` command.
+    keysFound = inv.byRow.rows.length;
+    const t3 = performance.now();
+    void inv.keys.length;
+    const t4 = performance.now();
     parseMs.push(t1 - t0);
     totalMs.push(t2 - t0);
-    keysFound = inv.keys.length;
+    objectsMs.push(t4 - t3);
   }
   const result = {
     lines: LINES,
@@ -129,6 +135,7 @@ function main(): void {
     parseMedianMs: +median(parseMs).toFixed(2),
     parseAndClassifyMedianMs: +median(totalMs).toFixed(2),
     parseAndClassifyBestMs: +Math.min(...totalMs).toFixed(2),
+    keyObjectsMedianMs: +median(objectsMs).toFixed(2),
     targetMs: TARGET_MS,
     node: process.version,
   };
@@ -138,6 +145,7 @@ function main(): void {
   console.log('|---|---|---|---|---|');
   console.log(`| parse | ${LINES} | ${result.parseMedianMs} ms | | |`);
   console.log(`| parse + classify | ${LINES} | ${result.parseAndClassifyMedianMs} ms | ${result.parseAndClassifyBestMs} ms | < ${TARGET_MS} ms |`);
+  console.log(`| one object per key (keys command only) | ${LINES} | ${result.keyObjectsMedianMs} ms | | |`);
   const ok = result.parseAndClassifyMedianMs < TARGET_MS;
   console.log(ok ? `target met: ${result.parseAndClassifyMedianMs} ms < ${TARGET_MS} ms` : `TARGET MISSED: ${result.parseAndClassifyMedianMs} ms >= ${TARGET_MS} ms`);
   if (keysFound !== LINES) {

@@ -9,16 +9,18 @@
  *     persistent.c create them on first use and find them afterwards);
  *   - every key's owner has a /proc/key-users line while the key exists (key.c key_user_lookup()), and a reader
  *     cannot see more keys of a uid than that line counts (nkeys, nikeys, qnkeys);
- *   - when a reader sees all of a uid's in-quota keys, their charges add up to qnbytes exactly:
- *     description length + 1 + payload reservation (key.c key_alloc(), key_payload_reserve()). A forged line
- *     makes its carrier's description longer than it looks, so the totals only balance once it is folded back.
+ *   - the bytes the listed keys of a uid charge are a lower bound of its qnbytes, and equal to it when every
+ *     in-quota key is listed with an exactly known charge. A forged line makes its carrier's description longer
+ *     than it looks, and claims a key its uid may not have: folding it back makes the totals consistent.
  * A record that breaks an invariant is marked suspect with a reason; it is never silently counted.
+ *
+ * Works on rows of a KeyTable (no object per key): a scrape assesses 100,000 keys in a few milliseconds.
  */
 import type { KeyUserRecord } from '../parser/proc-key-users.js';
-import type { KeyRecord } from '../parser/proc-keys.js';
-import { splitDescriptionSummary } from '../parser/key-summary.js';
-import { formatKeyHeader, keyText } from '../parser/key-record.js';
-import type { KeyClassification } from './keyring-class.js';
+import { formatKeyHeader, type KeyRecord } from '../parser/key-record.js';
+import type { KeyTable } from '../parser/key-table.js';
+import { splitDescriptionSummary, type KeySummary } from '../parser/key-summary.js';
+import { KEY_CLASSES, type KeyClass } from './keyring-class.js';
 
 export const SUSPECT_CODES = [
   'carries_record_text',
@@ -35,23 +37,14 @@ export interface SuspectReason {
   message: string;
 }
 
-export type ClassifiedRecord = KeyRecord & KeyClassification;
-
 /** Types whose descriptions only the kernel writes (a hex serial, a hash, a validated hex string). */
 const KERNEL_WRITTEN_DESCRIPTION_TYPES = new Set(['.request_key_auth', 'blacklist', '.fscrypt', '.dead', 'dead']);
 
 /** Could this record's owner have put a newline, and so a forged record, into its description? */
-export function descriptionUserWritable(r: ClassifiedRecord): boolean {
-  if (KERNEL_WRITTEN_DESCRIPTION_TYPES.has(r.type.name)) return false;
-  switch (r.class) {
-    case 'key':
-    case 'keyring':
-      return true;
-    case 'session':
-      return r.description !== '_ses';
-    default:
-      return false;
-  }
+export function descriptionUserWritable(typeName: string, cls: KeyClass, description: () => string): boolean {
+  if (KERNEL_WRITTEN_DESCRIPTION_TYPES.has(typeName)) return false;
+  if (cls === 'key' || cls === 'keyring') return true;
+  return cls === 'session' && description() !== '_ses';
 }
 
 /**
@@ -65,23 +58,23 @@ export function descriptionUserWritable(r: ClassifiedRecord): boolean {
  *   - types whose reservation /proc/keys does not show (asymmetric, encrypted, dns_resolver, ...).
  */
 export function quotaBytes(r: KeyRecord): { min: number; exact: boolean } {
-  return { min: quotaBytesMin(r), exact: quotaBytesExact(r) };
+  return {
+    min: quotaBytesMin(r.description.length, r.type.name, r.flags.instantiated && !r.flags.negative, r.summary),
+    exact: quotaBytesExact(r.type.name, r.flags.instantiated && !r.flags.negative, r.summary),
+  };
 }
 
-function quotaBytesMin(r: KeyRecord): number {
-  const base = r.description.length + 1;
-  if (!r.flags.instantiated || r.flags.negative) return base;
-  const s = r.summary;
-  if (s === null) return base;
-  if (s.kind === 'keyring' && s.capacity === undefined && r.type.name === 'keyring') return base + 4 * s.links;
-  if (s.kind === 'length' && (r.type.name === 'user' || r.type.name === 'logon')) return base + s.bytes;
+function quotaBytesMin(descriptionLength: number, type: string, positive: boolean, s: KeySummary | null): number {
+  const base = descriptionLength + 1;
+  if (!positive || s === null) return base;
+  if (s.kind === 'keyring' && s.capacity === undefined && type === 'keyring') return base + 4 * s.links;
+  if (s.kind === 'length' && (type === 'user' || type === 'logon')) return base + s.bytes;
   return base;
 }
 
-function quotaBytesExact(r: KeyRecord): boolean {
-  const type = r.type.name;
+function quotaBytesExact(type: string, positive: boolean, s: KeySummary | null): boolean {
   if (type !== 'user' && type !== 'logon') return false;
-  return !r.flags.instantiated || r.flags.negative || r.summary?.kind === 'length';
+  return !positive || s?.kind === 'length';
 }
 
 interface Tally {
@@ -94,24 +87,38 @@ interface Tally {
   inexact: number;
 }
 
-function tally(records: ClassifiedRecord[]): Map<number, Tally> {
-  const byUid = new Map<number, Tally>();
-  for (const r of records) {
-    let t = byUid.get(r.uid);
-    if (t === undefined) byUid.set(r.uid, (t = { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 }));
-    addToTally(t, r, 1);
-  }
-  return byUid;
+/** What the trust pass needs of a row, read from the table and the classification arrays. */
+export interface TrustRows {
+  table: KeyTable;
+  /** Class index (KEY_CLASSES) per table row. */
+  classes: Uint8Array;
+  /** Rebuild a row's classification after a fold changed its description. */
+  reclassify: (row: number) => void;
 }
 
-function addToTally(t: Tally, r: KeyRecord, sign: 1 | -1): void {
+function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void {
+  const f = (table.flags[i] as { flags: KeyRecord['flags'] }).flags;
   t.visible += sign;
-  if (r.flags.instantiated) t.instantiated += sign;
-  if (r.flags.inQuota) {
+  if (f.instantiated) t.instantiated += sign;
+  if (f.inQuota) {
     t.inQuota += sign;
-    t.bytes += sign * quotaBytesMin(r);
-    if (!quotaBytesExact(r)) t.inexact += sign;
+    const positive = f.instantiated && !f.negative;
+    const type = (table.type[i] as KeyRecord['type']).name;
+    const summary = table.summary[i] ?? null;
+    t.bytes += sign * quotaBytesMin(table.descriptionLength(i), type, positive, summary);
+    if (!quotaBytesExact(type, positive, summary)) t.inexact += sign;
   }
+}
+
+function tally(table: KeyTable, rows: number[]): Map<number, Tally> {
+  const byUid = new Map<number, Tally>();
+  for (const i of rows) {
+    const uid = table.uid[i] as number;
+    let t = byUid.get(uid);
+    if (t === undefined) byUid.set(uid, (t = { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 }));
+    addRow(t, table, i, 1);
+  }
+  return byUid;
 }
 
 /**
@@ -129,61 +136,69 @@ function totalsProblem(s: Tally, u: KeyUserRecord): string | null {
   return over.length > 0 ? over.join('; ') : null;
 }
 
-/** A record the trust pass may mark: `suspect` is assigned on the objects it is given. */
-export interface TrustSubject extends ClassifiedRecord {
-  suspect: SuspectReason[];
-}
-
 /** Fold attempts per assessment: bounds the work an attacker can cause with unbalanced totals. */
 const MAX_FOLD_ATTEMPTS = 10_000;
 
+const SINGLETON_CLASSES = new Set<number>(
+  (['user', 'user_session', 'persistent', 'persistent_register'] as const).map((c) => KEY_CLASSES.indexOf(c)),
+);
+
 /**
- * Assess every record, setting `suspect` on those that break an invariant, and return the records with any
- * forged line folded back into its carrier. `users` is null when /proc/key-users could not be read (its
- * invariants are skipped). `rebuild` makes a record of the caller's kind from a record rebuilt by a fold.
+ * Assess the rows of a table. Returns the live rows in file order (a forged line folded back into its carrier
+ * is no longer a row) and the suspect reasons by row. `users` is null when /proc/key-users could not be read.
  */
-export function assessTrust<T extends TrustSubject>(
-  input: T[],
+export function assessTrust(
+  view: TrustRows,
   allUsers: KeyUserRecord[] | null,
-  rebuild: (r: KeyRecord) => T,
   unstableUids: readonly number[] = [],
-): T[] {
+): { rows: number[]; suspect: Map<number, SuspectReason[]> } {
+  const { table, classes } = view;
+  const rows: number[] = new Array<number>(table.count);
+  for (let i = 0; i < table.count; i++) rows[i] = i;
   // A uid whose counters moved while /proc/keys was read is neither accused nor used to rebuild records.
   const unstable = new Set(unstableUids);
   const users = allUsers === null ? null : allUsers.filter((u) => !unstable.has(u.uid));
-  const records = users === null ? input : foldByByteTotals(input, users, rebuild, unstable);
-  const mark = (r: T, code: SuspectCode, message: string): void => {
-    if (r.suspect.length === 0) r.suspect = [{ code, message }];
-    else if (!r.suspect.some((s) => s.code === code)) r.suspect.push({ code, message });
-  };
+  const totals = tally(table, rows);
+  const live = users === null ? rows : foldByTotals(view, rows, users, unstable, totals);
 
-  const singletons = new Map<string, T[]>();
-  for (const r of records) {
-    if (r.embeddedRecordLines.length > 0)
+  const suspect = new Map<number, SuspectReason[]>();
+  const mark = (i: number, code: SuspectCode, message: string): void => {
+    const list = suspect.get(i);
+    if (list === undefined) suspect.set(i, [{ code, message }]);
+    else if (!list.some((s) => s.code === code)) list.push({ code, message });
+  };
+  const writable = (i: number): boolean =>
+    descriptionUserWritable((table.type[i] as KeyRecord['type']).name, KEY_CLASSES[classes[i] as number] as KeyClass, () => table.description(i));
+
+  const singletons = new Map<string, number[]>();
+  for (const i of live) {
+    const embedded = table.embedded.get(i);
+    if (embedded !== undefined)
       mark(
-        r,
+        i,
         'carries_record_text',
-        `its description spans ${r.lineCount} lines and contains text that looks like a record (line${r.embeddedRecordLines.length > 1 ? 's' : ''} ${r.embeddedRecordLines.join(', ')})`,
+        `its description spans ${table.lineCount[i]} lines and contains text that looks like a record (line${embedded.length > 1 ? 's' : ''} ${embedded.join(', ')})`,
       );
-    if (!r.complete) mark(r, 'missing_summary', `a positive ${r.type.name} key always ends with its summary; this one does not`);
+    if (table.complete[i] === 0)
+      mark(i, 'missing_summary', `a positive ${(table.type[i] as KeyRecord['type']).name} key always ends with its summary; this one does not`);
     // Singletons: the kernel finds these keyrings again instead of creating a second one.
-    if (r.class === 'user' || r.class === 'user_session' || r.class === 'persistent' || r.class === 'persistent_register') {
-      const key = `${r.class}\u0000${r.uid}\u0000${r.description}`;
+    if (SINGLETON_CLASSES.has(classes[i] as number)) {
+      const key = `${classes[i]}\u0000${table.uid[i]}\u0000${table.description(i)}`;
       const list = singletons.get(key);
-      if (list === undefined) singletons.set(key, [r]);
-      else list.push(r);
+      if (list === undefined) singletons.set(key, [i]);
+      else list.push(i);
     }
   }
   for (const list of singletons.values()) {
     if (list.length < 2) continue;
-    const lines = list.map((r) => r.line).join(', ');
-    for (const r of list) mark(r, 'duplicate_singleton', `the kernel keeps one ${r.description} per owner and namespace; lines ${lines} all claim it`);
+    const lines = list.map((i) => table.line[i]).join(', ');
+    for (const i of list) mark(i, 'duplicate_singleton', `the kernel keeps one ${table.description(i)} per owner and namespace; lines ${lines} all claim it`);
   }
 
   if (users !== null && users.length > 0) {
     const byUid = new Map(users.map((u) => [u.uid, u]));
     const problems = new Map<number, { code: SuspectCode; message: string }>();
-    for (const [uid, seen] of tally(records)) {
+    for (const [uid, seen] of totals) {
       if (unstable.has(uid)) continue;
       const u = byUid.get(uid);
       if (u === undefined) {
@@ -198,38 +213,33 @@ export function assessTrust<T extends TrustSubject>(
     if (problems.size > 0) {
       // Of a uid's records, those that could be text inside the record before them are the ones to doubt;
       // when none could, all of them are.
-      const byProblemUid = new Map<number, { all: T[]; mayBeText: T[] }>();
-      records.forEach((r, i) => {
-        if (!problems.has(r.uid)) return;
-        let g = byProblemUid.get(r.uid);
-        if (g === undefined) byProblemUid.set(r.uid, (g = { all: [], mayBeText: [] }));
-        g.all.push(r);
-        if (i > 0 && descriptionUserWritable(records[i - 1] as T)) g.mayBeText.push(r);
+      const byProblemUid = new Map<number, { all: number[]; mayBeText: number[] }>();
+      live.forEach((i, k) => {
+        const uid = table.uid[i] as number;
+        if (!problems.has(uid)) return;
+        let g = byProblemUid.get(uid);
+        if (g === undefined) byProblemUid.set(uid, (g = { all: [], mayBeText: [] }));
+        g.all.push(i);
+        if (k > 0 && writable(live[k - 1] as number)) g.mayBeText.push(i);
       });
       for (const [uid, g] of byProblemUid) {
         const p = problems.get(uid) as { code: SuspectCode; message: string };
         const doubted = p.code === 'uid_not_in_key_users' || g.mayBeText.length === 0 ? g.all : g.mayBeText;
-        for (const r of doubted) mark(r, p.code, p.message);
+        for (const i of doubted) mark(i, p.code, p.message);
       }
     }
   }
-  return records;
+  return { rows: live, suspect };
 }
 
 /**
- * A careful forgery makes every physical line look complete, but its carrier's real description is longer
- * than the first line shows, and the line it forges claims a key its uid may not have. Where a uid's totals
- * contradict /proc/key-users and folding one record-like line back into the record before it leaves both
- * uids consistent, that fold is the reconstruction.
+ * Where a uid's totals contradict /proc/key-users and folding one record-like line back into the record before
+ * it leaves both uids consistent, that fold is the reconstruction: the carrier's row gets the whole text, the
+ * forged row is dropped.
  */
-function foldByByteTotals<T extends TrustSubject>(
-  input: T[],
-  users: KeyUserRecord[],
-  rebuild: (r: KeyRecord) => T,
-  unstable: ReadonlySet<number>,
-): T[] {
+function foldByTotals(view: TrustRows, rows: number[], users: KeyUserRecord[], unstable: ReadonlySet<number>, totals: Map<number, Tally>): number[] {
+  const { table, classes } = view;
   const byUid = new Map(users.map((u) => [u.uid, u]));
-  const totals = tally(input);
   const balanced = (uid: number, s: Tally | undefined): boolean => {
     if (s === undefined || s.visible === 0 || unstable.has(uid)) return true;
     const u = byUid.get(uid);
@@ -237,47 +247,53 @@ function foldByByteTotals<T extends TrustSubject>(
   };
   const unbalanced = new Set<number>();
   for (const [uid, s] of totals) if (!balanced(uid, s)) unbalanced.add(uid);
-  if (unbalanced.size === 0) return input;
+  if (unbalanced.size === 0) return rows;
 
-  const records = input.slice();
+  const live = rows.slice();
   let attempts = 0;
-  for (let i = 0; i + 1 < records.length && attempts < MAX_FOLD_ATTEMPTS; i++) {
-    const carrier = records[i] as T;
-    const forged = records[i + 1] as T;
-    if (!unbalanced.has(carrier.uid) && !unbalanced.has(forged.uid)) continue;
-    if (!descriptionUserWritable(carrier)) continue;
+  for (let k = 0; k + 1 < live.length && attempts < MAX_FOLD_ATTEMPTS; k++) {
+    const c = live[k] as number;
+    const f = live[k + 1] as number;
+    const cUid = table.uid[c] as number;
+    const fUid = table.uid[f] as number;
+    if (!unbalanced.has(cUid) && !unbalanced.has(fUid)) continue;
+    const cType = (table.type[c] as KeyRecord['type']).name;
+    if (!descriptionUserWritable(cType, KEY_CLASSES[classes[c] as number] as KeyClass, () => table.description(c))) continue;
     attempts++;
-    const text = keyText(carrier) + '\n' + formatKeyHeader(forged) + keyText(forged);
-    const split = splitDescriptionSummary(
-      carrier.type.name,
-      text,
-      carrier.flags.instantiated && !carrier.flags.negative,
-      carrier.flags.revoked,
-    );
+    const cf = (table.flags[c] as { flags: KeyRecord['flags'] }).flags;
+    const text = table.text(c) + '\n' + formatKeyHeader(table.record(f)) + table.text(f);
+    const split = splitDescriptionSummary(cType, text, cf.instantiated && !cf.negative, cf.revoked);
     if (!split.complete) continue;
-    const mergedRecord: KeyRecord = {
-      ...carrier,
-      description: split.description,
-      summary: split.summary,
-      summaryText: split.summaryText,
-      lineCount: carrier.lineCount + forged.lineCount,
-      embeddedRecordLines: [...carrier.embeddedRecordLines, forged.line, ...forged.embeddedRecordLines],
-    };
     // Totals of the two uids involved, as they would be with the line folded back.
     const after = new Map<number, Tally>();
-    for (const uid of [carrier.uid, forged.uid]) {
+    for (const uid of [cUid, fUid]) {
       const t = totals.get(uid);
       if (t !== undefined && !after.has(uid)) after.set(uid, { ...t });
     }
-    addToTally(after.get(carrier.uid) as Tally, carrier, -1);
-    addToTally(after.get(forged.uid) as Tally, forged, -1);
-    addToTally(after.get(carrier.uid) as Tally, mergedRecord, 1);
-    if (![...after].every(([uid, s]) => balanced(uid, s))) continue;
+    addRow(after.get(cUid) as Tally, table, c, -1);
+    addRow(after.get(fUid) as Tally, table, f, -1);
+    const saved = { override: table.override.get(c), summary: table.summary[c] ?? null, complete: table.complete[c] as number };
+    table.override.set(c, { text, description: split.description, summaryText: split.summaryText });
+    table.summary[c] = split.summary;
+    addRow(after.get(cUid) as Tally, table, c, 1);
+    if (![...after].every(([uid, s]) => balanced(uid, s))) {
+      if (saved.override === undefined) table.override.delete(c);
+      else table.override.set(c, saved.override);
+      table.summary[c] = saved.summary;
+      continue;
+    }
+    table.complete[c] = 1;
+    table.textEnd[c] = table.textEnd[f] as number;
+    table.lineCount[c] = (table.lineCount[c] as number) + (table.lineCount[f] as number);
+    table.embedded.set(c, [...(table.embedded.get(c) ?? []), table.line[f] as number, ...(table.embedded.get(f) ?? [])]);
+    view.reclassify(c);
+    // `totals` stays the tally of the live rows: the assessment below reads it.
     for (const [uid, s] of after) {
-      totals.set(uid, s);
+      if (s.visible === 0) totals.delete(uid);
+      else totals.set(uid, s);
       unbalanced.delete(uid);
     }
-    records.splice(i, 2, rebuild(mergedRecord));
+    live.splice(k + 1, 1);
   }
-  return records;
+  return live;
 }

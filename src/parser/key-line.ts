@@ -13,7 +13,7 @@ import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js'
 import { decodeKeyType, type DecodedKeyType } from './key-type.js';
 import { memoize } from './memo.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
-import type { KeyRecord } from './key-record.js';
+import type { FlagsInfo } from './key-table.js';
 
 export interface KeyLineHeader {
   serial: string;
@@ -45,21 +45,20 @@ const permOf = memoize(decodeKeyPermissions);
 /** Perm masks by (mask * 2 + (width === 8 ? 1 : 0)); bounded like memo.ts. */
 const permByCode = new Map<number, KeyPermissions | null>();
 const typeOf = memoize(decodeKeyType);
-/** Recently seen type columns, compared character by character. */
-const typeColumns: { column: string; type: DecodedKeyType }[] = [];
+/** Type columns seen, by a hash of their nine bytes (verified byte by byte on a hit). */
+const typeColumns = new Map<number, { column: Uint8Array; type: DecodedKeyType }>();
 
-function matchTypeColumn(src: ByteSource, at: number): DecodedKeyType {
+function matchTypeColumn(src: ByteSource, at: number, hash: number): DecodedKeyType {
   const b = src.bytes;
-  for (let t = 0; t < typeColumns.length; t++) {
-    const e = typeColumns[t] as { column: string; type: DecodedKeyType };
+  const e = typeColumns.get(hash);
+  if (e !== undefined) {
     let j = 0;
-    while (j < 9 && e.column.charCodeAt(j) === b[at + j]) j++;
+    while (j < 9 && e.column[j] === b[at + j]) j++;
     if (j === 9) return e.type;
   }
-  const column = src.latin1(at, at + 9);
-  const type = typeOf(column);
-  if (typeColumns.length >= 32) typeColumns.length = 0;
-  typeColumns.push({ column, type });
+  const type = typeOf(src.latin1(at, at + 9));
+  if (typeColumns.size >= 256) typeColumns.clear();
+  typeColumns.set(hash, { column: b.slice(at, at + 9), type });
   return type;
 }
 
@@ -143,37 +142,73 @@ function readAligned(line: Uint8Array, pos: number, width: number, numeric: bool
   return true;
 }
 
-/** Where the description starts in the input, for the header scanKeyLineAt() returned last. */
-export let scannedTextStart = 0;
+/** What one scan found; reused from line to line so that scanning allocates nothing. */
+export interface ScannedLine {
+  serialNumber: number;
+  flags: FlagsInfo;
+  usage: number;
+  expiry: KeyExpiry;
+  perm: KeyPermissions;
+  uid: number;
+  gid: number;
+  type: DecodedKeyType;
+  /** Offset where the text after the type column begins. */
+  textStart: number;
+}
+
+export function createScannedLine(): ScannedLine {
+  return {
+    serialNumber: 0,
+    flags: { raw: '-------', flags: decodeKeyFlags('-------') as KeyFlags },
+    usage: 0,
+    expiry: PERM_EXPIRY,
+    perm: decodeKeyPermissions('00000000') as KeyPermissions,
+    uid: 0,
+    gid: 0,
+    type: decodeKeyType('user     '),
+    textStart: 0,
+  };
+}
 
 /** Scan the fixed prefix of a /proc/keys line; `null` if the line is not a record header. */
 export function scanKeyLine(line: string): KeyLineHeader | null {
-  const h = scanKeyLineAt(byteSourceOf(line), 0, line.length);
-  return h === null
-    ? null
-    : { serial: h.serial, serialNumber: h.serialNumber, flagsRaw: h.flagsRaw, flags: h.flags, usage: h.usage, expiry: h.expiry, perm: h.perm, uid: h.uid, gid: h.gid, type: h.type, textStart: scannedTextStart };
+  const h = createScannedLine();
+  if (!scanKeyLineAt(byteSourceOf(line), 0, line.length, h)) return null;
+  return {
+    serial: h.serialNumber.toString(16).padStart(8, '0'),
+    serialNumber: h.serialNumber,
+    flagsRaw: h.flags.raw,
+    flags: h.flags.flags,
+    usage: h.usage,
+    expiry: h.expiry,
+    perm: h.perm,
+    uid: h.uid,
+    gid: h.gid,
+    type: h.type,
+    textStart: h.textStart,
+  };
 }
 
 /**
- * Scan the line [start, end) of `src` byte by byte, copying out only the strings the record keeps; on success
- * `scannedTextStart` is the offset where the text after the type column begins.
+ * Scan the line [start, end) of `src` byte by byte into `out`; false when it is not a record header.
+ * Nothing is allocated unless a flag string, perm, expiry or type column is seen for the first time.
  */
-export function scanKeyLineAt(src: ByteSource, start: number, end: number): KeyRecord | null {
+export function scanKeyLineAt(src: ByteSource, start: number, end: number, out: ScannedLine): boolean {
   const line = src.bytes;
   // serial: %08x
-  if (end - start < 8 + 1 + 6 + 1 + 5 + 1 + 4 + 1 + 6 + 1 + 5 + 1 + 5 + 1 + 9 + 1) return null;
+  if (end - start < 8 + 1 + 6 + 1 + 5 + 1 + 4 + 1 + 6 + 1 + 5 + 1 + 5 + 1 + 9 + 1) return false;
   lineEnd = end;
   let serialNumber = 0;
   for (let i = start; i < start + 8; i++) {
     const c = line[i] as number;
     if (c >= 0x30 && c <= 0x39) serialNumber = serialNumber * 16 + (c - 0x30);
     else if (c >= 0x61 && c <= 0x66) serialNumber = serialNumber * 16 + (c - 0x57);
-    else return null;
+    else return false;
   }
-  if (line[start + 8] !== SP) return null;
+  if (line[start + 8] !== SP) return false;
   // flags: 7 characters, 6 before Linux 3.5
   const flagsLen = line[start + 15] === SP ? 6 : 7;
-  if (flagsLen === 7 && line[start + 16] !== SP) return null;
+  if (flagsLen === 7 && line[start + 16] !== SP) return false;
   // bits 0-6: the flags set; bit 7: a character that is neither its letter nor '-'; bits 8+: the width
   let flagCode = flagsLen << 8;
   for (let j = 0; j < flagsLen; j++) {
@@ -185,21 +220,21 @@ export function scanKeyLineAt(src: ByteSource, start: number, end: number): KeyR
     flags = flagCode & (1 << 7) ? null : flagsOf(src.latin1(start + 9, start + 9 + flagsLen));
     if (flagsByCode.size < 512) flagsByCode.set(flagCode, flags);
   }
-  if (flags === null) return null;
+  if (flags === null) return false;
   // usage: %5d
-  if (!readAligned(line, start + 9 + flagsLen + 1, 5, true) || line[fieldEnd] !== SP) return null;
+  if (!readAligned(line, start + 9 + flagsLen + 1, 5, true) || line[fieldEnd] !== SP) return false;
   const usage = fieldValue;
   // expiry: %4s
-  if (!readAligned(line, fieldEnd + 1, 4, false) || line[fieldEnd] !== SP) return null;
+  if (!readAligned(line, fieldEnd + 1, 4, false) || line[fieldEnd] !== SP) return false;
   const expiry = expiryAt(src, fieldStart, fieldEnd);
-  if (expiry === null) return null;
+  if (expiry === null) return false;
   // perm: %08x (%06x before 2.6.14)
   const pos = fieldEnd + 1;
   let permEnd = pos;
   let mask = 0;
   for (let c = line[permEnd] as number; permEnd < end && isHex(c); c = line[++permEnd] as number)
     mask = mask * 16 + (c <= 0x39 ? c - 0x30 : c - 0x57);
-  if (line[permEnd] !== SP) return null;
+  if (line[permEnd] !== SP) return false;
   const permKey = mask * 2 + (permEnd - pos === 8 ? 1 : 0);
   let perm = permEnd - pos === 8 || permEnd - pos === 6 ? permByCode.get(permKey) : null;
   if (perm === undefined) {
@@ -207,44 +242,35 @@ export function scanKeyLineAt(src: ByteSource, start: number, end: number): KeyR
     if (permByCode.size >= 4096) permByCode.clear();
     permByCode.set(permKey, perm);
   }
-  if (perm === null) return null;
+  if (perm === null) return false;
   // uid, gid: %5d each (signed: ids >= 2^31 print negative; (gid_t)-1 printed -1 before the kuid conversion)
-  if (!readAligned(line, permEnd + 1, 5, true) || line[fieldEnd] !== SP) return null;
+  if (!readAligned(line, permEnd + 1, 5, true) || line[fieldEnd] !== SP) return false;
   const uid = fieldValue;
-  if (!readAligned(line, fieldEnd + 1, 5, true) || line[fieldEnd] !== SP) return null;
+  if (!readAligned(line, fieldEnd + 1, 5, true) || line[fieldEnd] !== SP) return false;
   const gid = fieldValue;
-  if (uid < -2147483648 || uid > 4294967295 || gid < -2147483648 || gid > 4294967295) return null;
+  if (uid < -2147483648 || uid > 4294967295 || gid < -2147483648 || gid > 4294967295) return false;
   // type: %-9.9s then one space, always present even when describe() prints nothing
   const typeStart = fieldEnd + 1;
-  if (end < typeStart + 10 || line[typeStart + 9] !== SP) return null;
+  if (end < typeStart + 10 || line[typeStart + 9] !== SP) return false;
   // %-9.9s: left-aligned, so the name cannot start with a space, and padding is only at the end
   let k = typeStart;
-  while (k < typeStart + 9 && line[k] !== SP) k++;
-  if (k === typeStart) return null;
-  for (let j = k; j < typeStart + 9; j++) if (line[j] !== SP) return null;
-  const type = matchTypeColumn(src, typeStart);
-  scannedTextStart = typeStart + 10;
-  // The record itself, with the fields that depend on the lines after this one left for the parser to fill.
-  return {
-    serial: src.latin1(start, start + 8),
-    serialNumber,
-    flagsRaw: flags.raw,
-    flags: flags.flags,
-    usage,
-    expiry,
-    perm,
-    uid,
-    gid,
-    type,
-    description: '',
-    summary: null,
-    summaryText: '',
-    line: 0,
-    lineCount: 1,
-    embeddedRecordLines: NO_LINES,
-    complete: true,
-  };
+  let hash = 0;
+  for (; k < typeStart + 9; k++) {
+    const c = line[k] as number;
+    if (c === SP) break;
+    hash = (Math.imul(hash, 31) + c) | 0;
+  }
+  if (k === typeStart) return false;
+  for (let j = k; j < typeStart + 9; j++) if (line[j] !== SP) return false;
+  const type = matchTypeColumn(src, typeStart, hash);
+  out.serialNumber = serialNumber;
+  out.flags = flags;
+  out.usage = usage;
+  out.expiry = expiry;
+  out.perm = perm;
+  out.uid = uid;
+  out.gid = gid;
+  out.type = type;
+  out.textStart = typeStart + 10;
+  return true;
 }
-
-/** Shared by every record without forged lines; frozen so nothing can push onto it. */
-const NO_LINES = Object.freeze([]) as unknown as number[];

@@ -11,6 +11,8 @@
  *   fscrypt-provisioning                     ": <len> [<type>]"
  *   .request_key_auth request_key_auth_describe()  "key:<hex serial>" + " pid:<pid> ci:<len>" when positive
  */
+import type { ByteSource } from './byte-source.js';
+
 export type KeySummary =
   | { kind: 'keyring'; links: number; capacity?: number }
   | { kind: 'length'; bytes: number }
@@ -196,4 +198,74 @@ export function splitDescriptionSummary(
   }
   if (m === null || summary === null) return { description: text, summary: null, summaryText: '', complete: !required };
   return { description: text.slice(0, m.index), summary, summaryText: text.slice(m.index), complete: true };
+}
+
+/** Where a record's description ends and what its summary is, for a text that is a range of a file. */
+export interface RangeSplit {
+  /** Offset where the description ends (the summary starts); `end` when there is no summary. */
+  descEnd: number;
+  summary: KeySummary | null;
+  complete: boolean;
+}
+
+/**
+ * splitDescriptionSummary() for the text bytes[start, end) of a ByteSource, without making a string for the
+ * common summaries (": <digits>", ": empty"). Writes into `out`.
+ */
+export function splitRange(
+  type: string,
+  src: ByteSource,
+  start: number,
+  end: number,
+  positive: boolean,
+  revoked: boolean,
+  out: RangeSplit,
+): void {
+  if (positive && (type === 'keyring' || LENGTH_TYPES.has(type))) {
+    const at = trailingNumberInBytes(src.bytes, start, end, type === 'keyring');
+    if (at >= 0) {
+      out.descEnd = at;
+      out.summary = type === 'keyring' ? keyringSummary(trailingValue) : lengthSummary(trailingValue);
+      out.complete = true;
+      return;
+    }
+  }
+  const s = splitDescriptionSummary(type, src.latin1(start, end), positive, revoked);
+  out.summary = s.summary;
+  out.complete = s.complete;
+  // .request_key_auth: "key:" + description + summary; everything else: description + summary.
+  out.descEnd = s.summary?.kind === 'request_key_auth' ? start + 4 + s.description.length : start + s.description.length;
+}
+
+/** trailingNumberSummary() over bytes[start, end): offset of the ": " or -1; the value in trailingValue. */
+function trailingNumberInBytes(b: Uint8Array, start: number, end: number, allowEmpty: boolean): number {
+  // ": empty"
+  if (
+    allowEmpty &&
+    end - start >= 7 &&
+    b[end - 1] === 0x79 &&
+    b[end - 2] === 0x74 &&
+    b[end - 3] === 0x70 &&
+    b[end - 4] === 0x6d &&
+    b[end - 5] === 0x65 &&
+    b[end - 6] === 0x20 &&
+    b[end - 7] === 0x3a
+  ) {
+    trailingValue = 0;
+    return end - 7;
+  }
+  let p = end;
+  let value = 0;
+  let scale = 1;
+  while (p > start) {
+    const c = b[p - 1] as number;
+    if (c < 0x30 || c > 0x39) break;
+    value += (c - 0x30) * scale;
+    scale *= 10;
+    p--;
+  }
+  const digits = end - p;
+  if (digits === 0 || digits > 10 || p - start < 2) return -1;
+  trailingValue = value;
+  return b[p - 1] === 0x20 && b[p - 2] === 0x3a ? p - 2 : -1;
 }

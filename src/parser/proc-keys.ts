@@ -18,10 +18,10 @@
  * Record-like lines folded into a description are listed in `embeddedRecordLines`; cross-record and
  * cross-file invariants (singletons, /proc/key-users totals) are applied later by classify/key-trust.ts.
  */
-import type { KeyFlags } from './key-flags.js';
-import { scanKeyLineAt, scannedTextStart } from './key-line.js';
+import { createScannedLine, scanKeyLineAt, type ScannedLine } from './key-line.js';
+import { KeyTable } from './key-table.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
-import { splitDescriptionSummary, type SplitText } from './key-summary.js';
+import { splitDescriptionSummary, splitRange, type RangeSplit } from './key-summary.js';
 import type { ParseIssue } from './parse-issue.js';
 import type { KeyRecord } from './key-record.js';
 
@@ -52,46 +52,52 @@ interface Fold {
   kind: 'certain' | 'more';
 }
 
-function isPositive(flags: KeyFlags): boolean {
-  return flags.instantiated && !flags.negative;
-}
-
 /** Invariants that hold for every record a kernel prints, whatever came before it. */
-function impossibleRecord(h: KeyRecord, format: ProcKeysFormat): string | null {
-  if (format.flagWidth !== null && h.flagsRaw.length !== format.flagWidth)
-    return `${h.flagsRaw.length} flag characters where this file has ${format.flagWidth}`;
+function impossibleRecord(h: ScannedLine, format: ProcKeysFormat): string | null {
+  if (format.flagWidth !== null && h.flags.raw.length !== format.flagWidth)
+    return `${h.flags.raw.length} flag characters where this file has ${format.flagWidth}`;
   if (format.permWidth !== null && h.perm.hex.length !== format.permWidth)
     return `a ${h.perm.hex.length}-digit perm where this file has ${format.permWidth}`;
   if (h.perm.invalidBits !== 0) return `perm ${h.perm.hex} has bits KEYCTL_SETPERM rejects`;
   if ((h.perm.mask & 0x01010101) === 0) return `perm ${h.perm.hex} grants view to nobody, so no reader could list it`;
-  if (h.flags.negative && !h.flags.instantiated) return 'N without I (a negative key is instantiated)';
-  if (h.flagsRaw.length === 7 && h.flags.revoked && h.expiry.kind !== 'expd')
+  if (h.flags.flags.negative && !h.flags.flags.instantiated) return 'N without I (a negative key is instantiated)';
+  if (h.flags.raw.length === 7 && h.flags.flags.revoked && h.expiry.kind !== 'expd')
     return 'revoked but the expiry is not "expd" (key_revoke() sets it to the revocation time)';
   return null;
 }
 
-/** Parse /proc/keys given as a byte string (latin1). */
+/** Parse /proc/keys given as a byte string (latin1): records as objects (tests, pastes). */
 export function parseProcKeys(input: string): ProcKeysParseResult {
-  return parseProcKeysBytes(byteSourceOf(input));
+  const r = parseProcKeysBytes(byteSourceOf(input));
+  return { records: r.table.records(), issues: r.issues, format: r.format };
 }
 
-/** Parse /proc/keys given as bytes: the form the I/O layer reads it in. */
-export function parseProcKeysBytes(src: ByteSource): ProcKeysParseResult {
+export interface ProcKeysTableResult {
+  table: KeyTable;
+  issues: ParseIssue[];
+  format: ProcKeysFormat;
+}
+
+/** Parse /proc/keys given as bytes (the form the I/O layer reads it in) into a KeyTable. */
+export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
   const issues: ParseIssue[] = [];
-  const records: KeyRecord[] = [];
   const bytes = src.bytes;
   const size = bytes.length;
 
   // Physical lines as offsets into the input: no line is copied out unless it is needed.
-  const starts: number[] = [];
-  const ends: number[] = [];
-  for (let pos = 0; pos < size; ) {
+  let lineCount = 0;
+  for (let pos = 0; pos < size; lineCount++) {
     const nl = bytes.indexOf(0x0a, pos);
-    starts.push(pos);
-    ends.push(nl < 0 ? size : nl);
     pos = nl < 0 ? size : nl + 1;
   }
-  const lineCount = starts.length;
+  const starts = new Uint32Array(lineCount);
+  const ends = new Uint32Array(lineCount);
+  for (let pos = 0, n = 0; pos < size; n++) {
+    const nl = bytes.indexOf(0x0a, pos);
+    starts[n] = pos;
+    ends[n] = nl < 0 ? size : nl;
+    pos = nl < 0 ? size : nl + 1;
+  }
   const trailingNewline = size === 0 || bytes[size - 1] === 0x0a;
   // CRLF only when every line ends with CR: a single CR at a line end may belong to a description.
   let crlf = lineCount > 0;
@@ -104,40 +110,57 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysParseResult {
     issues.push({ code, file: 'keys', line: lineIndex + 1, message });
   };
 
-  // The open record. Only one record is open at a time, so its state lives in these variables.
-  let rec: KeyRecord | null = null;
-  let recTextStart = 0;
+  const table = new KeyTable(src, lineCount);
+  const scanned = createScannedLine();
+  const header = createScannedLine();
+
+  // The open record: only one is open at a time, so its state lives in these variables and in `header`.
+  let open = false;
   let recFirst = 0;
   let recLast = 0;
   let recFolds: Fold[] | null = null;
   let recClosed = false;
-  let recText = '';
-  let recSplit: SplitText & { complete: boolean } = { description: '', summary: null, summaryText: '', complete: true };
+  const recSplit: RangeSplit = { descEnd: 0, summary: null, complete: true };
+  /** Set when the record's text is not one contiguous range of the file (CRLF stripped). */
+  let recJoined: string | null = null;
+  let recJoinedSplit: ReturnType<typeof splitDescriptionSummary> | null = null;
 
+  const positive = (): boolean => header.flags.flags.instantiated && !header.flags.flags.negative;
+  const complete = (): boolean => (recJoinedSplit !== null ? recJoinedSplit.complete : recSplit.complete);
+  const textLength = (): number => (recJoined !== null ? recJoined.length : (ends[recLast] as number) - header.textStart);
+
+  /** Re-split the open record's text for its lines recFirst..recLast. */
   const split = (): void => {
-    const h = rec as KeyRecord;
-    recSplit = splitDescriptionSummary(h.type.name, recText, isPositive(h.flags), h.flags.revoked);
+    if (!crlf || recLast === recFirst) {
+      recJoined = null;
+      recJoinedSplit = null;
+      splitRange(header.type.name, src, header.textStart, ends[recLast] as number, positive(), header.flags.flags.revoked, recSplit);
+      return;
+    }
+    let t = src.latin1(header.textStart, ends[recFirst] as number);
+    for (let k = recFirst + 1; k <= recLast; k++) t += '\n' + lineText(k);
+    recJoined = t;
+    recJoinedSplit = splitDescriptionSummary(header.type.name, t, positive(), header.flags.flags.revoked);
   };
-  /** The open record's text for its lines recFirst..last. Lines are contiguous in the input unless CRLF was stripped. */
-  const textUpTo = (last: number): string => {
-    if (!crlf || last === recFirst) return src.latin1(recTextStart, ends[last] as number);
-    let t = src.latin1(recTextStart, ends[recFirst] as number);
-    for (let k = recFirst + 1; k <= last; k++) t += '\n' + lineText(k);
-    return t;
-  };
-  const open = (h: KeyRecord, i: number): void => {
-    rec = h;
-    recTextStart = scannedTextStart;
+  const openRecord = (i: number): void => {
+    header.serialNumber = scanned.serialNumber;
+    header.flags = scanned.flags;
+    header.usage = scanned.usage;
+    header.expiry = scanned.expiry;
+    header.perm = scanned.perm;
+    header.uid = scanned.uid;
+    header.gid = scanned.gid;
+    header.type = scanned.type;
+    header.textStart = scanned.textStart;
+    open = true;
     recFirst = recLast = i;
     recFolds = null;
     recClosed = false;
-    recText = src.latin1(recTextStart, ends[i] as number);
     split();
   };
   const append = (i: number, kind: 'own' | 'certain' | 'more'): void => {
     recLast = i;
     if (kind !== 'own') (recFolds ??= []).push({ line: i, kind });
-    recText = textUpTo(i);
     split();
   };
   const cutTo = (last: number): void => {
@@ -146,22 +169,35 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysParseResult {
       recFolds = recFolds.filter((f) => f.line <= last);
       if (recFolds.length === 0) recFolds = null;
     }
-    recText = textUpTo(last);
     split();
   };
 
   const emit = (): void => {
-    // The record object came from the scanner; fill in what the whole record determines.
-    const r = rec as KeyRecord;
-    r.description = recSplit.description;
-    r.summary = recSplit.summary;
-    r.summaryText = recSplit.summaryText;
-    r.line = recFirst + 1;
-    r.lineCount = recLast - recFirst + 1;
-    if (recFolds !== null) r.embeddedRecordLines = recFolds.map((f) => f.line + 1);
-    r.complete = recSplit.complete;
-    records.push(r);
-    rec = null;
+    const n = table.count++;
+    table.serial[n] = header.serialNumber;
+    table.flags[n] = header.flags;
+    table.usage[n] = header.usage;
+    table.expiry[n] = header.expiry;
+    table.perm[n] = header.perm;
+    table.uid[n] = header.uid;
+    table.gid[n] = header.gid;
+    table.type[n] = header.type;
+    table.textStart[n] = header.textStart;
+    table.textEnd[n] = ends[recLast] as number;
+    table.line[n] = recFirst + 1;
+    table.lineCount[n] = recLast - recFirst + 1;
+    if (recJoinedSplit !== null && recJoined !== null) {
+      table.descEnd[n] = ends[recLast] as number;
+      table.summary[n] = recJoinedSplit.summary;
+      table.complete[n] = recJoinedSplit.complete ? 1 : 0;
+      table.override.set(n, { text: recJoined, description: recJoinedSplit.description, summaryText: recJoinedSplit.summaryText });
+    } else {
+      table.descEnd[n] = recSplit.descEnd;
+      table.summary[n] = recSplit.summary;
+      table.complete[n] = recSplit.complete ? 1 : 0;
+    }
+    if (recFolds !== null) table.embedded.set(n, recFolds.map((f) => f.line + 1));
+    open = false;
   };
 
   /** Drop trailing lines until the record ends with its summary; report what was dropped. */
@@ -169,7 +205,7 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysParseResult {
     const lastBefore = recLast;
     for (let keep = recLast - 1; keep >= recFirst; keep--) {
       cutTo(keep);
-      if (recSplit.complete) {
+      if (complete()) {
         for (let t = keep + 1; t <= lastBefore; t++)
           issue(t, 'unparseable_line', `not a record, and the record at line ${recFirst + 1} already ended with its summary`);
         return;
@@ -178,11 +214,7 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysParseResult {
     // Not even the first line ends with the summary: keep what the kernel printed up to here and report it.
     for (let t = recFirst + 1; t <= lastBefore; t++)
       issue(t, 'unparseable_line', `not a record, and the record at line ${recFirst + 1} does not end with its summary`);
-    issue(
-      recFirst,
-      'missing_summary',
-      `a positive ${(rec as KeyRecord).type.name} key always ends with its summary; this record has none (damaged or truncated)`,
-    );
+    issue(recFirst, 'missing_summary', `a positive ${header.type.name} key always ends with its summary; this record has none (damaged or truncated)`);
   };
 
   /**
@@ -192,7 +224,7 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysParseResult {
    * continuation lines a kernel could not have printed, emit the record and return -1.
    */
   const finalize = (): number => {
-    if (!recSplit.complete) {
+    if (!complete()) {
       const firstMore = recFolds?.find((f) => f.kind === 'more');
       if (firstMore !== undefined) {
         cutTo(firstMore.line - 1);
@@ -208,39 +240,37 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysParseResult {
   let i = 0;
   for (;;) {
     if (i >= lineCount) {
-      if (rec === null) break;
+      if (!open) break;
       const resume = finalize();
       if (resume < 0) break;
       i = resume; // the record stays open, closed to folding: the resumed lines are compared with it
       continue;
     }
-    const h = scanKeyLineAt(src, starts[i] as number, ends[i] as number);
-    if (h === null) {
-      if (rec !== null) append(i, 'own');
+    if (!scanKeyLineAt(src, starts[i] as number, ends[i] as number, scanned)) {
+      if (open) append(i, 'own');
       else issue(i, 'unparseable_line', describeUnparseable(lineText(i)));
       i++;
       continue;
     }
     if (format.flagWidth === null) {
       // The first record of a read cannot sit inside a description: it sets the format of the whole file.
-      format.flagWidth = h.flagsRaw.length as 6 | 7;
-      format.permWidth = h.perm.hex.length as 6 | 8;
+      format.flagWidth = scanned.flags.raw.length as 6 | 7;
+      format.permWidth = scanned.perm.hex.length as 6 | 8;
     }
-    if (rec === null) {
-      const why = impossibleRecord(h, format);
+    if (!open) {
+      const why = impossibleRecord(scanned, format);
       if (why !== null) issue(i, 'unparseable_line', `looks like a record but ${why}`);
-      else open(h, i);
+      else openRecord(i);
       i++;
       continue;
     }
-    const current: KeyRecord = rec;
-    const certain = h.serialNumber <= current.serialNumber ? 'serial not above the previous record' : impossibleRecord(h, format);
+    const certain = scanned.serialNumber <= header.serialNumber ? 'serial not above the previous record' : impossibleRecord(scanned, format);
     if (certain !== null) {
       append(i, 'certain');
       i++;
       continue;
     }
-    if (!recClosed && !recSplit.complete && recText.length <= MAX_RECORD_TEXT) {
+    if (!recClosed && !complete() && textLength() <= MAX_RECORD_TEXT) {
       append(i, 'more');
       i++;
       continue;
@@ -250,12 +280,12 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysParseResult {
       i = resume;
       continue;
     }
-    open(h, i);
+    openRecord(i);
     i++;
   }
   if (!trailingNewline) issue(lineCount - 1, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
   issues.sort((a, b) => a.line - b.line);
-  return { records, issues, format };
+  return { table, issues, format };
 }
 
 function describeUnparseable(line: string): string {

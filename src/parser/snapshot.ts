@@ -4,8 +4,9 @@
  */
 import type { ParseIssue } from './parse-issue.js';
 import { parseProcKeyUsers, type KeyUserRecord } from './proc-key-users.js';
-import { parseProcKeys, parseProcKeysBytes, type KeyRecord, type ProcKeysFormat } from './proc-keys.js';
-import type { ByteSource } from './byte-source.js';
+import { parseProcKeysBytes, type ProcKeysFormat } from './proc-keys.js';
+import { byteSourceOf, type ByteSource } from './byte-source.js';
+import { KeyTable } from './key-table.js';
 import { KEYS_SYSCTLS, parseKeysSysctls, type KeysLimits, type KeysSysctl } from './keys-sysctl.js';
 
 export const FILE_STATUSES = ['ok', 'absent', 'denied', 'failed'] as const;
@@ -40,7 +41,8 @@ export interface Snapshot {
   /** Unix seconds at which the files were read (injected clock). */
   now: number;
   files: RawProcFilesStatus;
-  keys: KeyRecord[];
+  /** The records of /proc/keys by column (empty when the file could not be read). */
+  keys: KeyTable;
   keysFormat: ProcKeysFormat | null;
   /** null when /proc/key-users could not be read. */
   users: KeyUserRecord[] | null;
@@ -70,11 +72,11 @@ function statusOf(f: FileRead): FileStatusEntry {
 /** Parse what was read. Pure; never throws. */
 export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   const issues: ParseIssue[] = [];
-  let keys: KeyRecord[] = [];
+  let keys = new KeyTable(byteSourceOf(''), 0);
   let keysFormat: ProcKeysFormat | null = null;
   if (raw.keys.status === 'ok' && (raw.keys.source !== undefined || raw.keys.text !== undefined)) {
-    const r = raw.keys.source !== undefined ? parseProcKeysBytes(raw.keys.source) : parseProcKeys(raw.keys.text as string);
-    keys = r.records;
+    const r = parseProcKeysBytes(raw.keys.source ?? byteSourceOf(raw.keys.text as string));
+    keys = r.table;
     keysFormat = r.format;
     issues.push(...r.issues);
   }

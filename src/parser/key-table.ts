@@ -1,0 +1,132 @@
+/**
+ * The records of one /proc/keys read, stored by column: numbers in typed arrays, decoded values (flags,
+ * expiry, perm, type, summary) as references to shared immutable objects, strings as offsets into the file.
+ * A scrape classifies and counts 100,000 keys without making an object or a string per key; `record(i)`
+ * makes the object when something (the `keys` command, a finding) needs one.
+ */
+import type { ByteSource } from './byte-source.js';
+import type { KeyExpiry } from './key-expiry.js';
+import type { KeyFlags } from './key-flags.js';
+import type { KeyPermissions } from './key-permissions.js';
+import type { KeyRecord } from './key-record.js';
+import type { KeySummary } from './key-summary.js';
+import type { DecodedKeyType } from './key-type.js';
+
+export interface FlagsInfo {
+  raw: string;
+  flags: KeyFlags;
+}
+
+const NO_LINES = Object.freeze([]) as unknown as number[];
+
+export class KeyTable {
+  count = 0;
+  readonly serial: Float64Array;
+  readonly usage: Float64Array;
+  readonly uid: Float64Array;
+  readonly gid: Float64Array;
+  /** Offsets in the file: the text after the type column is [textStart, textEnd), the description [textStart, descEnd). */
+  readonly textStart: Uint32Array;
+  readonly textEnd: Uint32Array;
+  readonly descEnd: Uint32Array;
+  readonly line: Uint32Array;
+  readonly lineCount: Uint32Array;
+  readonly complete: Uint8Array;
+  readonly flags: FlagsInfo[];
+  readonly expiry: KeyExpiry[];
+  readonly perm: KeyPermissions[];
+  readonly type: DecodedKeyType[];
+  readonly summary: (KeySummary | null)[];
+  /** Record-like physical lines folded into a row's description (forged text), by row. */
+  readonly embedded = new Map<number, number[]>();
+  /** Rows whose text is not one contiguous range of the file (CRLF stripped, or rebuilt by a fold): text and split. */
+  readonly override = new Map<number, { text: string; description: string; summaryText: string }>();
+
+  constructor(
+    readonly source: ByteSource,
+    capacity: number,
+  ) {
+    this.serial = new Float64Array(capacity);
+    this.usage = new Float64Array(capacity);
+    this.uid = new Float64Array(capacity);
+    this.gid = new Float64Array(capacity);
+    this.textStart = new Uint32Array(capacity);
+    this.textEnd = new Uint32Array(capacity);
+    this.descEnd = new Uint32Array(capacity);
+    this.line = new Uint32Array(capacity);
+    this.lineCount = new Uint32Array(capacity);
+    this.complete = new Uint8Array(capacity);
+    // Sized once: growing arrays row by row costs more than everything else the parser does per row.
+    this.flags = new Array<FlagsInfo>(capacity);
+    this.expiry = new Array<KeyExpiry>(capacity);
+    this.perm = new Array<KeyPermissions>(capacity);
+    this.type = new Array<DecodedKeyType>(capacity);
+    this.summary = new Array<KeySummary | null>(capacity);
+  }
+
+  /** The description's length in bytes (what the kernel charges for it). */
+  descriptionLength(i: number): number {
+    const o = this.override.size === 0 ? undefined : this.override.get(i);
+    if (o !== undefined) return o.description.length;
+    const prefix = this.summary[i]?.kind === 'request_key_auth' ? 4 : 0;
+    return (this.descEnd[i] as number) - (this.textStart[i] as number) - prefix;
+  }
+
+  description(i: number): string {
+    const o = this.override.size === 0 ? undefined : this.override.get(i);
+    if (o !== undefined) return o.description;
+    const s = this.textStart[i] as number;
+    const d = this.descEnd[i] as number;
+    // .request_key_auth prints "key:" before the description (key-summary.ts)
+    return this.summary[i]?.kind === 'request_key_auth' ? this.source.latin1(s + 4, d) : this.source.latin1(s, d);
+  }
+
+  summaryText(i: number): string {
+    const o = this.override.get(i);
+    if (o !== undefined) return o.summaryText;
+    const s = this.textStart[i] as number;
+    const d = this.descEnd[i] as number;
+    const e = this.textEnd[i] as number;
+    return this.summary[i]?.kind === 'request_key_auth' ? this.source.latin1(s, s + 4) + this.source.latin1(d, e) : this.source.latin1(d, e);
+  }
+
+  /** Everything the kernel printed after the type column. */
+  text(i: number): string {
+    const o = this.override.get(i);
+    return o !== undefined ? o.text : this.source.latin1(this.textStart[i] as number, this.textEnd[i] as number);
+  }
+
+  serialHex(i: number): string {
+    return (this.serial[i] as number).toString(16).padStart(8, '0');
+  }
+
+  /** The row as an object. */
+  record(i: number): KeyRecord {
+    const f = this.flags[i] as FlagsInfo;
+    return {
+      serial: this.serialHex(i),
+      serialNumber: this.serial[i] as number,
+      flagsRaw: f.raw,
+      flags: f.flags,
+      usage: this.usage[i] as number,
+      expiry: this.expiry[i] as KeyExpiry,
+      perm: this.perm[i] as KeyPermissions,
+      uid: this.uid[i] as number,
+      gid: this.gid[i] as number,
+      type: this.type[i] as DecodedKeyType,
+      description: this.description(i),
+      summary: this.summary[i] ?? null,
+      summaryText: this.summaryText(i),
+      line: this.line[i] as number,
+      lineCount: this.lineCount[i] as number,
+      embeddedRecordLines: this.embedded.get(i) ?? NO_LINES,
+      complete: this.complete[i] === 1,
+    };
+  }
+
+  records(): KeyRecord[] {
+    const out: KeyRecord[] = new Array<KeyRecord>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.record(i);
+    return out;
+  }
+}
