@@ -6,6 +6,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { processIo, type CliIo } from './io.js';
 import { runKeysCommand } from './keys-command.js';
+import { FAIL_ON, runAuditCommand, type FailOn } from './audit-command.js';
+import { runCaptureCommand } from './capture-command.js';
 import { packageVersion } from './version.js';
 
 export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -23,6 +25,38 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (opts: Record<string, string>) => {
       setExit(await runKeysCommand({ procfs: opts['path.procfs'] ?? '/proc', format: opts['format'] as 'table' | 'json' }, io));
+    });
+  program
+    .command('audit')
+    .description('audit the keyrings: quotas, leaks, permissions, impostors, forged /proc/keys lines')
+    .option('--path.procfs <dir>', 'procfs mount point, or a folder captured from one', '/proc')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices([...FAIL_ON]).default('warning'),
+    )
+    .option('--config.file <file>', 'audit configuration (YAML): thresholds, checks switched off, allow-lists')
+    .addHelpText('after', '\nExit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or configuration error,\n3 neither /proc/keys nor /proc/key-users readable.')
+    .action(async (opts: Record<string, string>) => {
+      setExit(
+        await runAuditCommand(
+          {
+            procfs: opts['path.procfs'] ?? '/proc',
+            format: opts['format'] as 'text' | 'json' | 'markdown',
+            failOn: opts['failOn'] as FailOn,
+            ...(opts['config.file'] !== undefined ? { configFile: opts['config.file'] } : {}),
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command('capture')
+    .description('copy /proc/keys, /proc/key-users and the keys sysctls into a folder, to audit them elsewhere')
+    .argument('<outdir>', 'a new or empty folder')
+    .option('--path.procfs <dir>', 'procfs mount point', '/proc')
+    .action(async (outDir: string, opts: Record<string, string>) => {
+      setExit(await runCaptureCommand({ procfs: opts['path.procfs'] ?? '/proc', outDir }, io));
     });
   return program;
 }

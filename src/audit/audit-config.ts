@@ -1,0 +1,54 @@
+/**
+ * What the audit can be told: thresholds, checks switched off, allow-lists. Every default here is what a
+ * clean, ordinary host passes without a warning (issue 3); `--config.file` overrides them (cli/).
+ */
+export interface AuditConfig {
+  /** Check ids switched off. */
+  disabled: string[];
+  quota: {
+    /** qnkeys/maxkeys or qnbytes/maxbytes at or above this ratio: warning. */
+    warningRatio: number;
+    /** ... at or above this: critical. */
+    criticalRatio: number;
+  };
+  limits: {
+    /** What container hosts set (Docker's daemon/keys.go, kubelet): root_maxkeys, root_maxbytes. */
+    rootMaxkeys: number;
+    rootMaxbytes: number;
+    /** Rootless and user-namespaced runtimes need the per-user limits raised too (kind, podman docs). */
+    maxkeys: number;
+    maxbytes: number;
+  };
+  sessions: {
+    /** Session keyrings of one uid above this share of its key quota: a leak. */
+    quotaShare: number;
+    /** ... or above this count, whatever the quota. */
+    maxCount: number;
+  };
+  persistent: {
+    /** A persistent keyring holding keys that expires within this many seconds. */
+    expiringWithinSeconds: number;
+  };
+  lingering: {
+    /** Keys still listed this long past gc_delay count as lingering; expiry text is coarse, so a margin. */
+    graceSeconds: number;
+  };
+  allow: {
+    /** Uids whose keys no check reports. */
+    uids: number[];
+    /** Key types no check reports (full names, e.g. "asymmetric"). */
+    types: string[];
+    /** Descriptions no check reports, as globs (* any run of characters, ? one character). */
+    descriptions: string[];
+  };
+}
+
+export const DEFAULT_AUDIT_CONFIG: AuditConfig = {
+  disabled: [],
+  quota: { warningRatio: 0.8, criticalRatio: 0.95 },
+  limits: { rootMaxkeys: 1_000_000, rootMaxbytes: 25_000_000, maxkeys: 20_000, maxbytes: 500_000 },
+  sessions: { quotaShare: 0.25, maxCount: 10_000 },
+  persistent: { expiringWithinSeconds: 12 * 3600 },
+  lingering: { graceSeconds: 60 },
+  allow: { uids: [], types: [], descriptions: [] },
+};

@@ -1,0 +1,11 @@
+import type { Check } from '../check.js';
+import { quotaFindings } from './quota-shared.js';
+
+export const quotaKeysNearLimit: Check = {
+  id: 'quota_keys_near_limit',
+  severity: 'warning',
+  rationale:
+    'A uid at its key quota (kernel.keys.maxkeys, root_maxkeys for root) cannot create another key or keyring: ' +
+    'runc, crun and podman fail to start containers with "disk quota exceeded" (keyrings(7), security/keys/key.c key_alloc()).',
+  run: (ctx) => quotaFindings(ctx, 'quota_keys_near_limit', (u) => u.qnkeys, (u) => u.maxkeys, 'keys of key quota'),
+};

@@ -1,0 +1,67 @@
+/**
+ * Runs the checks, in the order of the explicit list below, over one inventory. Pure.
+ * A check that throws is a bug: its error becomes a warning finding and the other checks still run.
+ */
+import type { Inventory, InventoryKey } from '../classify/inventory.js';
+import { decodeUtf8 } from '../parser/byte-string.js';
+import type { AuditConfig } from './audit-config.js';
+import type { AuditContext, Check } from './check.js';
+import { SEVERITIES, SEVERITY_RANK, type Finding, type Severity } from './finding.js';
+import { globToRegExp } from './glob.js';
+import { quotaBytesNearLimit } from './checks/quota-bytes-near-limit.js';
+import { quotaKeysNearLimit } from './checks/quota-keys-near-limit.js';
+
+/** Every check, in report order. */
+export const CHECKS: readonly Check[] = [quotaKeysNearLimit, quotaBytesNearLimit];
+
+export interface AuditReport {
+  now: number;
+  checks: { id: string; severity: Severity; rationale: string; enabled: boolean }[];
+  /** Most severe first, then by check order, uid and line. */
+  findings: Finding[];
+  counts: Record<Severity, number>;
+}
+
+export function runAudit(inventory: Inventory, config: AuditConfig, checks: readonly Check[] = CHECKS): AuditReport {
+  const allowTypes = new Set(config.allow.types);
+  const allowUids = new Set(config.allow.uids);
+  const allowDescriptions = config.allow.descriptions.map(globToRegExp);
+  const allowed = (k: InventoryKey): boolean => {
+    if (allowUids.has(k.uid) || allowTypes.has(k.type.name)) return true;
+    if (allowDescriptions.length === 0) return false;
+    const text = decodeUtf8(k.description) ?? k.description;
+    return allowDescriptions.some((re) => re.test(text));
+  };
+  const ctx: AuditContext = { inventory, config, now: inventory.now, allowed };
+  const disabled = new Set(config.disabled);
+  const findings: Finding[] = [];
+  checks.forEach((check) => {
+    if (disabled.has(check.id)) return;
+    try {
+      findings.push(...check.run(ctx));
+    } catch (err) {
+      findings.push({
+        check: check.id,
+        severity: 'warning',
+        message: `the check failed and reported nothing: ${err instanceof Error ? err.message : String(err)}`,
+        remediation: 'This is a bug in keyring-exporter; please report it with the output of `keyring-exporter capture`.',
+      });
+    }
+  });
+  const order = new Map(checks.map((c, i) => [c.id, i]));
+  findings.sort(
+    (a, b) =>
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      (order.get(a.check) ?? 0) - (order.get(b.check) ?? 0) ||
+      (a.uid ?? -1) - (b.uid ?? -1) ||
+      (a.line ?? 0) - (b.line ?? 0),
+  );
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const f of findings) counts[f.severity]++;
+  return {
+    now: inventory.now,
+    checks: checks.map((c) => ({ id: c.id, severity: c.severity, rationale: c.rationale, enabled: !disabled.has(c.id) })),
+    findings,
+    counts,
+  };
+}

@@ -1,0 +1,68 @@
+/** `keyring-exporter audit`: the one-shot audit for people (text, Markdown) and machines (JSON, exit codes). */
+import { readFile } from 'node:fs/promises';
+import { parseAuditConfig } from '../audit/audit-config-file.js';
+import { DEFAULT_AUDIT_CONFIG, type AuditConfig } from '../audit/audit-config.js';
+import { SEVERITY_RANK, type Severity } from '../audit/finding.js';
+import { CHECKS, runAudit } from '../audit/run-audit.js';
+import { buildInventory } from '../classify/inventory.js';
+import { escapeByteString } from '../parser/byte-string.js';
+import { readSnapshot } from '../procfs/read-proc-files.js';
+import { formatAuditJson } from '../report/audit-document.js';
+import { formatAuditMarkdown } from '../report/audit-markdown.js';
+import { formatAuditText } from '../report/audit-text.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { packageVersion } from './version.js';
+
+export const FAIL_ON = ['info', 'warning', 'critical', 'never'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+export interface AuditOptions {
+  procfs: string;
+  format: 'text' | 'json' | 'markdown';
+  failOn: FailOn;
+  configFile?: string;
+}
+
+/** Read and validate --config.file; null (after printing why) when it is unusable. */
+export async function loadAuditConfig(path: string | undefined, io: CliIo): Promise<AuditConfig | null> {
+  if (path === undefined) return DEFAULT_AUDIT_CONFIG;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    io.stderr(`keyring-exporter: --config.file ${path}: ${(err as Error).message}\n`);
+    return null;
+  }
+  const r = parseAuditConfig(text, CHECKS.map((c) => c.id));
+  if (r.ok) return r.config;
+  for (const e of r.errors)
+    io.stderr(`keyring-exporter: ${path}${e.line !== null ? `:${e.line}` : ''}: ${e.path !== '' ? `${e.path}: ` : ''}${escapeByteString(e.message)}\n`);
+  return null;
+}
+
+export function exitCodeFor(counts: Record<Severity, number>, failOn: FailOn): number {
+  if (failOn === 'never') return EXIT.ok;
+  const threshold = SEVERITY_RANK[failOn];
+  const failing = (Object.keys(counts) as Severity[]).some((s) => SEVERITY_RANK[s] >= threshold && counts[s] > 0);
+  return failing ? EXIT.findings : EXIT.ok;
+}
+
+export async function runAuditCommand(opts: AuditOptions, io: CliIo): Promise<number> {
+  const config = await loadAuditConfig(opts.configFile, io);
+  if (config === null) return EXIT.usage;
+  const inventory = buildInventory(await readSnapshot(opts.procfs, io.clock));
+  const { keys, keyUsers } = inventory.files;
+  if (keys.status !== 'ok' && keyUsers.status !== 'ok') {
+    for (const f of [keys, keyUsers]) io.stderr(`keyring-exporter: ${f.path}: ${f.status}${f.error !== undefined ? ` (${f.error})` : ''}\n`);
+    io.stderr('keyring-exporter: neither /proc/keys nor /proc/key-users could be read: nothing to audit\n');
+    return EXIT.unreadable;
+  }
+  const report = runAudit(inventory, config);
+  const exitCode = exitCodeFor(report.counts, opts.failOn);
+  const meta = { procRoot: opts.procfs, version: packageVersion(), failOn: opts.failOn, exitCode, ...(io.reader !== undefined ? { reader: io.reader } : {}) };
+  if (opts.format === 'json') io.stdout(formatAuditJson(inventory, report, meta));
+  else if (opts.format === 'markdown') io.stdout(formatAuditMarkdown(inventory, report, meta));
+  else io.stdout(formatAuditText(inventory, report, { ...meta, color: io.stdoutIsTty }));
+  return exitCode;
+}

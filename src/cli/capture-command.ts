@@ -1,0 +1,40 @@
+/**
+ * `keyring-exporter capture OUTDIR`: copy the keys files into OUTDIR laid out like /proc, so that
+ * `--path.procfs OUTDIR` reads them on another machine exactly like the live host.
+ */
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KEYS_SYSCTLS } from '../parser/keys-sysctl.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+
+/** The files a snapshot reads, relative to the procfs root (procfs/read-proc-files.ts). */
+export const CAPTURED_FILES = ['key-users', 'keys', ...KEYS_SYSCTLS.map((s) => `sys/kernel/keys/${s}`), 'sys/kernel/overflowgid'];
+
+export async function runCaptureCommand(opts: { procfs: string; outDir: string }, io: CliIo): Promise<number> {
+  try {
+    const existing = await readdir(opts.outDir).catch(() => [] as string[]);
+    if (existing.length > 0) {
+      io.stderr(`keyring-exporter: capture: ${opts.outDir} is not empty; choose a new folder\n`);
+      return EXIT.usage;
+    }
+    await mkdir(join(opts.outDir, 'sys/kernel/keys'), { recursive: true });
+  } catch (err) {
+    io.stderr(`keyring-exporter: capture: ${opts.outDir}: ${(err as Error).message}\n`);
+    return EXIT.usage;
+  }
+  let copied = 0;
+  for (const rel of CAPTURED_FILES) {
+    const from = join(opts.procfs, rel);
+    try {
+      // Not copyFile(): procfs files report size 0, and copy_file_range() would copy nothing.
+      const bytes = await readFile(from);
+      await writeFile(join(opts.outDir, rel), bytes);
+      copied++;
+    } catch (err) {
+      io.stderr(`keyring-exporter: capture: ${from}: ${(err as Error).message} (left out)\n`);
+    }
+  }
+  io.stdout(`captured ${copied} of ${CAPTURED_FILES.length} files into ${opts.outDir}; read them with --path.procfs ${opts.outDir}\n`);
+  return copied === 0 ? EXIT.unreadable : EXIT.ok;
+}

@@ -1,0 +1,42 @@
+/** The audit as Markdown, to paste into a ticket. Every character Markdown would interpret is escaped. */
+import type { AuditReport } from '../audit/run-audit.js';
+import type { Severity } from '../audit/finding.js';
+import type { Inventory } from '../classify/inventory.js';
+import { VISIBILITY_NOTE } from './keys-document.js';
+
+/**
+ * Escape text so that Markdown shows it literally inside a paragraph, list item or table cell: the characters
+ * that open inline markup (emphasis, code, links, HTML, tables, strikethrough) and line breaks. Nothing here
+ * starts a line, so block markers (#, -, 1.) need no escape.
+ */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\\`*_[\]<>|~!&]/g, '\\$&').replace(/\r?\n/g, ' ');
+}
+
+const ORDER: Severity[] = ['critical', 'warning', 'info'];
+
+export function formatAuditMarkdown(inv: Inventory, report: AuditReport, opts: { procRoot: string; exitCode: number; failOn: string }): string {
+  const out: string[] = [];
+  out.push(`# keyring-exporter audit`, '');
+  out.push('| | |', '|---|---|');
+  out.push(`| source | ${escapeMarkdown(opts.procRoot)} |`);
+  out.push(`| keys visible | ${inv.summary.keys} (${inv.summary.suspect} suspect) |`);
+  out.push(`| uids in /proc/key-users | ${inv.users?.length ?? 0} |`);
+  out.push(`| findings | ${report.counts.critical} critical, ${report.counts.warning} warning, ${report.counts.info} info |`);
+  out.push(`| exit code | ${opts.exitCode} (fail on ${escapeMarkdown(opts.failOn)}) |`);
+  for (const severity of ORDER) {
+    const list = report.findings.filter((f) => f.severity === severity);
+    if (list.length === 0) continue;
+    out.push('', `## ${severity[0]?.toUpperCase()}${severity.slice(1)} (${list.length})`, '');
+    for (const f of list) {
+      const where = [f.uid !== undefined ? `uid ${f.uid}` : '', f.serial !== undefined ? `key ${f.serial}` : '', f.line !== undefined ? `line ${f.line}` : '']
+        .filter((x) => x !== '')
+        .join(', ');
+      out.push(`- \`${f.check}\`${where !== '' ? ` (${where})` : ''}: ${escapeMarkdown(f.message)}`);
+      out.push(`  - Fix: ${escapeMarkdown(f.remediation)}`);
+    }
+  }
+  if (report.findings.length === 0) out.push('', 'No findings.');
+  out.push('', `_${escapeMarkdown(VISIBILITY_NOTE)}_`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,43 @@
+/**
+ * The audit for a terminal: findings grouped by severity, most severe first; colour only when asked (the CLI
+ * asks on a TTY). Messages already carry escaped descriptions (checks use escapeByteString).
+ */
+import type { AuditReport } from '../audit/run-audit.js';
+import type { Finding, Severity } from '../audit/finding.js';
+import type { Inventory } from '../classify/inventory.js';
+import { VISIBILITY_NOTE } from './keys-document.js';
+
+const COLOR: Record<Severity, string> = { critical: '\u001b[1;31m', warning: '\u001b[33m', info: '\u001b[36m' };
+const RESET = '\u001b[0m';
+const ORDER: Severity[] = ['critical', 'warning', 'info'];
+
+function subject(f: Finding): string {
+  const parts: string[] = [];
+  if (f.uid !== undefined) parts.push(`uid ${f.uid}`);
+  if (f.serial !== undefined) parts.push(`key ${f.serial}`);
+  if (f.line !== undefined) parts.push(`line ${f.line}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+export function formatAuditText(inv: Inventory, report: AuditReport, opts: { color: boolean; procRoot: string; exitCode: number; failOn: string }): string {
+  const paint = (s: Severity, text: string): string => (opts.color ? COLOR[s] + text + RESET : text);
+  const out: string[] = [];
+  const users = inv.users?.length ?? 0;
+  out.push(
+    `keyring-exporter audit of ${opts.procRoot}: ${inv.summary.keys} keys visible (${inv.summary.suspect} suspect), ${users} uids in /proc/key-users`,
+    `findings: ${report.counts.critical} critical, ${report.counts.warning} warning, ${report.counts.info} info`,
+  );
+  for (const severity of ORDER) {
+    const list = report.findings.filter((f) => f.severity === severity);
+    if (list.length === 0) continue;
+    out.push('', paint(severity, `${severity.toUpperCase()} (${list.length})`));
+    for (const f of list) {
+      out.push(`  ${paint(severity, f.check)}${subject(f)}: ${f.message}`, `    fix: ${f.remediation}`);
+    }
+  }
+  if (report.findings.length === 0) out.push('', 'No findings.');
+  const off = report.checks.filter((c) => !c.enabled).map((c) => c.id);
+  if (off.length > 0) out.push('', `checks switched off: ${off.join(', ')}`);
+  out.push('', VISIBILITY_NOTE, `exit code ${opts.exitCode} (--fail-on ${opts.failOn})`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { parseAuditConfig } from '../../src/audit/audit-config-file.js';
+import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
+
+const known = ['quota_keys_near_limit', 'visibility_gap'];
+
+describe('parseAuditConfig', () => {
+  it('an empty file is the defaults', () => {
+    expect(parseAuditConfig('', known)).toEqual({ ok: true, config: DEFAULT_AUDIT_CONFIG });
+  });
+
+  it('overrides what it names and keeps every other default', () => {
+    const text = ['disabled_checks: [visibility_gap]', 'quota:', '  warning_ratio: 0.7', 'allow:', '  descriptions: ["krb_ccache:*"]', ''].join('\n');
+    const r = parseAuditConfig(text, known);
+    expect(r).toEqual({
+      ok: true,
+      config: {
+        ...DEFAULT_AUDIT_CONFIG,
+        disabled: ['visibility_gap'],
+        quota: { ...DEFAULT_AUDIT_CONFIG.quota, warningRatio: 0.7 },
+        allow: { ...DEFAULT_AUDIT_CONFIG.allow, descriptions: ['krb_ccache:*'] },
+      },
+    });
+  });
+
+  it.each([
+    ['a wrong type, with its path and line', 'quota:\n  critical_ratio: high\n', [{ path: 'quota.critical_ratio', line: 2, message: 'must be number' }]],
+    ['an unknown field (a typo), with its line', 'sessions:\n  max_count: 5\n  quotashare: 0.1\n', [{ path: 'sessions.quotashare', line: 3, message: 'unknown field "quotashare"' }]],
+    ['an out-of-range value', 'quota:\n  warning_ratio: 1.5\n', [{ path: 'quota.warning_ratio', line: 2, message: 'must be <= 1' }]],
+    ['an unknown check', 'disabled_checks:\n  - visibilty_gap\n', [{ path: 'disabled_checks.0', line: 2, message: 'no check is called "visibilty_gap"' }]],
+    ['thresholds in the wrong order', 'quota:\n  warning_ratio: 0.9\n  critical_ratio: 0.5\n', [{ path: 'quota.warning_ratio', line: 2, message: 'warning_ratio 0.9 is above critical_ratio 0.5' }]],
+    ['a duplicate key', 'quota:\n  warning_ratio: 0.5\n  warning_ratio: 0.6\n', [{ path: '', line: 3, message: expect.stringContaining('unique') }]],
+  ])('rejects %s, never half applied', (_name, text, errors) => {
+    expect(parseAuditConfig(text, known)).toEqual({ ok: false, errors });
+  });
+
+  it('rejects broken YAML with its line', () => {
+    const r = parseAuditConfig('quota: [\n', known);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors[0]?.line).toBeGreaterThanOrEqual(1);
+  });
+});
