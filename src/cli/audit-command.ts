@@ -6,7 +6,7 @@ import { SEVERITY_RANK, type Severity } from '../audit/finding.js';
 import { CHECKS, runAudit } from '../audit/run-audit.js';
 import { buildInventory } from '../classify/inventory.js';
 import { escapeByteString } from '../parser/byte-string.js';
-import { readSnapshot } from '../procfs/read-proc-files.js';
+import { snapshotFor, type View } from './snapshot-for.js';
 import { formatAuditJson } from '../report/audit-document.js';
 import { formatAuditMarkdown } from '../report/audit-markdown.js';
 import { formatAuditText } from '../report/audit-text.js';
@@ -22,6 +22,7 @@ export interface AuditOptions {
   format: 'text' | 'json' | 'markdown';
   failOn: FailOn;
   configFile?: string;
+  view: View;
 }
 
 /** Read and validate --config.file; null (after printing why) when it is unusable. */
@@ -51,7 +52,9 @@ export function exitCodeFor(counts: Record<Severity, number>, failOn: FailOn): n
 export async function runAuditCommand(opts: AuditOptions, io: CliIo): Promise<number> {
   const config = await loadAuditConfig(opts.configFile, io);
   if (config === null) return EXIT.usage;
-  const inventory = buildInventory(await readSnapshot(opts.procfs, io.clock));
+  const read = await snapshotFor(opts.procfs, opts.view, io);
+  if (read === null) return EXIT.usage;
+  const inventory = buildInventory(read.snapshot);
   const { keys, keyUsers } = inventory.files;
   if (keys.status !== 'ok' && keyUsers.status !== 'ok') {
     for (const f of [keys, keyUsers]) io.stderr(`keyring-exporter: ${f.path}: ${f.status}${f.error !== undefined ? ` (${f.error})` : ''}\n`);
@@ -60,7 +63,14 @@ export async function runAuditCommand(opts: AuditOptions, io: CliIo): Promise<nu
   }
   const report = runAudit(inventory, config);
   const exitCode = exitCodeFor(report.counts, opts.failOn);
-  const meta = { procRoot: opts.procfs, version: packageVersion(), failOn: opts.failOn, exitCode, ...(io.reader !== undefined ? { reader: io.reader } : {}) };
+  const meta = {
+    procRoot: opts.procfs,
+    version: packageVersion(),
+    failOn: opts.failOn,
+    exitCode,
+    ...(io.reader !== undefined ? { reader: io.reader } : {}),
+    ...(read.coverage !== undefined ? { coverage: read.coverage } : {}),
+  };
   if (opts.format === 'json') io.stdout(formatAuditJson(inventory, report, meta));
   else if (opts.format === 'markdown') io.stdout(formatAuditMarkdown(inventory, report, meta));
   else io.stdout(formatAuditText(inventory, report, { ...meta, color: io.stdoutIsTty }));

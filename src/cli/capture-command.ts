@@ -7,11 +7,19 @@ import { join } from 'node:path';
 import { KEYS_SYSCTLS } from '../parser/keys-sysctl.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { snapshotFor, type View } from './snapshot-for.js';
 
 /** The files a snapshot reads, relative to the procfs root (procfs/read-proc-files.ts). */
 export const CAPTURED_FILES = ['key-users', 'keys', ...KEYS_SYSCTLS.map((s) => `sys/kernel/keys/${s}`), 'sys/kernel/overflowgid'];
 
-export async function runCaptureCommand(opts: { procfs: string; outDir: string }, io: CliIo): Promise<number> {
+export async function runCaptureCommand(opts: { procfs: string; outDir: string; view: View }, io: CliIo): Promise<number> {
+  // --view all-users: capture the merged read (what every uid may view) as the keys file.
+  let mergedKeys: Buffer | null = null;
+  if (opts.view === 'all-users') {
+    const read = await snapshotFor(opts.procfs, 'all-users', io);
+    if (read === null) return EXIT.usage;
+    mergedKeys = read.keysBytes ?? null;
+  }
   try {
     const existing = await readdir(opts.outDir).catch(() => [] as string[]);
     if (existing.length > 0) {
@@ -28,7 +36,7 @@ export async function runCaptureCommand(opts: { procfs: string; outDir: string }
     const from = join(opts.procfs, rel);
     try {
       // Not copyFile(): procfs files report size 0, and copy_file_range() would copy nothing.
-      const bytes = await readFile(from);
+      const bytes = rel === 'keys' && mergedKeys !== null ? mergedKeys : await readFile(from);
       await writeFile(join(opts.outDir, rel), bytes);
       copied++;
     } catch (err) {

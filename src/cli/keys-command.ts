@@ -1,6 +1,6 @@
 /** `keyring-exporter keys`: every visible key, decoded and classified, as a table or JSON. */
 import { buildInventory } from '../classify/inventory.js';
-import { readSnapshot } from '../procfs/read-proc-files.js';
+import { snapshotFor, type View } from './snapshot-for.js';
 import { formatKeysJson } from '../report/keys-document.js';
 import { formatKeysTable } from '../report/keys-table.js';
 import { EXIT } from './exit-codes.js';
@@ -10,12 +10,19 @@ import { packageVersion } from './version.js';
 export interface KeysOptions {
   procfs: string;
   format: 'table' | 'json';
+  view: View;
 }
 
 export async function runKeysCommand(opts: KeysOptions, io: CliIo): Promise<number> {
-  const snapshot = await readSnapshot(opts.procfs, io.clock);
-  const inventory = buildInventory(snapshot);
-  const meta = { procRoot: opts.procfs, version: packageVersion(), ...(io.reader !== undefined ? { reader: io.reader } : {}) };
+  const read = await snapshotFor(opts.procfs, opts.view, io);
+  if (read === null) return EXIT.usage;
+  const inventory = buildInventory(read.snapshot);
+  const meta = {
+    procRoot: opts.procfs,
+    version: packageVersion(),
+    ...(io.reader !== undefined ? { reader: io.reader } : {}),
+    ...(read.coverage !== undefined ? { coverage: read.coverage } : {}),
+  };
   io.stdout(opts.format === 'json' ? formatKeysJson(inventory, meta) : formatKeysTable(inventory, { color: io.stdoutIsTty }));
   const { keys, keyUsers } = inventory.files;
   for (const f of [keys, keyUsers])

@@ -8,6 +8,7 @@ import { processIo, type CliIo } from './io.js';
 import { runKeysCommand } from './keys-command.js';
 import { FAIL_ON, runAuditCommand, type FailOn } from './audit-command.js';
 import { runCaptureCommand } from './capture-command.js';
+import { VIEWS, type View } from './snapshot-for.js';
 import { packageVersion } from './version.js';
 
 export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -23,8 +24,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .description('list every visible key, decoded and classified')
     .option('--path.procfs <dir>', 'procfs mount point, or a folder captured from one', '/proc')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root only)').choices([...VIEWS]).default('self'))
     .action(async (opts: Record<string, string>) => {
-      setExit(await runKeysCommand({ procfs: opts['path.procfs'] ?? '/proc', format: opts['format'] as 'table' | 'json' }, io));
+      setExit(await runKeysCommand({ procfs: opts['path.procfs'] ?? '/proc', format: opts['format'] as 'table' | 'json', view: opts['view'] as View }, io));
     });
   program
     .command('audit')
@@ -35,6 +37,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices([...FAIL_ON]).default('warning'),
     )
     .option('--config.file <file>', 'audit configuration (YAML): thresholds, checks switched off, allow-lists')
+    .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root only)').choices([...VIEWS]).default('self'))
     .addHelpText('after', '\nExit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or configuration error,\n3 neither /proc/keys nor /proc/key-users readable.')
     .action(async (opts: Record<string, string>) => {
       setExit(
@@ -43,6 +46,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
             procfs: opts['path.procfs'] ?? '/proc',
             format: opts['format'] as 'text' | 'json' | 'markdown',
             failOn: opts['failOn'] as FailOn,
+            view: opts['view'] as View,
             ...(opts['config.file'] !== undefined ? { configFile: opts['config.file'] } : {}),
           },
           io,
@@ -55,8 +59,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .description('copy /proc/keys, /proc/key-users and the keys sysctls into a folder, to audit them elsewhere')
     .argument('<outdir>', 'a new or empty folder')
     .option('--path.procfs <dir>', 'procfs mount point', '/proc')
+    .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root only)').choices([...VIEWS]).default('self'))
     .action(async (outDir: string, opts: Record<string, string>) => {
-      setExit(await runCaptureCommand({ procfs: opts['path.procfs'] ?? '/proc', outDir }, io));
+      setExit(await runCaptureCommand({ procfs: opts['path.procfs'] ?? '/proc', outDir, view: opts['view'] as View }, io));
     });
   return program;
 }

@@ -15,6 +15,8 @@ export interface DocumentMeta {
   procRoot: string;
   /** The credentials that read the files, when known (live reads). */
   reader?: { uid: number; gid: number };
+  /** Present for --view all-users: the uids /proc/keys was read as, and the reads that failed. */
+  coverage?: { view: 'all-users'; readers: number[]; failed: { uid: number; error: string }[] };
   version: string;
 }
 
@@ -60,6 +62,7 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
     source: {
       procRoot: meta.procRoot,
       ...(meta.reader !== undefined ? { reader: meta.reader } : {}),
+      view: meta.coverage ?? { view: 'self' },
       files: inv.files,
       format: inv.keysFormat,
     },

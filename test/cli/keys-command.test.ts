@@ -150,3 +150,40 @@ describe('keyring-exporter keys on every captured fixture', () => {
     expect(io.out).toBe(readFileSync(golden, 'utf8'));
   });
 });
+
+describe('--view all-users', () => {
+  itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv')])('reads /proc/keys as every uid and finds what root alone cannot see', () => {
+    const name = uniqueName('view');
+    const uid = 40300 + (process.pid % 90);
+    // A session of another uid that stays alive while we look; killed by its pid afterwards.
+    const r = sh(
+      `setpriv --reuid=${uid} --regid=${uid} --clear-groups keyctl session - bash -c 'keyctl add user "${name}" v @s >/dev/null; sleep 20' & pid=$!
+       for i in $(seq 50); do grep -q "^ *${uid}:" /proc/key-users && break; sleep 0.1; done
+       "$BIN" keys --format json > /tmp/${name}.self.json
+       "$BIN" keys --format json --view all-users > /tmp/${name}.all.json; rc=$?
+       pkill -P $pid; kill $pid 2>/dev/null; wait $pid 2>/dev/null; exit $rc`,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const self = JSON.parse(readFileSync(`/tmp/${name}.self.json`, 'utf8'));
+    const all = JSON.parse(readFileSync(`/tmp/${name}.all.json`, 'utf8'));
+    rmSync(`/tmp/${name}.self.json`);
+    rmSync(`/tmp/${name}.all.json`);
+    expect(validate(all), JSON.stringify(validate.errors)).toBe(true);
+    expect(self.keys.some((k: any) => k.description === name)).toBe(false);
+    expect(all.keys.filter((k: any) => k.description === name).map((k: any) => [k.uid, k.class, k.suspect])).toEqual([[uid, 'key', []]]);
+    expect(all.source.view.view).toBe('all-users');
+    expect(all.source.view.readers).toEqual(expect.arrayContaining([0, uid]));
+  });
+
+  it('says why it cannot without root', async () => {
+    if (process.getuid?.() === 0) {
+      const r = sh(`setpriv --reuid=40399 --regid=40399 --clear-groups "$BIN" keys --view all-users`);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('--view all-users needs root');
+    } else {
+      const io = memoryIo();
+      expect(await runCli(['keys', '--view', 'all-users'], io)).toBe(2);
+      expect(io.err).toContain('needs root');
+    }
+  });
+});

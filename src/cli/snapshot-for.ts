@@ -1,0 +1,28 @@
+/** The snapshot a command asked for: the reader's own view, or every uid's (--view all-users, root only). */
+import type { Snapshot } from '../parser/snapshot.js';
+import { readAllUsersSnapshot, ViewError, type ViewCoverage } from '../procfs/read-all-users.js';
+import { readSnapshot } from '../procfs/read-proc-files.js';
+import type { CliIo } from './io.js';
+
+export const VIEWS = ['self', 'all-users'] as const;
+export type View = (typeof VIEWS)[number];
+
+/** null (after saying why) when the view cannot be had. */
+export async function snapshotFor(
+  procfs: string,
+  view: View,
+  io: CliIo,
+): Promise<{ snapshot: Snapshot; coverage?: ViewCoverage; keysBytes?: Buffer } | null> {
+  if (view === 'self') return { snapshot: await readSnapshot(procfs, io.clock) };
+  try {
+    const r = await readAllUsersSnapshot(procfs, io.clock);
+    for (const f of r.coverage.failed) io.stderr(`keyring-exporter: could not read /proc/keys as uid ${f.uid}: ${f.error}\n`);
+    return r;
+  } catch (err) {
+    if (err instanceof ViewError) {
+      io.stderr(`keyring-exporter: ${err.message}\n`);
+      return null;
+    }
+    throw err;
+  }
+}
