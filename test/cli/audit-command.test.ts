@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
@@ -14,6 +15,11 @@ function memoryIo(): CliIo & { out: string; err: string } {
   io.stderr = (s) => void (io.err += s);
   return io;
 }
+
+const loadSchema = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/schemas/${name}`, import.meta.url), 'utf8'));
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+ajv.addSchema(loadSchema('keys.schema.json'));
+const validateAudit = ajv.compile(loadSchema('audit.schema.json'));
 
 const fixture = (name: string): string => new URL(`../fixtures/${name}/`, import.meta.url).pathname;
 const tmp: string[] = [];
@@ -46,10 +52,11 @@ describe('keyring-exporter audit', () => {
     }
   });
 
-  it('JSON carries the keys document and the findings', async () => {
+  it('JSON carries the keys document and the findings, as docs/schemas/audit.schema.json says', async () => {
     const io = memoryIo();
     await runCli(['audit', '--path.procfs', fixture('quota-full'), '--format', 'json'], io);
     const doc = JSON.parse(io.out);
+    expect(validateAudit(doc), JSON.stringify(validateAudit.errors)).toBe(true);
     expect(doc.audit.exitCode).toBe(1);
     expect(doc.audit.failOn).toBe('warning');
     expect(doc.audit.findings).toContainEqual(expect.objectContaining({ check: 'quota_keys_near_limit', severity: 'critical', uid: 40110 }));

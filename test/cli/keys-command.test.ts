@@ -40,12 +40,13 @@ function copyOfLiveProc(): string {
 
 describe('keys document schema', () => {
   it('names exactly the classes, states, suspect codes, issue codes and sysctls the code has', () => {
-    const key = schema['properties'].keys.items.properties;
+    const doc = schema['$defs'].document;
+    const key = doc.properties.keys.items.properties;
     expect(key.class.enum).toEqual([...KEY_CLASSES]);
     expect(key.state.enum).toEqual([...KEY_STATES]);
     expect(key.suspect.items.properties.code.enum).toEqual([...SUSPECT_CODES]);
-    expect(schema['properties'].issues.items.properties.code.enum).toEqual([...PARSE_ISSUE_CODES]);
-    expect(schema['properties'].limits.required).toEqual([...KEYS_SYSCTLS]);
+    expect(doc.properties.issues.items.properties.code.enum).toEqual([...PARSE_ISSUE_CODES]);
+    expect(doc.properties.limits.required).toEqual([...KEYS_SYSCTLS]);
   });
 });
 
