@@ -16,8 +16,11 @@ const read = (f: string): string => readFileSync(new URL(f, dir), 'latin1');
 const withSamples = itWith([hasPath(dir.pathname, 'the published samples (../shared/reference/published-samples)')]);
 
 /** A line a kernel could print as one whole record: the kernel's widths, a complete summary for common types. */
-const KERNEL_LINE =
-  /^[0-9a-f]{8} [I-][R-][D-][Q-][U-][N-][i-]? (?: {4}\d|  \d{2}| \d{3}|\d{4,}) (?:perm|expd| {0,3}\d+[smhdw]) [0-9a-f]{8} (?: {4}-?\d| {3}-?\d{2}|  -?\d{3}| -?\d{4}|-?\d{5,}) (?: {4}-?\d| {3}-?\d{2}|  -?\d{3}| -?\d{4}|-?\d{5,}) (?:keyring   [^\n]*: (?:empty|\d+(?:\/\d+)?)|user      [^\n]*: \d+)$/;
+const WIDTH5 = String.raw`(?: {4}\d| {3}(?:\d{2}|-\d)| {2}(?:\d{3}|-\d{2})| (?:\d{4}|-\d{3})|\d{5,}|-\d{4,})`; // %5d
+const KERNEL_LINE = new RegExp(
+  String.raw`^[0-9a-f]{8} [I-][R-][D-][Q-][U-][N-][i-]? ${WIDTH5} (?:perm|expd| {0,2}\d{1,3}[smhdw]|\d{4,}w) [0-9a-f]{8} ${WIDTH5} ${WIDTH5} ` +
+    String.raw`(?:keyring   .*: (?:empty|\d+(?:\/\d+)?)|user      .*: \d+)$`,
+);
 
 /** Every physical line is a record's first line, inside a record, or an issue: nothing is silently dropped. */
 function accounted(text: string): { lines: number; covered: Set<number> } {
