@@ -63,7 +63,7 @@ describe('published samples', () => {
     ['04-lkml-lseek-bug-full-output.keys', (t) => {
       const r = parseProcKeys(t);
       expect(r.issues).toEqual([]);
-      expect(r.records.map((k) => [k.description, k.class ?? k.type.name])).toHaveLength(7);
+      expect(r.records.map((k) => k.description)).toHaveLength(7);
       expect(r.records.find((k) => k.description === 'invocation_id')).toMatchObject({ perm: { hex: '0b0b0000' }, summary: { kind: 'length', bytes: 16 } });
     }],
     ['11-ffwde-blog-keyrings-2023.keys', (t) => {

@@ -12,23 +12,8 @@ import { decodeKeyFlags, type KeyFlags } from './key-flags.js';
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
 import { decodeKeyType, type DecodedKeyType } from './key-type.js';
 import { memoize } from './memo.js';
-import { byteSourceOf, type ByteSource } from './byte-source.js';
+import type { ByteSource } from './byte-source.js';
 import type { FlagsInfo } from './key-table.js';
-
-export interface KeyLineHeader {
-  serial: string;
-  serialNumber: number;
-  flagsRaw: string;
-  flags: KeyFlags;
-  usage: number;
-  expiry: KeyExpiry;
-  perm: KeyPermissions;
-  uid: number;
-  gid: number;
-  type: DecodedKeyType;
-  /** Index in the line where the description starts (after the type column's trailing space). */
-  textStart: number;
-}
 
 const SP = 0x20;
 
@@ -167,25 +152,6 @@ export function createScannedLine(): ScannedLine {
     gid: 0,
     type: decodeKeyType('user     '),
     textStart: 0,
-  };
-}
-
-/** Scan the fixed prefix of a /proc/keys line; `null` if the line is not a record header. */
-export function scanKeyLine(line: string): KeyLineHeader | null {
-  const h = createScannedLine();
-  if (!scanKeyLineAt(byteSourceOf(line), 0, line.length, h)) return null;
-  return {
-    serial: h.serialNumber.toString(16).padStart(8, '0'),
-    serialNumber: h.serialNumber,
-    flagsRaw: h.flags.raw,
-    flags: h.flags.flags,
-    usage: h.usage,
-    expiry: h.expiry,
-    perm: h.perm,
-    uid: h.uid,
-    gid: h.gid,
-    type: h.type,
-    textStart: h.textStart,
   };
 }
 

@@ -12,6 +12,7 @@
  *   .request_key_auth request_key_auth_describe()  "key:<hex serial>" + " pid:<pid> ci:<len>" when positive
  */
 import type { ByteSource } from './byte-source.js';
+import { memoize } from './memo.js';
 
 export type KeySummary =
   | { kind: 'keyring'; links: number; capacity?: number }
@@ -41,26 +42,8 @@ export interface SplitText {
 }
 
 // Summaries are immutable values; the common ones are shared rather than allocated per key.
-const lengthSummaries = new Map<number, KeySummary>();
-const keyringSummaries = new Map<number, KeySummary>();
-function lengthSummary(bytes: number): KeySummary {
-  let s = lengthSummaries.get(bytes);
-  if (s === undefined) {
-    s = Object.freeze({ kind: 'length', bytes }) as KeySummary;
-    if (lengthSummaries.size >= 4096) lengthSummaries.clear();
-    lengthSummaries.set(bytes, s);
-  }
-  return s;
-}
-function keyringSummary(links: number): KeySummary {
-  let s = keyringSummaries.get(links);
-  if (s === undefined) {
-    s = Object.freeze({ kind: 'keyring', links }) as KeySummary;
-    if (keyringSummaries.size >= 4096) keyringSummaries.clear();
-    keyringSummaries.set(links, s);
-  }
-  return s;
-}
+const lengthSummary = memoize((bytes: number): KeySummary => Object.freeze({ kind: 'length', bytes }));
+const keyringSummary = memoize((links: number): KeySummary => Object.freeze({ kind: 'keyring', links }));
 
 const LENGTH_TYPES = new Set([
   'user',
