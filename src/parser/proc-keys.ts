@@ -1,7 +1,8 @@
 /**
  * Parser for /proc/keys (security/keys/proc.c proc_keys_show(); format in kernel-format.md §1).
  *
- * Pure: a byte string (latin1, one char per byte) in, records and issues out; never throws.
+ * Pure: the file's bytes in (a ByteSource; or a latin1 byte string for tests and pastes), a KeyTable of
+ * records and a list of issues out; never throws. One bad line costs that line only.
  *
  * Key descriptions are written by unprivileged users and printed raw, so a description containing "\n"
  * spans several physical lines and can forge text that looks like a whole record (§1.12). Records are
