@@ -126,12 +126,24 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
   let recJoined: string | null = null;
   let recJoinedSplit: ReturnType<typeof splitDescriptionSummary> | null = null;
 
+  /**
+   * Lines added since the record was last split. Splitting is deferred until someone asks whether the record
+   * is complete: re-splitting after every line would make a description of 4095 newlines (which any user can
+   * write) cost quadratic time on every scrape.
+   */
+  let dirty = false;
+
   const positive = (): boolean => header.flags.flags.instantiated && !header.flags.flags.negative;
-  const complete = (): boolean => (recJoinedSplit !== null ? recJoinedSplit.complete : recSplit.complete);
-  const textLength = (): number => (recJoined !== null ? recJoined.length : (ends[recLast] as number) - header.textStart);
+  const complete = (): boolean => {
+    if (dirty) split();
+    return recJoinedSplit !== null ? recJoinedSplit.complete : recSplit.complete;
+  };
+  /** Bytes the record spans (CR included under CRLF): bounds how far a record waiting for its summary reaches. */
+  const textLength = (): number => (ends[recLast] as number) - header.textStart;
 
   /** Re-split the open record's text for its lines recFirst..recLast. */
   const split = (): void => {
+    dirty = false;
     if (!crlf || recLast === recFirst) {
       recJoined = null;
       recJoinedSplit = null;
@@ -162,7 +174,7 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
   const append = (i: number, kind: 'own' | 'certain' | 'more'): void => {
     recLast = i;
     if (kind !== 'own') (recFolds ??= []).push({ line: i, kind });
-    split();
+    dirty = true;
   };
   const cutTo = (last: number): void => {
     recLast = last;
@@ -174,6 +186,7 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
   };
 
   const emit = (): void => {
+    if (dirty) split();
     const n = table.count++;
     table.serial[n] = header.serialNumber;
     table.flags[n] = header.flags;
