@@ -8,11 +8,36 @@ import type { AuditConfig } from './audit-config.js';
 import type { AuditContext, Check } from './check.js';
 import { SEVERITIES, SEVERITY_RANK, type Finding, type Severity } from './finding.js';
 import { globToRegExp } from './glob.js';
+import { deadKeysLingering } from './checks/dead-keys-lingering.js';
+import { forgedProcKeysLine } from './checks/forged-proc-keys-line.js';
+import { negativeKeys } from './checks/negative-keys.js';
+import { parseIssues } from './checks/parse-issues.js';
+import { permissiveKey } from './checks/permissive-key.js';
+import { persistentKeyringExpiring } from './checks/persistent-keyring-expiring.js';
 import { quotaBytesNearLimit } from './checks/quota-bytes-near-limit.js';
 import { quotaKeysNearLimit } from './checks/quota-keys-near-limit.js';
+import { quotaLimitsLow } from './checks/quota-limits-low.js';
+import { sessionKeyringLeak } from './checks/session-keyring-leak.js';
+import { specialKeyringImpostor } from './checks/special-keyring-impostor.js';
+import { stuckConstruction } from './checks/stuck-construction.js';
+import { visibilityGap } from './checks/visibility-gap.js';
 
 /** Every check, in report order. */
-export const CHECKS: readonly Check[] = [quotaKeysNearLimit, quotaBytesNearLimit];
+export const CHECKS: readonly Check[] = [
+  quotaKeysNearLimit,
+  quotaBytesNearLimit,
+  quotaLimitsLow,
+  sessionKeyringLeak,
+  permissiveKey,
+  specialKeyringImpostor,
+  forgedProcKeysLine,
+  persistentKeyringExpiring,
+  negativeKeys,
+  stuckConstruction,
+  deadKeysLingering,
+  visibilityGap,
+  parseIssues,
+];
 
 export interface AuditReport {
   now: number;

@@ -13,6 +13,16 @@ export function escapeMarkdown(s: string): string {
   return s.replace(/[\\`*_[\]<>|~!&]/g, '\\$&').replace(/\r?\n/g, ' ');
 }
 
+/**
+ * Remediation text is ours, never a key's: its `code spans` stay code spans, the text around them is escaped.
+ */
+function escapeMarkdownKeepingCode(s: string): string {
+  return s
+    .split(/(`[^`\n]+`)/)
+    .map((part, i) => (i % 2 === 1 ? part : escapeMarkdown(part)))
+    .join('');
+}
+
 const ORDER: Severity[] = ['critical', 'warning', 'info'];
 
 export function formatAuditMarkdown(inv: Inventory, report: AuditReport, opts: { procRoot: string; exitCode: number; failOn: string }): string {
@@ -33,7 +43,7 @@ export function formatAuditMarkdown(inv: Inventory, report: AuditReport, opts: {
         .filter((x) => x !== '')
         .join(', ');
       out.push(`- \`${f.check}\`${where !== '' ? ` (${where})` : ''}: ${escapeMarkdown(f.message)}`);
-      out.push(`  - Fix: ${escapeMarkdown(f.remediation)}`);
+      out.push(`  - Fix: ${escapeMarkdownKeepingCode(f.remediation)}`);
     }
   }
   if (report.findings.length === 0) out.push('', 'No findings.');

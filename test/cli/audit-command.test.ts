@@ -116,3 +116,19 @@ describe('keyring-exporter capture', () => {
     );
   });
 });
+
+describe('audit reports (golden files, update with UPDATE_GOLDEN=1)', () => {
+  it.each([
+    ['text', 'audit-forged-line.txt'],
+    ['markdown', 'audit-forged-line.md'],
+    ['json', 'audit-forged-line.json'],
+  ])('%s', async (format, file) => {
+    const io = memoryIo();
+    expect(await runCli(['audit', '--path.procfs', fixture('forged-line'), '--format', format], io)).toBe(1);
+    // The procfs path depends on where the repo is checked out.
+    const out = io.out.split(fixture('forged-line')).join('test/fixtures/forged-line/');
+    const golden = new URL(`../golden/${file}`, import.meta.url);
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(golden, out);
+    expect(out).toBe(readFileSync(golden, 'utf8'));
+  });
+});

@@ -1,0 +1,27 @@
+import type { Check } from '../check.js';
+import { byUid, reportableKeys } from './key-groups.js';
+
+const LINGERING = new Set(['revoked', 'expired', 'invalidated', 'dead']);
+
+export const deadKeysLingering: Check = {
+  id: 'dead_keys_lingering',
+  severity: 'info',
+  rationale:
+    'Revoked and expired keys are unlinked gc_delay seconds (300 by default) after they died, invalidated ones at once; ' +
+    'one still listed is pinned by a process or a keyring that still refers to it (security/keys/gc.c, keyrings(7)).',
+  run(ctx) {
+    const dead = reportableKeys(ctx).filter((k) => LINGERING.has(k.state));
+    return [...byUid(dead)].map(([uid, list]) => {
+      const counts = new Map<string, number>();
+      for (const k of list) counts.set(k.state, (counts.get(k.state) ?? 0) + 1);
+      const summary = [...counts].map(([state, n]) => `${n} ${state}`).join(', ');
+      return {
+        check: 'dead_keys_lingering',
+        severity: 'info' as const,
+        uid,
+        message: `uid ${uid} still has ${summary} key${list.length > 1 ? 's' : ''} listed`,
+        remediation: `Normal for up to kernel.keys.gc_delay (${ctx.inventory.limits.gc_delay ?? 300} s) after they died; if they stay, find the process whose session keyring they are, or the keyring that links them (\`keyctl show\`), and end or clear it.`,
+      };
+    });
+  },
+};

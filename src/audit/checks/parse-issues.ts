@@ -1,0 +1,33 @@
+import { escapeByteString } from '../../parser/byte-string.js';
+import type { Check } from '../check.js';
+import type { Finding } from '../finding.js';
+
+export const parseIssues: Check = {
+  id: 'parse_issues',
+  severity: 'warning',
+  rationale:
+    'Every line proc_keys_show() and proc_key_users_show() print has a fixed form; a line that has none, or a file that ' +
+    'cannot be read, means part of the host was not audited (security/keys/proc.c).',
+  run(ctx) {
+    const findings: Finding[] = [];
+    const { files } = ctx.inventory;
+    for (const f of [files.keys, files.keyUsers, ...Object.values(files.sysctls)]) {
+      if (f.status === 'ok') continue;
+      findings.push({
+        check: 'parse_issues',
+        severity: 'warning',
+        message: `${escapeByteString(f.path)} could not be read (${f.status}${f.error !== undefined ? `: ${escapeByteString(f.error)}` : ''}): what it shows was not audited`,
+        remediation: 'Run where the host /proc is visible (on the host, or with --path.procfs pointing at the host\'s /proc); containers usually mask /proc/keys.',
+      });
+    }
+    for (const i of ctx.inventory.issues)
+      findings.push({
+        check: 'parse_issues',
+        severity: 'warning',
+        ...(i.line > 0 ? { line: i.line } : {}),
+        message: `${i.file}${i.line > 0 ? ` line ${i.line}` : ''}: ${i.code}: ${escapeByteString(i.message)}`,
+        remediation: 'If this file came from a live kernel, capture it (`keyring-exporter capture DIR`) and report it; pasted or edited copies are often re-spaced or cut.',
+      });
+    return findings;
+  },
+};

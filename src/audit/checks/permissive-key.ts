@@ -1,0 +1,61 @@
+import type { InventoryKey } from '../../classify/inventory.js';
+import type { PermissionSet } from '../../parser/key-permissions.js';
+import type { Check } from '../check.js';
+import type { Finding, Severity } from '../finding.js';
+import { quoted, reportableKeys } from './key-groups.js';
+
+/** The perms the kernel gives the keyrings it creates per user (process_keys.c, persistent.c). */
+const KERNEL_DEFAULT_PERM: Partial<Record<InventoryKey['class'], number>> = {
+  user: 0x1f3f0000,
+  user_session: 0x1f3f0000,
+  persistent: 0x1f030000,
+};
+
+const RIGHTS = ['read', 'write', 'link', 'setattr'] as const;
+
+function extra(p: PermissionSet): string[] {
+  return RIGHTS.filter((r) => p[r]);
+}
+
+/** systemd gives each service's invocation_id user key perm 0b0b0000 on purpose: the id is not a secret. */
+function systemdInvocationId(k: InventoryKey): boolean {
+  return k.type.name === 'user' && k.description === 'invocation_id' && k.uid === 0 && k.perm.mask === 0x0b0b0000;
+}
+
+export const permissiveKey: Check = {
+  id: 'permissive_key',
+  severity: 'critical',
+  rationale:
+    'Permissions are checked per subject (keyrings(7)): a group or other byte with read lets those users read a key\'s ' +
+    'secret payload, and write, link or setattr on a keyring lets them plant, replace or re-own keys in it.',
+  run(ctx) {
+    const findings: Finding[] = [];
+    for (const k of reportableKeys(ctx)) {
+      if (k.class === 'kernel' || k.class === 'persistent_register') continue;
+      if (KERNEL_DEFAULT_PERM[k.class] === k.perm.mask) continue;
+      if (systemdInvocationId(k)) continue;
+      const group = extra(k.perm.group);
+      const other = extra(k.perm.other);
+      if (group.length === 0 && other.length === 0) continue;
+      const keyring = k.type.name === 'keyring';
+      const dangerous = (rights: string[]): boolean =>
+        keyring ? rights.some((r) => r === 'write' || r === 'link' || r === 'setattr') : rights.includes('read');
+      const severity: Severity = dangerous(group) || dangerous(other) ? 'critical' : 'warning';
+      const who = [
+        group.length > 0 ? `group ${k.gid} may ${group.join(', ')}` : '',
+        other.length > 0 ? `every user may ${other.join(', ')}` : '',
+      ].filter((x) => x !== '');
+      const what = keyring ? 'keyring' : `${k.type.name} key`;
+      findings.push({
+        check: 'permissive_key',
+        severity,
+        uid: k.uid,
+        serial: k.serial,
+        line: k.line,
+        message: `${what} ${quoted(k)} of uid ${k.uid} (perm ${k.perm.hex}): ${who.join('; ')}`,
+        remediation: `Restrict it, e.g. \`keyctl setperm 0x${k.serial} 0x${(k.perm.mask & 0xffff0000).toString(16).padStart(8, '0')}\` (possessor and owner only), as its owner or root; then find what set it (\`keyctl describe 0x${k.serial}\`).`,
+      });
+    }
+    return findings;
+  },
+};

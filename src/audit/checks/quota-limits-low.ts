@@ -1,0 +1,45 @@
+import type { Check } from '../check.js';
+import type { Finding } from '../finding.js';
+import { reportableKeys } from './key-groups.js';
+
+/** runc names its keyrings "_ses.<container id>"; crun (and `keyctl session NAME`) any other name joined by name. */
+const RUNC = /^_ses\.[0-9a-f]{64}$/;
+const CONTAINER_ID = /^[0-9a-f]{64}$/;
+
+export const quotaLimitsLow: Check = {
+  id: 'quota_limits_low',
+  severity: 'warning',
+  rationale:
+    'Container runtimes create a named session keyring per container, charged to its owner\'s quota, so the default ' +
+    'limits (200 keys and 20,000 bytes per user) stop hosts after a few hundred containers; Docker and kubelet raise the ' +
+    'root limits to 1,000,000 keys and 25,000,000 bytes (moby daemon/keys.go, kubelet setupKernelTunables).',
+  run(ctx) {
+    const containers = reportableKeys(ctx).filter(
+      (k) => k.class === 'session' && (RUNC.test(k.description) || CONTAINER_ID.test(k.description)),
+    );
+    if (containers.length === 0) return [];
+    const l = ctx.inventory.limits;
+    const want = ctx.config.limits;
+    const findings: Finding[] = [];
+    const low = (sysctl: string, value: number | null, wanted: number, who: string, count: number): void => {
+      if (value === null || value >= wanted) return;
+      findings.push({
+        check: 'quota_limits_low',
+        severity: 'warning',
+        message: `${count} container keyring${count > 1 ? 's' : ''} owned by ${who} but kernel.keys.${sysctl} is ${value}, below the ${wanted} container hosts use`,
+        remediation: `echo 'kernel.keys.${sysctl} = ${wanted}' > /etc/sysctl.d/90-keyring-exporter.conf && sysctl --system`,
+      });
+    };
+    const rootOwned = containers.filter((k) => k.uid === 0).length;
+    const userOwned = containers.length - rootOwned;
+    if (rootOwned > 0) {
+      low('root_maxkeys', l.root_maxkeys, want.rootMaxkeys, 'root', rootOwned);
+      low('root_maxbytes', l.root_maxbytes, want.rootMaxbytes, 'root', rootOwned);
+    }
+    if (userOwned > 0) {
+      low('maxkeys', l.maxkeys, want.maxkeys, 'non-root users (rootless or user-namespaced runtimes)', userOwned);
+      low('maxbytes', l.maxbytes, want.maxbytes, 'non-root users (rootless or user-namespaced runtimes)', userOwned);
+    }
+    return findings;
+  },
+};

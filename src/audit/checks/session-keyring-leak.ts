@@ -1,0 +1,37 @@
+import type { Check } from '../check.js';
+import type { Finding } from '../finding.js';
+import { byUid, reportableKeys } from './key-groups.js';
+
+export const sessionKeyringLeak: Check = {
+  id: 'session_keyring_leak',
+  severity: 'warning',
+  rationale:
+    'A session keyring is destroyed when the last process that refers to it exits (session-keyring(7)); many live ones ' +
+    'for one uid mean processes that never exit or a runtime that leaks keyrings (crun issue 1148), and they count ' +
+    'against the uid\'s key quota until add_key fails with EDQUOT.',
+  run(ctx) {
+    const findings: Finding[] = [];
+    const maxkeysOf = new Map((ctx.inventory.users ?? []).map((u) => [u.uid, u.maxkeys]));
+    const sessions = reportableKeys(ctx).filter((k) => k.class === 'session');
+    for (const [uid, list] of byUid(sessions)) {
+      if (ctx.config.allow.uids.includes(uid)) continue;
+      const maxkeys = maxkeysOf.get(uid);
+      const share = maxkeys !== undefined && maxkeys > 0 ? list.length / maxkeys : 0;
+      if (share <= ctx.config.sessions.quotaShare && list.length <= ctx.config.sessions.maxCount) continue;
+      findings.push({
+        check: 'session_keyring_leak',
+        severity: 'warning',
+        uid,
+        message:
+          `uid ${uid} has ${list.length} live session keyrings` +
+          (maxkeys !== undefined ? ` (${Math.round(share * 100)}% of its ${maxkeys}-key quota)` : '') +
+          ' among the keys this reader can see',
+        remediation:
+          'Find the processes holding them (`keyctl show @s` in each, or `ls -l /proc/*/task/*/fd` owners), fix what keeps them ' +
+          'alive or leaks them (container runtime keyrings: update crun/runc or set keyring = false; PAM logins without revoke), ' +
+          'then let them exit.',
+      });
+    }
+    return findings;
+  },
+};

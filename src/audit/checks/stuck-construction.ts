@@ -1,0 +1,38 @@
+import type { Check } from '../check.js';
+import type { Finding } from '../finding.js';
+import { byUid, examples, reportableKeys } from './key-groups.js';
+
+export const stuckConstruction: Check = {
+  id: 'stuck_construction',
+  severity: 'info',
+  rationale:
+    'A key under construction waits for /sbin/request-key or a type\'s own upcall to instantiate or negate it; one that ' +
+    'stays so means the handler is stuck, and callers of request_key block on it (security/keys/request_key.c).',
+  run(ctx) {
+    const findings: Finding[] = [];
+    const building = reportableKeys(ctx).filter((k) => k.state === 'under_construction');
+    const seen = new Set<number>();
+    for (const [uid, list] of byUid(building)) {
+      seen.add(uid);
+      findings.push({
+        check: 'stuck_construction',
+        severity: 'info',
+        uid,
+        message: `uid ${uid} has ${list.length} key${list.length > 1 ? 's' : ''} under construction: ${examples(list)}`,
+        remediation: 'Normal for the time an upcall takes; if it stays, look for a hung request-key handler (`ps -ef | grep request-key`) and the rules in /etc/request-key.conf and /etc/request-key.d.',
+      });
+    }
+    // Keys the reader cannot see are still counted by /proc/key-users: nkeys - nikeys are under construction.
+    for (const u of ctx.inventory.users ?? []) {
+      if (seen.has(u.uid) || u.nkeys <= u.nikeys || ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
+      findings.push({
+        check: 'stuck_construction',
+        severity: 'info',
+        uid: u.uid,
+        message: `/proc/key-users counts ${u.nkeys - u.nikeys} key${u.nkeys - u.nikeys > 1 ? 's' : ''} of uid ${u.uid} under construction that this reader cannot see`,
+        remediation: 'Run the audit again with --view all-users (as root) to see them; look for a hung request-key handler.',
+      });
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,32 @@
+import type { Check } from '../check.js';
+import type { Finding } from '../finding.js';
+
+/** The kernel's static key_user for global root starts with 2 keys that never existed (process_keys.c). */
+const ROOT_PHANTOM_KEYS = 2;
+
+export const visibilityGap: Check = {
+  id: 'visibility_gap',
+  severity: 'info',
+  rationale:
+    '/proc/keys lists only the keys the reader may view, and root has no exception, while /proc/key-users counts every ' +
+    'key of every uid: the difference is what this audit could not look at (security/keys/proc.c, keyrings(7)).',
+  run(ctx) {
+    const listed = new Map<number, number>();
+    for (const k of ctx.inventory.keys) listed.set(k.uid, (listed.get(k.uid) ?? 0) + 1);
+    const findings: Finding[] = [];
+    for (const u of ctx.inventory.users ?? []) {
+      if (ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
+      const owned = u.uid === 0 ? Math.max(0, u.nkeys - ROOT_PHANTOM_KEYS) : u.nkeys;
+      const seen = listed.get(u.uid) ?? 0;
+      if (seen >= owned) continue;
+      findings.push({
+        check: 'visibility_gap',
+        severity: 'info',
+        uid: u.uid,
+        message: `uid ${u.uid} owns ${owned} key${owned > 1 ? 's' : ''}, this reader sees ${seen}`,
+        remediation: 'Run the audit as root with --view all-users to read /proc/keys as every uid, or as that user.',
+      });
+    }
+    return findings;
+  },
+};
