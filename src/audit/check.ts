@@ -22,5 +22,7 @@ export interface Check {
   severity: Severity;
   /** One sentence: why this matters, citing the man page or kernel source it rests on. */
   rationale: string;
+  /** How to fix what it finds, in general (each finding's remediation is specific to it). */
+  fix: string;
   run(ctx: AuditContext): Finding[];
 }

@@ -9,6 +9,8 @@ export const deadKeysLingering: Check = {
   rationale:
     'Revoked and expired keys are unlinked gc_delay seconds (300 by default) after they died, invalidated ones at once; ' +
     'one still listed is pinned by a process or a keyring that still refers to it (security/keys/gc.c, keyrings(7)).',
+  fix:
+    'Usually nothing: they go within kernel.keys.gc_delay. If they stay, find the process whose session keyring they are, or the keyring that links them (keyctl show), and end or clear it.',
   run(ctx) {
     const dead = reportableKeys(ctx).filter((k) => LINGERING.has(k.state));
     return [...byUid(dead)].map(([uid, list]) => {

@@ -11,6 +11,8 @@ export const forgedProcKeysLine: Check = {
     'proc_keys_show() prints descriptions raw, so a user who writes newlines into a key description and grants view ' +
     'can make every reader of /proc/keys, root included, see lines that look like keys that do not exist ' +
     '(security/keys/proc.c; kernel-format.md §1.12).',
+  fix:
+    'The owner of the carrying key wrote newlines into its description to forge lines: revoke the key (keyctl revoke) and investigate that user. Records /proc/key-users contradicts: check them with keyctl describe as root.',
   run(ctx) {
     const findings: Finding[] = [];
     for (const k of ctx.inventory.keys) {

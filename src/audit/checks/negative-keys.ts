@@ -7,6 +7,8 @@ export const negativeKeys: Check = {
   rationale:
     'A negative key caches a failed request_key lookup (an upcall that failed, KEYCTL_NEGATE or KEYCTL_REJECT) for its ' +
     'timeout, 60 s by default, during which the same lookup fails at once (security/keys/request_key.c, keyrings(7)).',
+  fix:
+    'Usually nothing: they expire in a minute. If they keep appearing, fix the request-key handler (/etc/request-key.conf, /etc/request-key.d) or the service that looks the keys up.',
   run(ctx) {
     const negative = reportableKeys(ctx).filter((k) => k.state === 'negative');
     return [...byUid(negative)].map(([uid, list]) => ({

@@ -8,6 +8,8 @@ export const parseIssues: Check = {
   rationale:
     'Every line proc_keys_show() and proc_key_users_show() print has a fixed form; a line that has none, or a file that ' +
     'cannot be read, means part of the host was not audited (security/keys/proc.c).',
+  fix:
+    'Run where the host\'s /proc is visible (on the host, or --path.procfs pointing at it); if a live kernel printed the damaged line, capture it with keyring-exporter capture and report it.',
   run(ctx) {
     const findings: Finding[] = [];
     const { files } = ctx.inventory;

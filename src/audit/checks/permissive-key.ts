@@ -28,6 +28,8 @@ export const permissiveKey: Check = {
   rationale:
     'Permissions are checked per subject (keyrings(7)): a group or other byte with read lets those users read a key\'s ' +
     'secret payload, and write, link or setattr on a keyring lets them plant, replace or re-own keys in it.',
+  fix:
+    'Restrict the key to its possessor and owner with keyctl setperm (e.g. 0x3f010000), then find the program that set the permission.',
   run(ctx) {
     const findings: Finding[] = [];
     for (const k of reportableKeys(ctx)) {

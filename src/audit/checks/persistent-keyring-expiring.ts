@@ -15,6 +15,8 @@ export const persistentKeyringExpiring: Check = {
   rationale:
     'A persistent keyring\'s expiry is reset only by KEYCTL_GET_PERSISTENT; when it runs out the keyring and the keys only ' +
     'it holds are collected, so cron jobs lose the Kerberos tickets kept there (persistent-keyring(7), security/keys/persistent.c).',
+  fix:
+    'Renew the keyring before it expires by running keyctl get_persistent @u as the user from a systemd timer or cron job, or keep Kerberos credentials in KCM: instead of KEYRING:persistent.',
   run(ctx) {
     const findings: Finding[] = [];
     for (const k of reportableKeys(ctx)) {

@@ -13,6 +13,8 @@ export const quotaLimitsLow: Check = {
     'Container runtimes create a named session keyring per container, charged to its owner\'s quota, so the default ' +
     'limits (200 keys and 20,000 bytes per user) stop hosts after a few hundred containers; Docker and kubelet raise the ' +
     'root limits to 1,000,000 keys and 25,000,000 bytes (moby daemon/keys.go, kubelet setupKernelTunables).',
+  fix:
+    'Set the limits container hosts use in /etc/sysctl.d: kernel.keys.root_maxkeys = 1000000, kernel.keys.root_maxbytes = 25000000, and for rootless runtimes kernel.keys.maxkeys = 20000, kernel.keys.maxbytes = 500000; then sysctl --system.',
   run(ctx) {
     const containers = reportableKeys(ctx).filter(
       (k) => k.class === 'session' && (RUNC.test(k.description) || CONTAINER_ID.test(k.description)),

@@ -9,6 +9,8 @@ export const sessionKeyringLeak: Check = {
     'A session keyring is destroyed when the last process that refers to it exits (session-keyring(7)); many live ones ' +
     'for one uid mean processes that never exit or a runtime that leaks keyrings (crun issue 1148), and they count ' +
     'against the uid\'s key quota until add_key fails with EDQUOT.',
+  fix:
+    'Find the processes holding the keyrings (keyctl show in each) and why they do not exit; update a container runtime that leaks them, or disable per-container keyrings (keyring = false, runc --no-new-keyring).',
   run(ctx) {
     const findings: Finding[] = [];
     const maxkeysOf = new Map((ctx.inventory.users ?? []).map((u) => [u.uid, u.maxkeys]));

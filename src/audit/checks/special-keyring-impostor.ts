@@ -36,6 +36,8 @@ export const specialKeyringImpostor: Check = {
     'The kernel creates _uid.N, _uid_ses.N, _persistent.N, .persistent_register and _req.N itself, once per owner ' +
     '(process_keys.c, persistent.c, request_key.c); a user-made keyring under such a name, or a second one, can mislead ' +
     'tools and people into trusting keys placed in it.',
+  fix:
+    'Find who made the keyring (keyctl describe; its owner uid), unlink or revoke it, and check what was put in it.',
   run(ctx) {
     const findings: Finding[] = [];
     for (const k of ctx.inventory.keys) {

@@ -8,6 +8,8 @@ export const stuckConstruction: Check = {
   rationale:
     'A key under construction waits for /sbin/request-key or a type\'s own upcall to instantiate or negate it; one that ' +
     'stays so means the handler is stuck, and callers of request_key block on it (security/keys/request_key.c).',
+  fix:
+    'Look for a hung request-key handler (ps -ef | grep request-key) and the rules that start it in /etc/request-key.conf and /etc/request-key.d.',
   run(ctx) {
     const findings: Finding[] = [];
     const building = reportableKeys(ctx).filter((k) => k.state === 'under_construction');

@@ -10,6 +10,8 @@ export const visibilityGap: Check = {
   rationale:
     '/proc/keys lists only the keys the reader may view, and root has no exception, while /proc/key-users counts every ' +
     'key of every uid: the difference is what this audit could not look at (security/keys/proc.c, keyrings(7)).',
+  fix:
+    'Run the audit as root with --view all-users, or as the user, to see the keys this reader cannot view.',
   run(ctx) {
     const listed = new Map<number, number>();
     for (const k of ctx.inventory.keys) listed.set(k.uid, (listed.get(k.uid) ?? 0) + 1);
