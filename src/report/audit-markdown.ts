@@ -2,7 +2,8 @@
 import type { AuditReport } from '../audit/run-audit.js';
 import type { Severity } from '../audit/finding.js';
 import type { Inventory } from '../classify/inventory.js';
-import { VISIBILITY_NOTE } from './keys-document.js';
+import { VISIBILITY_NOTE, type DocumentMeta } from './keys-document.js';
+import { describeView } from './audit-text.js';
 
 /**
  * Escape text so that Markdown shows it literally inside a paragraph, list item or table cell: the characters
@@ -25,11 +26,16 @@ function escapeMarkdownKeepingCode(s: string): string {
 
 const ORDER: Severity[] = ['critical', 'warning', 'info'];
 
-export function formatAuditMarkdown(inv: Inventory, report: AuditReport, opts: { procRoot: string; exitCode: number; failOn: string }): string {
+export function formatAuditMarkdown(
+  inv: Inventory,
+  report: AuditReport,
+  opts: { procRoot: string; exitCode: number; failOn: string; coverage?: DocumentMeta['coverage'] },
+): string {
   const out: string[] = [];
   out.push(`# keyring-exporter audit`, '');
   out.push('| | |', '|---|---|');
   out.push(`| source | ${escapeMarkdown(opts.procRoot)} |`);
+  out.push(`| view | ${escapeMarkdown(describeView(opts.coverage).replace(/^view: /, ''))} |`);
   out.push(`| keys visible | ${inv.summary.keys} (${inv.summary.suspect} suspect) |`);
   out.push(`| uids in /proc/key-users | ${inv.users?.length ?? 0} |`);
   out.push(`| findings | ${report.counts.critical} critical, ${report.counts.warning} warning, ${report.counts.info} info |`);

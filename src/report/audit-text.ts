@@ -5,7 +5,7 @@
 import type { AuditReport } from '../audit/run-audit.js';
 import type { Finding, Severity } from '../audit/finding.js';
 import type { Inventory } from '../classify/inventory.js';
-import { VISIBILITY_NOTE } from './keys-document.js';
+import { VISIBILITY_NOTE, type DocumentMeta } from './keys-document.js';
 
 const COLOR: Record<Severity, string> = { critical: '\u001b[1;31m', warning: '\u001b[33m', info: '\u001b[36m' };
 const RESET = '\u001b[0m';
@@ -19,12 +19,24 @@ function subject(f: Finding): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
-export function formatAuditText(inv: Inventory, report: AuditReport, opts: { color: boolean; procRoot: string; exitCode: number; failOn: string }): string {
+/** What the reader could see: its own view, or every uid's (--view all-users) and which reads failed. */
+export function describeView(coverage: DocumentMeta['coverage']): string {
+  if (coverage === undefined) return 'view: this process\'s own (see the note below)';
+  const failed = coverage.failed.length > 0 ? `; could not read as uid ${coverage.failed.map((f) => f.uid).join(', ')}` : '';
+  return `view: all users (/proc/keys read as ${coverage.readers.length} uid${coverage.readers.length > 1 ? 's' : ''}${failed})`;
+}
+
+export function formatAuditText(
+  inv: Inventory,
+  report: AuditReport,
+  opts: { color: boolean; procRoot: string; exitCode: number; failOn: string; coverage?: DocumentMeta['coverage'] },
+): string {
   const paint = (s: Severity, text: string): string => (opts.color ? COLOR[s] + text + RESET : text);
   const out: string[] = [];
   const users = inv.users?.length ?? 0;
   out.push(
     `keyring-exporter audit of ${opts.procRoot}: ${inv.summary.keys} keys visible (${inv.summary.suspect} suspect), ${users} uids in /proc/key-users`,
+    describeView(opts.coverage),
     `findings: ${report.counts.critical} critical, ${report.counts.warning} warning, ${report.counts.info} info`,
   );
   for (const severity of ORDER) {

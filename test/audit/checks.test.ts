@@ -12,6 +12,7 @@ import { readSnapshot } from '../../src/procfs/read-proc-files.js';
 import { renderKeys, type LineFields } from '../helpers/render-key-line.js';
 import { snapshotOf } from '../helpers/snapshot.js';
 import { within } from '../../src/audit/checks/persistent-keyring-expiring.js';
+import { hasPath, itWith } from '../helpers/prerequisites.js';
 
 const check = (id: string): Check => CHECKS.find((c) => c.id === id) as Check;
 
@@ -249,4 +250,26 @@ describe('a clean, ordinary host', () => {
       expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     },
   );
+});
+
+describe('allow-lists', () => {
+  const secret = (text: string, type = 'user'): LineFields => ({ serial: 0x10, perm: '3f010003', type, uid: 40007, gid: 40007, text });
+  it.each([
+    ['a description glob', { descriptions: ['krb_ccache:*'] }, secret('krb_ccache:primary: 12'), 0],
+    ['a glob that does not match', { descriptions: ['krb_ccache:?'] }, secret('krb_ccache:primary: 12'), 1],
+    ['a key type', { types: ['logon'] }, secret('svc:a: 5', 'logon'), 0],
+    ['a uid', { uids: [40007] }, secret('k: 1'), 0],
+  ])('%s', (_name, allow, key, count) => {
+    const config = { ...DEFAULT_AUDIT_CONFIG, allow: { ...DEFAULT_AUDIT_CONFIG.allow, ...allow } };
+    expect(run(inventory([key]), 'permissive_key', config)).toHaveLength(count);
+  });
+});
+
+const samples = new URL('../../../shared/reference/published-samples/', import.meta.url);
+describe('parse_issues on a real damaged paste', () => {
+  itWith([hasPath(samples.pathname, 'the published samples (../shared/reference/published-samples)')])('/proc/keys and /proc/key-users concatenated in one paste (systemd issue 33308): the key-users lines are reported', () => {
+    const text = readFileSync(new URL('29-systemd-33308-keys-and-keyusers-concatenated-MIXED.keys', samples), 'latin1');
+    const findings = run(buildInventory(snapshotOf(text, undefined, SYSCTLS)), 'parse_issues');
+    expect(findings.filter((f) => f.line !== undefined).map((f) => f.line)).toEqual([3, 4, 5]);
+  });
 });
