@@ -26,7 +26,6 @@ interface ConfigFile {
   limits?: { root_maxkeys?: number; root_maxbytes?: number; maxkeys?: number; maxbytes?: number };
   sessions?: { quota_share?: number; max_count?: number };
   persistent?: { expiring_within_seconds?: number };
-  lingering?: { grace_seconds?: number };
   allow?: { uids?: number[]; types?: string[]; descriptions?: string[] };
 }
 
@@ -96,7 +95,6 @@ export function parseAuditConfig(text: string, knownChecks: readonly string[]): 
       maxCount: file.sessions?.max_count ?? d.sessions.maxCount,
     },
     persistent: { expiringWithinSeconds: file.persistent?.expiring_within_seconds ?? d.persistent.expiringWithinSeconds },
-    lingering: { graceSeconds: file.lingering?.grace_seconds ?? d.lingering.graceSeconds },
     allow: {
       uids: file.allow?.uids ?? d.allow.uids,
       types: file.allow?.types ?? d.allow.types,

@@ -29,10 +29,6 @@ export interface AuditConfig {
     /** A persistent keyring holding keys that expires within this many seconds. */
     expiringWithinSeconds: number;
   };
-  lingering: {
-    /** Keys still listed this long past gc_delay count as lingering; expiry text is coarse, so a margin. */
-    graceSeconds: number;
-  };
   allow: {
     /** Uids whose keys no check reports. */
     uids: number[];
@@ -49,6 +45,5 @@ export const DEFAULT_AUDIT_CONFIG: AuditConfig = {
   limits: { rootMaxkeys: 1_000_000, rootMaxbytes: 25_000_000, maxkeys: 20_000, maxbytes: 500_000 },
   sessions: { quotaShare: 0.25, maxCount: 10_000 },
   persistent: { expiringWithinSeconds: 12 * 3600 },
-  lingering: { graceSeconds: 60 },
   allow: { uids: [], types: [], descriptions: [] },
 };

@@ -82,6 +82,16 @@ describe('keyring-exporter audit', () => {
     expect(JSON.parse(io.out).audit.findings.filter((f: any) => f.check === 'quota_keys_near_limit')).toEqual([]);
   });
 
+  it('colours the text only on a terminal', async () => {
+    const plain = memoryIo();
+    await runCli(['audit', '--path.procfs', fixture('quota-full')], plain);
+    expect(plain.out).not.toContain('\u001b[');
+    const tty = { ...memoryIo(), stdoutIsTty: true, out: '' };
+    tty.stdout = (s: string) => void (tty.out += s);
+    await runCli(['audit', '--path.procfs', fixture('quota-full')], tty);
+    expect(tty.out).toContain('\u001b[1;31mCRITICAL');
+  });
+
   it('exits 3 when neither /proc/keys nor /proc/key-users can be read', async () => {
     const io = memoryIo();
     expect(await runCli(['audit', '--path.procfs', tempDir()], io)).toBe(3);
