@@ -69,6 +69,10 @@ const STATE_INDEX = new Map<KeyState, number>(KEY_STATES.map((s, i) => [s, i]));
 const CLASS_INDEX = new Map<KeyClass, number>(KEY_CLASSES.map((c, i) => [c, i]));
 const NO_SUSPECT = Object.freeze([]) as unknown as SuspectReason[];
 
+/**
+ * Classify and assess a snapshot. It takes ownership of `snapshot.keys`: a forged line folded back into its
+ * carrier rewrites the carrier's row in the table, so a snapshot feeds one inventory.
+ */
 export function buildInventory(snapshot: Snapshot): Inventory {
   const table = snapshot.keys;
   const options = { overflowGid: snapshot.overflowGid };
@@ -89,7 +93,7 @@ export function buildInventory(snapshot: Snapshot): Inventory {
     const c = classifyKey({ type, description: table.description(i), flags: f.flags, gid: table.gid[i] as number, perm: table.perm[i] as KeyRecord['perm'] }, options);
     classes[i] = CLASS_INDEX.get(c.class) as number;
     claimedClasses[i] = CLASS_INDEX.get(c.claimedClass) as number;
-    if (c.nameUid !== null) nameUids[i] = c.nameUid;
+    nameUids[i] = c.nameUid ?? Number.NaN;
   };
   for (let i = 0; i < n; i++) classifyRow(i);
   const { rows, suspect } = assessTrust({ table, classes, reclassify: classifyRow }, snapshot.users, snapshot.unstableUids);
