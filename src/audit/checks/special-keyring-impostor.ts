@@ -40,29 +40,24 @@ export const specialKeyringImpostor: Check = {
     'Find who made the keyring (keyctl describe; its owner uid), unlink or revoke it, and check what was put in it.',
   run(ctx) {
     const findings: Finding[] = [];
+    const report = (k: InventoryKey, message: string, remediation: string): void => {
+      findings.push({ check: 'special_keyring_impostor', severity: 'critical', uid: k.uid, serial: k.serial, line: k.line, message, remediation });
+    };
     for (const k of ctx.inventory.keys) {
       if (ctx.allowed(k)) continue;
       if (k.impostor)
-        findings.push({
-          check: 'special_keyring_impostor',
-          severity: 'critical',
-          uid: k.uid,
-          serial: k.serial,
-          line: k.line,
-          message: `keyring ${quoted(k)} of uid ${k.uid} uses a name reserved for a ${k.claimedClass.replace('_', ' ')} keyring, but ${why(k)}`,
-          remediation: `Find who made it (\`keyctl describe 0x${k.serial}\`, owner uid ${k.uid}) and remove it (\`keyctl unlink 0x${k.serial}\` from where it is linked, or \`keyctl revoke 0x${k.serial}\`).`,
-        });
+        report(
+          k,
+          `keyring ${quoted(k)} of uid ${k.uid} uses a name reserved for a ${k.claimedClass.replace('_', ' ')} keyring, but ${why(k)}`,
+          `Find who made it (\`keyctl describe 0x${k.serial}\`, owner uid ${k.uid}) and remove it (\`keyctl unlink 0x${k.serial}\` from where it is linked, or \`keyctl revoke 0x${k.serial}\`).`,
+        );
       const dup = k.suspect.find((s) => s.code === 'duplicate_singleton');
       if (dup !== undefined)
-        findings.push({
-          check: 'special_keyring_impostor',
-          severity: 'critical',
-          uid: k.uid,
-          serial: k.serial,
-          line: k.line,
-          message: `keyring ${quoted(k)} of uid ${k.uid} is one of several: ${dup.message}`,
-          remediation: `Compare them with \`keyctl describe 0x${k.serial}\`; a user namespace has its own (e.g. rootless containers with keep-id), anything else is forged or planted.`,
-        });
+        report(
+          k,
+          `keyring ${quoted(k)} of uid ${k.uid} is one of several: ${dup.message}`,
+          `Compare them with \`keyctl describe 0x${k.serial}\`; a user namespace has its own (e.g. rootless containers with keep-id), anything else is forged or planted.`,
+        );
     }
     return findings;
   },
