@@ -150,6 +150,16 @@ function inventoryKey(v: InventoryRows, i: number): InventoryKey {
   };
 }
 
+/**
+ * How much of what /proc/key-users counts the reader saw: listed keys against owned keys (without the 2 keys
+ * the kernel's static key_user for global root always counts, process_keys.c). Null without /proc/key-users.
+ */
+export function keyCoverage(inv: Pick<Inventory, 'users' | 'byRow'>): { seen: number; owned: number } | null {
+  if (inv.users === null) return null;
+  const owned = inv.users.reduce((n, u) => n + (u.uid === 0 ? Math.max(0, u.nkeys - 2) : u.nkeys), 0);
+  return { seen: inv.byRow.rows.length, owned };
+}
+
 export function summarize(v: InventoryRows): InventorySummary {
   const classCounts = new Array<number>(KEY_CLASSES.length).fill(0);
   const stateCounts = new Array<number>(KEY_STATES.length).fill(0);

@@ -35,7 +35,7 @@ export function formatAuditMarkdown(
   out.push(`# keyring-exporter audit`, '');
   out.push('| | |', '|---|---|');
   out.push(`| source | ${escapeMarkdown(opts.procRoot)} |`);
-  out.push(`| view | ${escapeMarkdown(describeView(opts.coverage).replace(/^view: /, ''))} |`);
+  out.push(`| view | ${escapeMarkdown(describeView(opts.coverage, inv).replace(/^view: /, ''))} |`);
   out.push(`| keys visible | ${inv.summary.keys} (${inv.summary.suspect} suspect) |`);
   out.push(`| uids in /proc/key-users | ${inv.users?.length ?? 0} |`);
   out.push(`| findings | ${report.counts.critical} critical, ${report.counts.warning} warning, ${report.counts.info} info |`);

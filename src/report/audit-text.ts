@@ -4,7 +4,7 @@
  */
 import type { AuditReport } from '../audit/run-audit.js';
 import type { Finding, Severity } from '../audit/finding.js';
-import type { Inventory } from '../classify/inventory.js';
+import { keyCoverage, type Inventory } from '../classify/inventory.js';
 import { VISIBILITY_NOTE, type DocumentMeta } from './keys-document.js';
 
 const COLOR: Record<Severity, string> = { critical: '\u001b[1;31m', warning: '\u001b[33m', info: '\u001b[36m' };
@@ -20,10 +20,12 @@ function subject(f: Finding): string {
 }
 
 /** What the reader could see: its own view, or every uid's (--view all-users) and which reads failed. */
-export function describeView(coverage: DocumentMeta['coverage']): string {
-  if (coverage === undefined) return 'view: this process\'s own (see the note below)';
+export function describeView(coverage: DocumentMeta['coverage'], inv: Inventory): string {
+  const c = keyCoverage(inv);
+  const seen = c === null ? '' : `, ${c.seen} of the ${c.owned} keys /proc/key-users counts`;
+  if (coverage === undefined) return `view: this process's own${seen} (see the note below)`;
   const failed = coverage.failed.length > 0 ? `; could not read as uid ${coverage.failed.map((f) => f.uid).join(', ')}` : '';
-  return `view: all users (/proc/keys read as ${coverage.readers.length} uid${coverage.readers.length > 1 ? 's' : ''}${failed})`;
+  return `view: all users (/proc/keys read as ${coverage.readers.length} uid${coverage.readers.length > 1 ? 's' : ''}${failed})${seen}`;
 }
 
 export function formatAuditText(
@@ -36,7 +38,7 @@ export function formatAuditText(
   const users = inv.users?.length ?? 0;
   out.push(
     `keyring-exporter audit of ${opts.procRoot}: ${inv.summary.keys} keys visible (${inv.summary.suspect} suspect), ${users} uids in /proc/key-users`,
-    describeView(opts.coverage),
+    describeView(opts.coverage, inv),
     `findings: ${report.counts.critical} critical, ${report.counts.warning} warning, ${report.counts.info} info`,
   );
   for (const severity of ORDER) {

@@ -2,7 +2,7 @@
  * The `keys` JSON document (schema: docs/schemas/keys.schema.json). Descriptions are bytes: valid UTF-8 is
  * given as text; anything else as text with \xNN escapes plus the exact bytes in base64, so nothing is lost.
  */
-import type { Inventory, InventoryKey } from '../classify/inventory.js';
+import { keyCoverage, type Inventory, type InventoryKey } from '../classify/inventory.js';
 import { byteStringToBase64, decodeUtf8, escapeByteString } from '../parser/byte-string.js';
 
 export const KEYS_DOCUMENT_SCHEMA_VERSION = 1;
@@ -62,7 +62,7 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
     source: {
       procRoot: meta.procRoot,
       ...(meta.reader !== undefined ? { reader: meta.reader } : {}),
-      view: meta.coverage ?? { view: 'self' },
+      view: { ...(meta.coverage ?? { view: 'self' }), keysSeen: keyCoverage(inv)?.seen ?? null, keysOwned: keyCoverage(inv)?.owned ?? null },
       files: inv.files,
       format: inv.keysFormat,
     },
