@@ -9,6 +9,8 @@ import { runKeysCommand } from './keys-command.js';
 import { FAIL_ON, runAuditCommand, type FailOn } from './audit-command.js';
 import { runCaptureCommand } from './capture-command.js';
 import { VIEWS, type View } from './snapshot-for.js';
+import { runMetricsCommand } from './metrics-command.js';
+import { COLLECTORS } from '../collector/metric-families.js';
 import { packageVersion } from './version.js';
 
 export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -63,6 +65,35 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .action(async (outDir: string, opts: Record<string, string>) => {
       setExit(await runCaptureCommand({ procfs: opts['path.procfs'] ?? '/proc', outDir, view: opts['view'] as View }, io));
     });
+  const metrics = program
+    .command('metrics')
+    .description('print the Prometheus exposition once, or write it atomically for node_exporter\'s textfile collector')
+    .option('--path.procfs <dir>', 'procfs mount point, or a folder captured from one', '/proc')
+    .option('--output <file>', 'write to this file (atomically: a temporary file, then rename) instead of stdout')
+    .option('--collector.users.max-uids <n>', 'at most this many uid label values; the rest are summed into uid="other"', '100')
+    .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings');
+  for (const c of COLLECTORS) metrics.option(`--no-collector.${c}`, `disable the ${c} collector`);
+  metrics.action(async (opts: Record<string, string | boolean>) => {
+    const maxUids = Number(opts['collector.users.maxUids']);
+    if (!Number.isInteger(maxUids) || maxUids < 0) {
+      io.stderr(`keyring-exporter: --collector.users.max-uids must be a whole number, not ${String(opts['collector.users.maxUids'])}\n`);
+      setExit(EXIT.usage);
+      return;
+    }
+    const enabled = new Set(COLLECTORS.filter((c) => opts[`collector.${c}`] !== false));
+    setExit(
+      await runMetricsCommand(
+        {
+          procfs: String(opts['path.procfs'] ?? '/proc'),
+          enabled,
+          maxUids,
+          ...(typeof opts['output'] === 'string' ? { output: opts['output'] } : {}),
+          ...(typeof opts['config.file'] === 'string' ? { configFile: opts['config.file'] } : {}),
+        },
+        io,
+      ),
+    );
+  });
   return program;
 }
 

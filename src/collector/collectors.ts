@@ -1,0 +1,146 @@
+/**
+ * The collectors (one per source, node_exporter style): each turns the one inventory read for this scrape into
+ * gauges. Every update resets the gauges first, so a uid or label set that vanished is no longer exported; each
+ * collector is timed and reports its own success, and one that fails costs only its own metrics.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { AuditConfig } from '../audit/audit-config.js';
+import { SEVERITIES } from '../audit/finding.js';
+import { CHECKS, runAudit } from '../audit/run-audit.js';
+import type { Inventory } from '../classify/inventory.js';
+import { KEY_CLASSES, type KeyClass } from '../classify/keyring-class.js';
+import { KEY_STATES } from '../classify/key-state.js';
+import type { KeyRecord } from '../parser/key-record.js';
+import { PROC_FILES } from '../parser/parse-issue.js';
+import { COLLECTORS, METRIC_FAMILIES, type CollectorName } from './metric-families.js';
+
+export interface CollectorOptions {
+  enabled: ReadonlySet<CollectorName>;
+  /** At most this many distinct uid label values; the rest are summed into uid="other". */
+  maxUids: number;
+  auditConfig: AuditConfig;
+  version: string;
+  revision: string;
+  nodejsVersion: string;
+  /** A monotonic clock in seconds, for collector durations. */
+  clock: () => number;
+}
+
+export type Gauges = Record<string, Gauge>;
+
+export function createGauges(registry: Registry): Gauges {
+  const gauges: Gauges = {};
+  for (const f of METRIC_FAMILIES) gauges[f.name] = new Gauge({ name: f.name, help: f.help, labelNames: [...f.labels], registers: [registry] });
+  return gauges;
+}
+
+const SESSION = KEY_CLASSES.indexOf('session');
+const PERSISTENT = KEY_CLASSES.indexOf('persistent');
+
+/** The uids that keep their own label: the ones nearest to their key or byte quota, then the lowest uids. */
+export function keptUids(inv: Inventory, maxUids: number): Set<number> {
+  const users = [...(inv.users ?? [])];
+  const ratio = (u: { qnkeys: number; maxkeys: number; qnbytes: number; maxbytes: number }): number =>
+    Math.max(u.maxkeys > 0 ? u.qnkeys / u.maxkeys : 0, u.maxbytes > 0 ? u.qnbytes / u.maxbytes : 0);
+  users.sort((a, b) => ratio(b) - ratio(a) || a.uid - b.uid);
+  return new Set(users.slice(0, Math.max(0, maxUids)).map((u) => u.uid));
+}
+
+type Update = (inv: Inventory, g: Gauges, o: CollectorOptions, uidLabel: (uid: number) => string) => void;
+
+const add = (gauge: Gauge, labels: Record<string, string>, value: number): void => gauge.inc(labels, value);
+
+const UPDATES: Record<CollectorName, Update> = {
+  keys(inv, g, _o, uidLabel) {
+    if (inv.files.keys.status !== 'ok') throw new Error(`${inv.files.keys.path}: ${inv.files.keys.status}`);
+    const { table, rows, classes, states, suspect } = inv.byRow;
+    const counts = new Map<string, number>();
+    const expiry = new Map<string, number>();
+    for (const i of rows) {
+      const uid = uidLabel(table.uid[i] as number);
+      add(g['keyring_user_visible_keys'] as Gauge, { uid }, 1);
+      if (suspect.has(i)) continue;
+      const cls = classes[i] as number;
+      const type = (table.type[i] as KeyRecord['type']).name;
+      const key = `${type}\u0000${cls}\u0000${states[i]}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (cls === SESSION) add(g['keyring_session_keyrings'] as Gauge, { uid }, 1);
+      if (cls === PERSISTENT) {
+        const s = table.summary[i];
+        add(g['keyring_persistent_keyring_keys'] as Gauge, { uid }, s?.kind === 'keyring' ? s.links : 0);
+        const e = table.expiry[i] as KeyRecord['expiry'];
+        if (e.seconds !== null) expiry.set(uid, Math.min(expiry.get(uid) ?? Number.POSITIVE_INFINITY, e.seconds));
+      }
+    }
+    for (const [key, n] of counts) {
+      const [type, cls, state] = key.split('\u0000') as [string, string, string];
+      (g['keyring_keys'] as Gauge).set({ type, class: KEY_CLASSES[Number(cls)] as KeyClass, state: KEY_STATES[Number(state)] as string }, n);
+    }
+    for (const [uid, seconds] of expiry) (g['keyring_persistent_keyring_expiry_seconds'] as Gauge).set({ uid }, seconds);
+    (g['keyring_suspect_records'] as Gauge).set(suspect.size);
+  },
+  key_users(inv, g, _o, uidLabel) {
+    if (inv.users === null) throw new Error(`${inv.files.keyUsers.path}: ${inv.files.keyUsers.status}`);
+    for (const u of inv.users) {
+      const uid = uidLabel(u.uid);
+      add(g['keyring_user_keys'] as Gauge, { uid }, u.nkeys);
+      add(g['keyring_user_instantiated_keys'] as Gauge, { uid }, u.nikeys);
+      add(g['keyring_user_quota_keys'] as Gauge, { uid }, u.qnkeys);
+      add(g['keyring_user_quota_keys_limit'] as Gauge, { uid }, u.maxkeys);
+      add(g['keyring_user_quota_bytes'] as Gauge, { uid }, u.qnbytes);
+      add(g['keyring_user_quota_bytes_limit'] as Gauge, { uid }, u.maxbytes);
+    }
+    (g['keyring_users'] as Gauge).set(inv.users.length);
+  },
+  sysctl(inv, g) {
+    const l = inv.limits;
+    const set = (name: string, v: number | null): void => {
+      if (v !== null) (g[name] as Gauge).set(v);
+    };
+    set('keyring_sysctl_maxkeys', l.maxkeys);
+    set('keyring_sysctl_maxbytes', l.maxbytes);
+    set('keyring_sysctl_root_maxkeys', l.root_maxkeys);
+    set('keyring_sysctl_root_maxbytes', l.root_maxbytes);
+    set('keyring_sysctl_gc_delay_seconds', l.gc_delay);
+    set('keyring_sysctl_persistent_keyring_expiry_seconds', l.persistent_keyring_expiry);
+    const missing = Object.values(inv.files.sysctls).filter((f) => f.status !== 'ok');
+    if (missing.length > 0) throw new Error(missing.map((f) => `${f.path}: ${f.status}`).join('; '));
+  },
+  audit(inv, g, o) {
+    if (inv.files.keys.status !== 'ok' && inv.files.keyUsers.status !== 'ok') throw new Error('neither /proc/keys nor /proc/key-users could be read');
+    const report = runAudit(inv, o.auditConfig);
+    const gauge = g['keyring_audit_findings'] as Gauge;
+    // Every enabled check and severity is exported, 0 when it found nothing: absent series break alerts.
+    for (const c of CHECKS) if (!o.auditConfig.disabled.includes(c.id)) for (const severity of SEVERITIES) gauge.set({ check: c.id, severity }, 0);
+    for (const f of report.findings) gauge.inc({ check: f.check, severity: f.severity });
+  },
+};
+
+/**
+ * Set every gauge from one inventory. Collectors that are switched off export nothing, not even their
+ * success. Returns the error of each collector that failed, for the caller to log.
+ */
+export function updateGauges(g: Gauges, inv: Inventory, o: CollectorOptions): Map<CollectorName, string> {
+  for (const gauge of Object.values(g)) gauge.reset();
+  const kept = keptUids(inv, o.maxUids);
+  const uidLabel = (uid: number): string => (kept.has(uid) ? String(uid) : 'other');
+  const errors = new Map<CollectorName, string>();
+  for (const name of COLLECTORS) {
+    if (!o.enabled.has(name)) continue;
+    const t0 = o.clock();
+    let ok = 1;
+    try {
+      UPDATES[name](inv, g, o, uidLabel);
+    } catch (err) {
+      ok = 0;
+      errors.set(name, err instanceof Error ? err.message : String(err));
+    }
+    (g['keyring_scrape_collector_success'] as Gauge).set({ collector: name }, ok);
+    (g['keyring_scrape_collector_duration_seconds'] as Gauge).set({ collector: name }, Math.max(0, o.clock() - t0));
+  }
+  const issues = g['keyring_parse_issues'] as Gauge;
+  for (const file of PROC_FILES) issues.set({ file }, 0);
+  for (const i of inv.issues) issues.inc({ file: i.file });
+  (g['keyring_exporter_build_info'] as Gauge).set({ version: o.version, revision: o.revision, nodejs_version: o.nodejsVersion }, 1);
+  return errors;
+}

@@ -1,0 +1,104 @@
+/**
+ * Every metric family the exporter exports: the contract dashboards and alerts rely on. The gauges are created
+ * from this list and docs/metrics.md is written from it (test/collector/metrics-doc.test.ts keeps them equal).
+ * Label values are bounded: no serial, description or keyring name is ever a label value, and `uid` is capped
+ * (--collector.users.max-uids; the rest are folded into uid="other").
+ */
+import { KEY_CLASSES } from '../classify/keyring-class.js';
+import { KEY_STATES } from '../classify/key-state.js';
+import { SEVERITIES } from '../audit/finding.js';
+import { KNOWN_KEY_TYPES } from '../parser/key-type.js';
+
+export const COLLECTORS = ['keys', 'key_users', 'sysctl', 'audit'] as const;
+export type CollectorName = (typeof COLLECTORS)[number];
+
+export interface MetricFamily {
+  name: string;
+  help: string;
+  labels: readonly string[];
+  /** The values each label can take, for the docs (and the cardinality bound). */
+  labelValues: Record<string, string>;
+  /** The collector that sets it; `exporter` for the exporter's own metrics. */
+  collector: CollectorName | 'exporter';
+}
+
+const UID = 'a uid, or "other" for the uids beyond --collector.users.max-uids (default 100: those nearest their quota are kept)';
+
+export const METRIC_FAMILIES: readonly MetricFamily[] = [
+  {
+    name: 'keyring_keys',
+    help: 'Keys listed in /proc/keys and trusted (suspect records are not counted), by type, class and state. /proc/keys lists only the keys the exporter may view.',
+    labels: ['type', 'class', 'state'],
+    labelValues: {
+      type: `a kernel key type (${KNOWN_KEY_TYPES.filter((t) => !t.startsWith('.d') && t !== 'dead').slice(0, 8).join(', ')}, ...): key types are defined by the kernel, not by users`,
+      class: KEY_CLASSES.join(', '),
+      state: KEY_STATES.join(', '),
+    },
+    collector: 'keys',
+  },
+  { name: 'keyring_session_keyrings', help: 'Session keyrings (anonymous and named) listed in /proc/keys, by owner uid.', labels: ['uid'], labelValues: { uid: UID }, collector: 'keys' },
+  {
+    name: 'keyring_persistent_keyring_expiry_seconds',
+    help: 'Seconds until the persistent keyring of a uid expires, a lower bound (the kernel prints one truncated unit); 0 once expired. The smallest for uid="other".',
+    labels: ['uid'],
+    labelValues: { uid: UID },
+    collector: 'keys',
+  },
+  { name: 'keyring_persistent_keyring_keys', help: 'Keys linked in the persistent keyring of a uid.', labels: ['uid'], labelValues: { uid: UID }, collector: 'keys' },
+  { name: 'keyring_user_visible_keys', help: 'Keys of a uid that /proc/keys showed the exporter (compare with keyring_user_keys).', labels: ['uid'], labelValues: { uid: UID }, collector: 'keys' },
+  { name: 'keyring_suspect_records', help: 'Records of /proc/keys that cannot be trusted as printed (forged lines, records /proc/key-users contradicts).', labels: [], labelValues: {}, collector: 'keys' },
+  { name: 'keyring_user_keys', help: 'Keys owned by a uid in any state, from /proc/key-users (nkeys).', labels: ['uid'], labelValues: { uid: UID }, collector: 'key_users' },
+  { name: 'keyring_user_instantiated_keys', help: 'Instantiated keys owned by a uid, from /proc/key-users (nikeys).', labels: ['uid'], labelValues: { uid: UID }, collector: 'key_users' },
+  { name: 'keyring_user_quota_keys', help: 'Keys charged to the key quota of a uid, from /proc/key-users (qnkeys).', labels: ['uid'], labelValues: { uid: UID }, collector: 'key_users' },
+  {
+    name: 'keyring_user_quota_keys_limit',
+    help: 'The key quota that applies to a uid (root_maxkeys for global root, else maxkeys); the sum of the folded uids\' quotas for uid="other".',
+    labels: ['uid'],
+    labelValues: { uid: UID },
+    collector: 'key_users',
+  },
+  { name: 'keyring_user_quota_bytes', help: 'Bytes charged to the byte quota of a uid, from /proc/key-users (qnbytes).', labels: ['uid'], labelValues: { uid: UID }, collector: 'key_users' },
+  {
+    name: 'keyring_user_quota_bytes_limit',
+    help: 'The byte quota that applies to a uid (root_maxbytes for global root, else maxbytes); the sum of the folded uids\' quotas for uid="other".',
+    labels: ['uid'],
+    labelValues: { uid: UID },
+    collector: 'key_users',
+  },
+  { name: 'keyring_users', help: 'Uids listed in /proc/key-users, before the uid label is capped.', labels: [], labelValues: {}, collector: 'key_users' },
+  { name: 'keyring_sysctl_maxkeys', help: 'kernel.keys.maxkeys: the key quota of each non-root uid.', labels: [], labelValues: {}, collector: 'sysctl' },
+  { name: 'keyring_sysctl_maxbytes', help: 'kernel.keys.maxbytes: the byte quota of each non-root uid.', labels: [], labelValues: {}, collector: 'sysctl' },
+  { name: 'keyring_sysctl_root_maxkeys', help: 'kernel.keys.root_maxkeys: the key quota of global root.', labels: [], labelValues: {}, collector: 'sysctl' },
+  { name: 'keyring_sysctl_root_maxbytes', help: 'kernel.keys.root_maxbytes: the byte quota of global root.', labels: [], labelValues: {}, collector: 'sysctl' },
+  { name: 'keyring_sysctl_gc_delay_seconds', help: 'kernel.keys.gc_delay: seconds dead keys stay linked before the garbage collector unlinks them.', labels: [], labelValues: {}, collector: 'sysctl' },
+  {
+    name: 'keyring_sysctl_persistent_keyring_expiry_seconds',
+    help: 'kernel.keys.persistent_keyring_expiry: the timeout set on a persistent keyring by each KEYCTL_GET_PERSISTENT.',
+    labels: [],
+    labelValues: {},
+    collector: 'sysctl',
+  },
+  {
+    name: 'keyring_audit_findings',
+    help: 'Findings of the audit checks (docs/checks.md), by check and severity; 0 for every enabled check and severity without one.',
+    labels: ['check', 'severity'],
+    labelValues: { check: 'the id of an audit check (docs/checks.md)', severity: SEVERITIES.join(', ') },
+    collector: 'audit',
+  },
+  { name: 'keyring_parse_issues', help: 'Lines of the keys files that could not be parsed, by file.', labels: ['file'], labelValues: { file: 'keys, key-users, sys/kernel/keys' }, collector: 'exporter' },
+  {
+    name: 'keyring_scrape_collector_success',
+    help: 'Whether a collector succeeded: 1, or 0 when its source could not be read or it failed.',
+    labels: ['collector'],
+    labelValues: { collector: COLLECTORS.join(', ') },
+    collector: 'exporter',
+  },
+  { name: 'keyring_scrape_collector_duration_seconds', help: 'Seconds a collector took.', labels: ['collector'], labelValues: { collector: COLLECTORS.join(', ') }, collector: 'exporter' },
+  {
+    name: 'keyring_exporter_build_info',
+    help: 'A constant 1, with the version, revision and Node.js version of keyring-exporter.',
+    labels: ['version', 'revision', 'nodejs_version'],
+    labelValues: { version: 'the package version', revision: 'the git revision, or "unknown"', nodejs_version: 'process.version' },
+    collector: 'exporter',
+  },
+];

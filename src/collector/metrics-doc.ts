@@ -1,0 +1,25 @@
+/** docs/metrics.md, written from the metric families so that the contract and its page cannot disagree. */
+import type { MetricFamily } from './metric-families.js';
+
+export function formatMetricsDoc(families: readonly MetricFamily[]): string {
+  const out = [
+    '# Metrics',
+    '',
+    '<!-- Generated from src/collector/metric-families.ts by test/collector/collectors.test.ts (UPDATE_GOLDEN=1); do not edit by hand. -->',
+    '',
+    'Every family is a gauge. No key serial, description or keyring name is ever a label value; `uid` is capped',
+    'by `--collector.users.max-uids` (default 100: the uids nearest their quota keep their own label, the rest are',
+    'summed into `uid="other"`). Collectors are switched off with `--no-collector.<name>`.',
+    '',
+    '| metric | collector | labels | help |',
+    '|---|---|---|---|',
+    ...families.map((f) => `| \`${f.name}\` | ${f.collector} | ${f.labels.map((l) => `\`${l}\``).join(', ') || '-'} | ${f.help.replace(/\|/g, '\\|')} |`),
+    '',
+    '## Label values',
+  ];
+  for (const f of families.filter((x) => x.labels.length > 0)) {
+    out.push('', `### ${f.name}`, '');
+    for (const l of f.labels) out.push(`- \`${l}\`: ${(f.labelValues[l] ?? '').replace(/\|/g, '\\|')}`);
+  }
+  return out.join('\n') + '\n';
+}

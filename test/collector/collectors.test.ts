@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
+import { buildInventory, type Inventory } from '../../src/classify/inventory.js';
+import { createGauges, updateGauges, type CollectorOptions } from '../../src/collector/collectors.js';
+import { COLLECTORS, METRIC_FAMILIES } from '../../src/collector/metric-families.js';
+import { runCli } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { readSnapshot } from '../../src/procfs/read-proc-files.js';
+import { formatMetricsDoc } from '../../src/collector/metrics-doc.js';
+import { renderKeys } from '../helpers/render-key-line.js';
+import { snapshotOf } from '../helpers/snapshot.js';
+import { hasCommand, itWith } from '../helpers/prerequisites.js';
+
+const options = (o: Partial<CollectorOptions> = {}): CollectorOptions => ({
+  enabled: new Set(COLLECTORS),
+  maxUids: 100,
+  auditConfig: DEFAULT_AUDIT_CONFIG,
+  version: '0.0.0-test',
+  revision: 'test',
+  nodejsVersion: 'v0.0.0',
+  clock: () => 0,
+  ...o,
+});
+
+async function fixture(name: string): Promise<Inventory> {
+  const dir = new URL(`../fixtures/${name}/`, import.meta.url);
+  const capture = JSON.parse(readFileSync(new URL('capture.json', dir), 'utf8')) as { capturedAt: number };
+  return buildInventory(await readSnapshot(dir.pathname, () => capture.capturedAt));
+}
+
+async function exposition(inv: Inventory, o: Partial<CollectorOptions> = {}): Promise<{ text: string; errors: Map<string, string> }> {
+  const registry = new Registry();
+  const g = createGauges(registry);
+  const errors = updateGauges(g, inv, options(o));
+  return { text: await registry.metrics(), errors };
+}
+
+const series = (text: string, name: string): string[] => text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+
+describe('collectors', () => {
+  it('export what the captured host shows', async () => {
+    const { text, errors } = await exposition(await fixture('quota-full'));
+    expect(errors.size).toBe(0);
+    expect(series(text, 'keyring_user_quota_keys')).toEqual(['keyring_user_quota_keys{uid="0"} 3', 'keyring_user_quota_keys{uid="40110"} 200']);
+    expect(series(text, 'keyring_user_quota_keys_limit')).toContain('keyring_user_quota_keys_limit{uid="40110"} 200');
+    expect(series(text, 'keyring_audit_findings')).toContain('keyring_audit_findings{check="quota_keys_near_limit",severity="critical"} 1');
+    expect(series(text, 'keyring_scrape_collector_success')).toEqual(COLLECTORS.map((c) => `keyring_scrape_collector_success{collector="${c}"} 1`));
+  });
+
+  it('never put a key description, serial or keyring name in a label', async () => {
+    const { text } = await exposition(await fixture('hard-descriptions'));
+    const labels = text.split('\n').filter((l) => !l.startsWith('#')).flatMap((l) => [...l.matchAll(/="([^"]*)"/g)].map((m) => m[1] as string));
+    for (const v of labels) expect(v).toMatch(/^[a-z_./0-9-]*$|^v?\d+\.\d+\.\d+/);
+  });
+
+  it('cap the uid label whatever the host does: thousands of uids, the nearest to their quota kept', async () => {
+    const users = Array.from({ length: 5000 }, (_, i) => `${String(50000 + i).padStart(5)}:     1 1/1 ${i === 4321 ? 199 : 1}/200 10/20000`);
+    const inv = buildInventory(snapshotOf(undefined, users.join('\n') + '\n'));
+    const { text } = await exposition(inv, { maxUids: 3, enabled: new Set(['key_users']) });
+    const uids = new Set(series(text, 'keyring_user_quota_keys').map((l) => /uid="([^"]+)"/.exec(l)?.[1]));
+    expect(uids).toEqual(new Set(['54321', '50000', '50001', 'other']));
+    expect(series(text, 'keyring_user_keys')).toContain('keyring_user_keys{uid="other"} 4997');
+  });
+
+  it('stop exporting a uid that vanished (gauges reset every update)', async () => {
+    const registry = new Registry();
+    const g = createGauges(registry);
+    updateGauges(g, buildInventory(snapshotOf(undefined, '40001:     1 1/1 1/200 10/20000\n')), options());
+    expect(await registry.metrics()).toContain('uid="40001"');
+    updateGauges(g, buildInventory(snapshotOf(undefined, '40002:     1 1/1 1/200 10/20000\n')), options());
+    const text = await registry.metrics();
+    expect(text).not.toContain('uid="40001"');
+    expect(text).toContain('uid="40002"');
+  });
+
+  it('a missing /proc/keys fails the keys collector only: /proc/key-users metrics stay', async () => {
+    const inv = buildInventory(snapshotOf(undefined, '40001:     1 1/1 1/200 10/20000\n', { maxkeys: '200\n' }));
+    const { text, errors } = await exposition(inv);
+    expect([...errors.keys()]).toEqual(['keys', 'sysctl']);
+    expect(series(text, 'keyring_scrape_collector_success')).toEqual([
+      'keyring_scrape_collector_success{collector="keys"} 0',
+      'keyring_scrape_collector_success{collector="key_users"} 1',
+      'keyring_scrape_collector_success{collector="sysctl"} 0',
+      'keyring_scrape_collector_success{collector="audit"} 1',
+    ]);
+    expect(series(text, 'keyring_user_keys')).toEqual(['keyring_user_keys{uid="40001"} 1']);
+    expect(series(text, 'keyring_sysctl_maxkeys')).toEqual(['keyring_sysctl_maxkeys 200']);
+  });
+
+  it('a disabled collector exports nothing, not even its success', async () => {
+    const { text } = await exposition(await fixture('quota-full'), { enabled: new Set(['sysctl']) });
+    expect(series(text, 'keyring_user_keys')).toEqual([]);
+    expect(series(text, 'keyring_scrape_collector_success')).toEqual(['keyring_scrape_collector_success{collector="sysctl"} 1']);
+  });
+
+  it('do not count suspect records as keys', async () => {
+    const forged = renderKeys([{ serial: 0x10, uid: 40001, gid: 40001, perm: '3f010001', text: 'no summary' }]);
+    const { text } = await exposition(buildInventory(snapshotOf(forged, '40001:     1 1/1 1/200 10/20000\n')));
+    expect(series(text, 'keyring_keys')).toEqual([]);
+    expect(series(text, 'keyring_suspect_records')).toEqual(['keyring_suspect_records 1']);
+  });
+});
+
+describe('golden expositions, linted by promtool check metrics (update with UPDATE_GOLDEN=1)', () => {
+  const names = readdirSync(new URL('../fixtures/', import.meta.url), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const withPromtool = itWith([hasCommand('promtool')]);
+  for (const name of names)
+    withPromtool(`${name}`, async () => {
+      const { text } = await exposition(await fixture(name));
+      const golden = new URL(`../golden/metrics/${name}.prom`, import.meta.url);
+      if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(golden, text);
+      expect(text).toBe(readFileSync(golden, 'utf8'));
+      const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+    });
+});
+
+describe('docs/metrics.md', () => {
+  it('lists every family with its type, labels and label values (UPDATE_GOLDEN=1 rewrites it)', () => {
+    const path = new URL('../../docs/metrics.md', import.meta.url);
+    const doc = formatMetricsDoc(METRIC_FAMILIES);
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(path, doc);
+    expect(readFileSync(path, 'utf8')).toBe(doc);
+  });
+});
+
+describe('keyring-exporter metrics', () => {
+  const tmp: string[] = [];
+  afterAll(() => tmp.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const memoryIo = (): CliIo & { out: string; err: string } => {
+    const io = { out: '', err: '', stdoutIsTty: false, clock: () => 1_800_000_000 } as CliIo & { out: string; err: string };
+    io.stdout = (s) => void (io.out += s);
+    io.stderr = (s) => void (io.err += s);
+    return io;
+  };
+
+  it('writes the exposition atomically for the textfile collector', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kre-textfile-'));
+    tmp.push(dir);
+    const out = join(dir, 'keyring.prom');
+    const io = memoryIo();
+    expect(await runCli(['metrics', '--path.procfs', new URL('../fixtures/quota-full/', import.meta.url).pathname, '--output', out], io)).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('keyring_user_quota_keys{uid="40110"} 200');
+    expect(readdirSync(dir)).toEqual(['keyring.prom']); // no temporary file left behind
+  });
+
+  it('takes node_exporter\'s --no-collector.<name> and rejects a bad --collector.users.max-uids', async () => {
+    const io = memoryIo();
+    expect(await runCli(['metrics', '--path.procfs', new URL('../fixtures/quota-full/', import.meta.url).pathname, '--no-collector.audit'], io)).toBe(0);
+    expect(io.out).not.toContain('collector="audit"');
+    expect(await runCli(['metrics', '--collector.users.max-uids', 'lots'], memoryIo())).toBe(2);
+  });
+});
