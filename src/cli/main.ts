@@ -10,7 +10,9 @@ import { FAIL_ON, runAuditCommand, type FailOn } from './audit-command.js';
 import { runCaptureCommand } from './capture-command.js';
 import { VIEWS, type View } from './snapshot-for.js';
 import { runMetricsCommand } from './metrics-command.js';
-import { COLLECTORS } from '../collector/metric-families.js';
+import { COLLECTORS, type CollectorName } from '../collector/metric-families.js';
+import { DEFAULT_LISTEN_ADDRESS, runServeCommand } from './serve-command.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../server/logger.js';
 import { packageVersion } from './version.js';
 
 export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -70,23 +72,16 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .description('print the Prometheus exposition once, or write it atomically for node_exporter\'s textfile collector')
     .option('--path.procfs <dir>', 'procfs mount point, or a folder captured from one', '/proc')
     .option('--output <file>', 'write to this file (atomically: a temporary file, then rename) instead of stdout')
-    .option('--collector.users.max-uids <n>', 'at most this many uid label values; the rest are summed into uid="other"', '100')
     .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings');
-  for (const c of COLLECTORS) metrics.option(`--no-collector.${c}`, `disable the ${c} collector`);
+  addCollectorFlags(metrics);
   metrics.action(async (opts: Record<string, string | boolean>) => {
-    const maxUids = Number(opts['collector.users.maxUids']);
-    if (!Number.isInteger(maxUids) || maxUids < 0) {
-      io.stderr(`keyring-exporter: --collector.users.max-uids must be a whole number, not ${String(opts['collector.users.maxUids'])}\n`);
-      setExit(EXIT.usage);
-      return;
-    }
-    const enabled = new Set(COLLECTORS.filter((c) => opts[`collector.${c}`] !== false));
+    const collectors = collectorOptions(opts, io);
+    if (collectors === null) return setExit(EXIT.usage);
     setExit(
       await runMetricsCommand(
         {
           procfs: String(opts['path.procfs'] ?? '/proc'),
-          enabled,
-          maxUids,
+          ...collectors,
           ...(typeof opts['output'] === 'string' ? { output: opts['output'] } : {}),
           ...(typeof opts['config.file'] === 'string' ? { configFile: opts['config.file'] } : {}),
         },
@@ -94,7 +89,60 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       ),
     );
   });
+
+  const serve = program
+    .command('serve', { isDefault: true })
+    .description('serve Prometheus metrics (the default command)')
+    .option('--web.listen-address <address...>', 'addresses to listen on, host:port or :port (repeatable)', [DEFAULT_LISTEN_ADDRESS])
+    .option('--web.telemetry-path <path>', 'path under which to expose metrics', '/metrics')
+    .option('--web.max-requests <n>', 'requests served at once; more get 503', '40')
+    .option('--web.disable-exporter-metrics', 'do not export the exporter\'s own process_* and nodejs_* metrics')
+    .option('--path.procfs <dir>', 'procfs mount point', '/proc')
+    .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings')
+    .addOption(new Option('--log.level <level>', 'only log messages at or above this level').choices([...LOG_LEVELS]).default('info'))
+    .addOption(new Option('--log.format <format>', 'log line format').choices([...LOG_FORMATS]).default('logfmt'));
+  addCollectorFlags(serve);
+  serve.action(async (opts: Record<string, string | boolean | string[]>) => {
+    const collectors = collectorOptions(opts as Record<string, string | boolean>, io);
+    const maxRequests = Number(opts['web.maxRequests']);
+    if (collectors === null) return setExit(EXIT.usage);
+    if (!Number.isInteger(maxRequests) || maxRequests < 1) {
+      io.stderr(`keyring-exporter: --web.max-requests must be a whole number of at least 1\n`);
+      return setExit(EXIT.usage);
+    }
+    setExit(
+      await runServeCommand(
+        {
+          listenAddresses: opts['web.listenAddress'] as string[],
+          telemetryPath: String(opts['web.telemetryPath']),
+          maxRequests,
+          procfs: String(opts['path.procfs']),
+          ...collectors,
+          ...(typeof opts['config.file'] === 'string' ? { configFile: opts['config.file'] } : {}),
+          logLevel: opts['log.level'] as LogLevel,
+          logFormat: opts['log.format'] as LogFormat,
+          exporterMetrics: opts['web.disableExporterMetrics'] !== true,
+        },
+        io,
+      ),
+    );
+  });
   return program;
+}
+
+/** node_exporter's collector flags: --[no-]collector.<name> for each collector, and the uid label cap. */
+function addCollectorFlags(cmd: Command): void {
+  cmd.option('--collector.users.max-uids <n>', 'at most this many uid label values; the rest are summed into uid="other"', '100');
+  for (const c of COLLECTORS) cmd.option(`--no-collector.${c}`, `disable the ${c} collector`);
+}
+
+function collectorOptions(opts: Record<string, string | boolean>, io: CliIo): { enabled: Set<CollectorName>; maxUids: number } | null {
+  const maxUids = Number(opts['collector.users.maxUids']);
+  if (!Number.isInteger(maxUids) || maxUids < 0) {
+    io.stderr(`keyring-exporter: --collector.users.max-uids must be a whole number, not ${String(opts['collector.users.maxUids'])}\n`);
+    return null;
+  }
+  return { enabled: new Set(COLLECTORS.filter((c) => opts[`collector.${c}`] !== false)), maxUids };
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

@@ -1,0 +1,102 @@
+/**
+ * The HTTP side of `serve`, node_exporter style: the exposition at the telemetry path (OpenMetrics when the
+ * scraper asks for it, the Prometheus text format otherwise), a landing page, /-/healthy and /-/ready, and a
+ * bound on requests served at once.
+ */
+import express, { type Express, type Request, type Response } from 'express';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { AuditConfig } from '../audit/audit-config.js';
+import { buildInventory } from '../classify/inventory.js';
+import { createGauges, updateGauges } from '../collector/collectors.js';
+import type { CollectorName } from '../collector/metric-families.js';
+import type { Logger } from './logger.js';
+import type { Scraper } from './scraper.js';
+
+export interface AppOptions {
+  scraper: Scraper;
+  telemetryPath: string;
+  maxRequests: number;
+  enabled: ReadonlySet<CollectorName>;
+  maxUids: number;
+  auditConfig: () => AuditConfig;
+  version: string;
+  revision: string;
+  logger: Logger;
+  /** Export the exporter's own process_* and nodejs_* metrics (off with --web.disable-exporter-metrics). */
+  exporterMetrics: boolean;
+}
+
+const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
+
+function wantsOpenMetrics(req: Request): boolean {
+  return (req.get('accept') ?? '').includes('application/openmetrics-text');
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function createApp(o: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // The exporter's own metrics live in registries that persist (collectDefaultMetrics keeps state), one per
+  // exposition format; each scrape merges the right one with a registry made for that scrape.
+  const processText = new Registry();
+  const processOpenMetrics = new Registry<typeof OPENMETRICS>();
+  processOpenMetrics.setContentType(OPENMETRICS);
+  if (o.exporterMetrics) {
+    collectDefaultMetrics({ register: processText });
+    collectDefaultMetrics({ register: processOpenMetrics });
+  }
+
+  let active = 0;
+  app.use((req, res, next) => {
+    if (active >= o.maxRequests) {
+      res.status(503).type('text/plain').send(`too many requests in flight (--web.max-requests ${o.maxRequests})\n`);
+      return;
+    }
+    active++;
+    res.on('close', () => active--);
+    next();
+  });
+
+  app.get(o.telemetryPath, async (req: Request, res: Response) => {
+    try {
+      const snapshot = await o.scraper.snapshot();
+      const openMetrics = wantsOpenMetrics(req);
+      const scrape = new Registry();
+      if (openMetrics) scrape.setContentType(OPENMETRICS as never);
+      const errors = updateGauges(createGauges(scrape), buildInventory(snapshot), {
+        enabled: o.enabled,
+        maxUids: o.maxUids,
+        auditConfig: o.auditConfig(),
+        version: o.version,
+        revision: o.revision,
+        nodejsVersion: process.version,
+        clock: () => performance.now() / 1000,
+      });
+      for (const [collector, error] of errors) o.logger.debug('collector failed', { collector, error });
+      const merged = Registry.merge([openMetrics ? processOpenMetrics : processText, scrape] as Registry[]);
+      res.type(merged.contentType).send(await merged.metrics());
+    } catch (err) {
+      o.logger.error('scrape failed', { error: err instanceof Error ? err.message : String(err) });
+      res.status(500).type('text/plain').send('scrape failed; see the exporter log\n');
+    }
+  });
+
+  app.get('/-/healthy', (_req, res) => void res.type('text/plain').send('Healthy\n'));
+  app.get('/-/ready', (_req, res) => void res.type('text/plain').send('Ready\n'));
+
+  if (o.telemetryPath !== '/')
+    app.get('/', (_req, res) => {
+      res.type('html').send(
+        `<!doctype html><html><head><meta charset="utf-8"><title>keyring-exporter</title></head><body>` +
+          `<h1>keyring-exporter</h1><p>Prometheus exporter and security auditor for Linux kernel keyrings, version ${escapeHtml(o.version)}.</p>` +
+          `<ul><li><a href="${escapeHtml(o.telemetryPath)}">Metrics</a></li><li><a href="/-/healthy">Health</a></li><li><a href="/-/ready">Readiness</a></li></ul>` +
+          `</body></html>\n`,
+      );
+    });
+
+  app.use((_req, res) => void res.status(404).type('text/plain').send('not found\n'));
+  return app;
+}

@@ -1,0 +1,147 @@
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
+import { COLLECTORS } from '../../src/collector/metric-families.js';
+import { createApp } from '../../src/server/app.js';
+import { createLogger } from '../../src/server/logger.js';
+import { createScraper } from '../../src/server/scraper.js';
+import { parseListenAddress, runServeCommand } from '../../src/cli/serve-command.js';
+import type { CliIo } from '../../src/cli/io.js';
+import type { Snapshot } from '../../src/parser/snapshot.js';
+import { readSnapshot } from '../../src/procfs/read-proc-files.js';
+
+const fixture = new URL('../fixtures/quota-full/', import.meta.url).pathname;
+const quiet = createLogger('error', 'logfmt', () => undefined);
+
+function app(read: () => Promise<Snapshot> = () => readSnapshot(fixture), extra: Partial<Parameters<typeof createApp>[0]> = {}) {
+  const scraper = createScraper(read);
+  return {
+    scraper,
+    app: createApp({
+      scraper,
+      telemetryPath: '/metrics',
+      maxRequests: 40,
+      enabled: new Set(COLLECTORS),
+      maxUids: 100,
+      auditConfig: () => DEFAULT_AUDIT_CONFIG,
+      version: '0.0.0-test',
+      revision: 'test',
+      logger: quiet,
+      exporterMetrics: true,
+      ...extra,
+    }),
+  };
+}
+
+describe('serve: HTTP', () => {
+  it('serves the Prometheus text format with the keyring metrics and the process metrics', async () => {
+    const res = await request(app().app).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain; version=0.0.4');
+    expect(res.text).toContain('keyring_user_quota_keys{uid="40110"} 200');
+    expect(res.text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('serves OpenMetrics when the scraper asks for it', async () => {
+    const res = await request(app().app).get('/metrics').set('Accept', 'application/openmetrics-text; version=1.0.0,text/plain;q=0.5');
+    expect(res.headers['content-type']).toContain('application/openmetrics-text');
+    expect(res.text.trimEnd().endsWith('# EOF')).toBe(true);
+    expect(res.text).toContain('keyring_user_quota_keys{uid="40110"} 200');
+  });
+
+  it('has a landing page, /-/healthy, /-/ready and a 404', async () => {
+    const a = app().app;
+    const home = await request(a).get('/');
+    expect(home.status).toBe(200);
+    expect(home.text).toContain('<a href="/metrics">Metrics</a>');
+    expect((await request(a).get('/-/healthy')).text).toBe('Healthy\n');
+    expect((await request(a).get('/-/ready')).text).toBe('Ready\n');
+    expect((await request(a).get('/nope')).status).toBe(404);
+  });
+
+  it('concurrent scrapes share the read in flight', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { app: a, scraper } = app(async () => {
+      await gate;
+      return readSnapshot(fixture);
+    });
+    const scrapes = Array.from({ length: 8 }, () => request(a).get('/metrics').then((r) => r.status));
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    expect(await Promise.all(scrapes)).toEqual(Array(8).fill(200));
+    expect(scraper.reads).toBe(1);
+    await request(a).get('/metrics');
+    expect(scraper.reads).toBe(2); // nothing is cached once the read is done
+  });
+
+  it('answers 503 beyond --web.max-requests', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { app: a } = app(async () => {
+      await gate;
+      return readSnapshot(fixture);
+    }, { maxRequests: 1 });
+    const first = request(a).get('/metrics');
+    const firstDone = first.then((r) => r.status);
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await request(a).get('/metrics');
+    release();
+    expect(second.status).toBe(503);
+    expect(await firstDone).toBe(200);
+  });
+});
+
+describe('serve: the command', () => {
+  it.each([
+    [':10142', { host: undefined, port: 10142 }],
+    ['127.0.0.1:9999', { host: '127.0.0.1', port: 9999 }],
+    ['[::1]:10142', { host: '::1', port: 10142 }],
+    ['10142', null],
+    [':70000', null],
+  ])('parses --web.listen-address %j', (a, want) => expect(parseListenAddress(a)).toEqual(want));
+
+  it('listens on a real socket, serves a scrape and stops cleanly', async () => {
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    let port = 0;
+    const io: CliIo = { stdout: () => undefined, stderr: () => undefined, stdoutIsTty: false, clock: () => 1_800_000_000 };
+    const done = runServeCommand(
+      {
+        listenAddresses: ['127.0.0.1:0'],
+        telemetryPath: '/metrics',
+        maxRequests: 40,
+        procfs: fixture,
+        enabled: new Set(COLLECTORS),
+        maxUids: 100,
+        logLevel: 'error',
+        logFormat: 'logfmt',
+        exporterMetrics: false,
+        onListening: (a) => {
+          port = a[0]?.port ?? 0;
+        },
+        stop: stopped,
+      },
+      io,
+    );
+    for (let i = 0; i < 100 && port === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('keyring_users 2');
+    stop();
+    expect(await done).toBe(0);
+  });
+});
+
+describe('logger', () => {
+  it('escapes what a key description could do to a log line', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', 'logfmt', (l) => lines.push(l), () => new Date(0));
+    log.info('key seen', { description: 'evil\nlevel=error msg=forged' });
+    log.debug('hidden');
+    expect(lines).toEqual(['time=1970-01-01T00:00:00.000Z level=info msg="key seen" description="evil\\x0alevel=error msg=forged"\n']);
+    const json: string[] = [];
+    createLogger('debug', 'json', (l) => json.push(l), () => new Date(0)).debug('x', { a: 1 });
+    expect(JSON.parse(json[0] as string)).toEqual({ time: '1970-01-01T00:00:00.000Z', level: 'debug', msg: 'x', a: 1 });
+  });
+});
