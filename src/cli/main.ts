@@ -97,6 +97,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--web.telemetry-path <path>', 'path under which to expose metrics', '/metrics')
     .option('--web.max-requests <n>', 'requests served at once; more get 503', '40')
     .option('--web.disable-exporter-metrics', 'do not export the exporter\'s own process_* and nodejs_* metrics')
+    .option('--web.enable-audit-endpoint', 'serve the audit JSON at /audit (off by default: it shows key descriptions)')
     .option('--path.procfs <dir>', 'procfs mount point', '/proc')
     .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings')
     .addOption(new Option('--log.level <level>', 'only log messages at or above this level').choices([...LOG_LEVELS]).default('info'))
@@ -122,6 +123,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           logLevel: opts['log.level'] as LogLevel,
           logFormat: opts['log.format'] as LogFormat,
           exporterMetrics: opts['web.disableExporterMetrics'] !== true,
+          auditEndpoint: opts['web.enableAuditEndpoint'] === true,
         },
         io,
       ),

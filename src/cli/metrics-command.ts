@@ -38,6 +38,7 @@ export async function renderMetrics(opts: MetricsOptions, io: CliIo): Promise<{ 
     revision: process.env['KEYRING_EXPORTER_REVISION'] ?? 'unknown',
     nodejsVersion: process.version,
     clock: () => performance.now() / 1000,
+    configReload: { successful: true, lastSuccess: Math.floor(io.clock()) },
   });
   return { text: await registry.metrics(), errors };
 }

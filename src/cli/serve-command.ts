@@ -13,6 +13,7 @@ import { createScraper } from '../server/scraper.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
 import { loadAuditConfig } from './audit-command.js';
+import { createConfigReloader } from '../server/config-reloader.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { packageVersion } from './version.js';
@@ -30,6 +31,8 @@ export interface ServeOptions {
   logLevel: LogLevel;
   logFormat: LogFormat;
   exporterMetrics: boolean;
+  /** Serve the audit JSON at /audit (it shows key descriptions). */
+  auditEndpoint: boolean;
   /** Called once the server listens (tests use it to learn the port). */
   onListening?: (addresses: AddressInfo[]) => void;
   /** Resolves to stop the server (tests); signals SIGTERM and SIGINT stop it too. */
@@ -58,8 +61,10 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     io.stderr(`keyring-exporter: --web.telemetry-path must start with /\n`);
     return EXIT.usage;
   }
-  const auditConfig = await loadAuditConfig(o.configFile, io);
-  if (auditConfig === null) return EXIT.usage;
+  // At start an invalid configuration is an error (exit 2); later, a bad edit keeps the running configuration.
+  if ((await loadAuditConfig(o.configFile, io)) === null) return EXIT.usage;
+  const config = createConfigReloader(o.configFile, logger, io.clock);
+  await config.reload('start');
 
   const scraper = createScraper(() => readSnapshot(o.procfs, io.clock));
   const first = buildInventory(await scraper.snapshot());
@@ -74,7 +79,10 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     maxRequests: o.maxRequests,
     enabled: o.enabled,
     maxUids: o.maxUids,
-    auditConfig: () => auditConfig,
+    auditConfig: () => config.config,
+    configReload: () => config.state,
+    auditEndpoint: o.auditEndpoint,
+    procRoot: o.procfs,
     version: packageVersion(),
     revision: process.env['KEYRING_EXPORTER_REVISION'] ?? 'unknown',
     logger,
@@ -97,6 +105,7 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     for (const s of servers) s.close();
     return EXIT.usage;
   }
+  const unwatch = config.watch();
   o.onListening?.(servers.map((s) => s.address() as AddressInfo));
 
   // Stop on SIGTERM / SIGINT (or when told to): stop accepting, let scrapes in flight finish, then exit.
@@ -124,5 +133,6 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     process.on('SIGINT', onInt);
     void o.stop?.then(() => stop('stopped'));
   });
+  await unwatch();
   return EXIT.ok;
 }

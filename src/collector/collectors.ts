@@ -24,6 +24,8 @@ export interface CollectorOptions {
   nodejsVersion: string;
   /** A monotonic clock in seconds, for collector durations. */
   clock: () => number;
+  /** The state of --config.file: whether its last (re)load succeeded, and when one last did (Unix seconds). */
+  configReload: { successful: boolean; lastSuccess: number };
 }
 
 export type Gauges = Record<string, Gauge>;
@@ -141,6 +143,8 @@ export function updateGauges(g: Gauges, inv: Inventory, o: CollectorOptions): Ma
   const issues = g['keyring_parse_issues'] as Gauge;
   for (const file of PROC_FILES) issues.set({ file }, 0);
   for (const i of inv.issues) issues.inc({ file: i.file });
+  (g['keyring_exporter_config_last_reload_successful'] as Gauge).set(o.configReload.successful ? 1 : 0);
+  (g['keyring_exporter_config_last_reload_success_timestamp_seconds'] as Gauge).set(o.configReload.lastSuccess);
   (g['keyring_exporter_build_info'] as Gauge).set({ version: o.version, revision: o.revision, nodejs_version: o.nodejsVersion }, 1);
   return errors;
 }

@@ -95,6 +95,20 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   },
   { name: 'keyring_scrape_collector_duration_seconds', help: 'Seconds a collector took.', labels: ['collector'], labelValues: { collector: COLLECTORS.join(', ') }, collector: 'exporter' },
   {
+    name: 'keyring_exporter_config_last_reload_successful',
+    help: 'Whether the last (re)load of --config.file succeeded: 1, or 0 when the file was invalid and the previous configuration was kept.',
+    labels: [],
+    labelValues: {},
+    collector: 'exporter',
+  },
+  {
+    name: 'keyring_exporter_config_last_reload_success_timestamp_seconds',
+    help: 'Unix time of the last successful (re)load of --config.file.',
+    labels: [],
+    labelValues: {},
+    collector: 'exporter',
+  },
+  {
     name: 'keyring_exporter_build_info',
     help: 'A constant 1, with the version, revision and Node.js version of keyring-exporter.',
     labels: ['version', 'revision', 'nodejs_version'],

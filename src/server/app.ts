@@ -10,10 +10,14 @@ import { buildInventory } from '../classify/inventory.js';
 import { createGauges, updateGauges } from '../collector/collectors.js';
 import type { CollectorName } from '../collector/metric-families.js';
 import type { Logger } from './logger.js';
+import { runAudit } from '../audit/run-audit.js';
+import { formatAuditJson } from '../report/audit-document.js';
 import type { Scraper } from './scraper.js';
 
 export interface AppOptions {
   scraper: Scraper;
+  /** The procfs root, named in the audit document. */
+  procRoot: string;
   telemetryPath: string;
   maxRequests: number;
   enabled: ReadonlySet<CollectorName>;
@@ -24,6 +28,10 @@ export interface AppOptions {
   logger: Logger;
   /** Export the exporter's own process_* and nodejs_* metrics (off with --web.disable-exporter-metrics). */
   exporterMetrics: boolean;
+  /** The state of --config.file reloads. */
+  configReload: () => { successful: boolean; lastSuccess: number };
+  /** Serve the audit JSON at /audit (--web.enable-audit-endpoint): it shows key descriptions, so it is off by default. */
+  auditEndpoint: boolean;
 }
 
 const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
@@ -74,6 +82,7 @@ export function createApp(o: AppOptions): Express {
         revision: o.revision,
         nodejsVersion: process.version,
         clock: () => performance.now() / 1000,
+        configReload: o.configReload(),
       });
       for (const [collector, error] of errors) o.logger.debug('collector failed', { collector, error });
       const merged = Registry.merge([openMetrics ? processOpenMetrics : processText, scrape] as Registry[]);
@@ -84,6 +93,18 @@ export function createApp(o: AppOptions): Express {
     }
   });
 
+  if (o.auditEndpoint)
+    app.get('/audit', async (_req: Request, res: Response) => {
+      try {
+        const inventory = buildInventory(await o.scraper.snapshot());
+        const report = runAudit(inventory, o.auditConfig());
+        res.type('application/json').send(formatAuditJson(inventory, report, { procRoot: o.procRoot, version: o.version, failOn: 'never', exitCode: 0 }));
+      } catch (err) {
+        o.logger.error('audit failed', { error: err instanceof Error ? err.message : String(err) });
+        res.status(500).type('text/plain').send('audit failed; see the exporter log\n');
+      }
+    });
+
   app.get('/-/healthy', (_req, res) => void res.type('text/plain').send('Healthy\n'));
   app.get('/-/ready', (_req, res) => void res.type('text/plain').send('Ready\n'));
 
@@ -92,7 +113,9 @@ export function createApp(o: AppOptions): Express {
       res.type('html').send(
         `<!doctype html><html><head><meta charset="utf-8"><title>keyring-exporter</title></head><body>` +
           `<h1>keyring-exporter</h1><p>Prometheus exporter and security auditor for Linux kernel keyrings, version ${escapeHtml(o.version)}.</p>` +
-          `<ul><li><a href="${escapeHtml(o.telemetryPath)}">Metrics</a></li><li><a href="/-/healthy">Health</a></li><li><a href="/-/ready">Readiness</a></li></ul>` +
+          `<ul><li><a href="${escapeHtml(o.telemetryPath)}">Metrics</a></li>` +
+          (o.auditEndpoint ? '<li><a href="/audit">Audit (JSON)</a></li>' : '') +
+          `<li><a href="/-/healthy">Health</a></li><li><a href="/-/ready">Readiness</a></li></ul>` +
           `</body></html>\n`,
       );
     });

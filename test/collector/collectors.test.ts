@@ -24,6 +24,7 @@ const options = (o: Partial<CollectorOptions> = {}): CollectorOptions => ({
   revision: 'test',
   nodejsVersion: 'v0.0.0',
   clock: () => 0,
+  configReload: { successful: true, lastSuccess: 1_800_000_000 },
   ...o,
 });
 

@@ -28,6 +28,9 @@ function app(read: () => Promise<Snapshot> = () => readSnapshot(fixture), extra:
       revision: 'test',
       logger: quiet,
       exporterMetrics: true,
+      procRoot: fixture,
+      configReload: () => ({ successful: true, lastSuccess: 1_800_000_000 }),
+      auditEndpoint: false,
       ...extra,
     }),
   };
@@ -117,6 +120,7 @@ describe('serve: the command', () => {
         logLevel: 'error',
         logFormat: 'logfmt',
         exporterMetrics: false,
+        auditEndpoint: false,
         onListening: (a) => {
           port = a[0]?.port ?? 0;
         },
@@ -143,5 +147,65 @@ describe('logger', () => {
     const json: string[] = [];
     createLogger('debug', 'json', (l) => json.push(l), () => new Date(0)).debug('x', { a: 1 });
     expect(JSON.parse(json[0] as string)).toEqual({ time: '1970-01-01T00:00:00.000Z', level: 'debug', msg: 'x', a: 1 });
+  });
+});
+
+describe('serve: --web.enable-audit-endpoint', () => {
+  it('is off by default, since the audit shows key descriptions', async () => {
+    expect((await request(app().app).get('/audit')).status).toBe(404);
+  });
+  it('serves the audit JSON when enabled', async () => {
+    const res = await request(app(undefined, { auditEndpoint: true }).app).get('/audit');
+    expect(res.status).toBe(200);
+    expect(res.body.audit.findings).toContainEqual(expect.objectContaining({ check: 'quota_keys_near_limit', uid: 40110 }));
+  });
+});
+
+describe('serve: --config.file reload', () => {
+  it('reloads on change and on SIGHUP; an invalid file keeps the previous configuration', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { createConfigReloader } = await import('../../src/server/config-reloader.js');
+    const dir = mkdtempSync(join(tmpdir(), 'kre-reload-'));
+    const file = join(dir, 'audit.yml');
+    writeFileSync(file, 'quota:\n  warning_ratio: 0.5\n');
+    const errors: string[] = [];
+    const logger = createLogger('info', 'logfmt', (l) => errors.push(l));
+    let now = 1000;
+    const r = createConfigReloader(file, logger, () => now);
+    expect(await r.reload('start')).toBe(true);
+    expect(r.config.quota.warningRatio).toBe(0.5);
+    const stop = r.watch();
+    try {
+      await new Promise((res) => setTimeout(res, 300)); // let the watcher settle
+      now = 2000;
+      writeFileSync(file, 'quota:\n  warning_ratio: 0.6\n');
+      for (let i = 0; i < 60 && r.config.quota.warningRatio !== 0.6; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(r.config.quota.warningRatio).toBe(0.6);
+      expect(r.state).toEqual({ successful: true, lastSuccess: 2000 });
+
+      now = 3000;
+      writeFileSync(file, 'quota:\n  warning_ratio: lots\n');
+      for (let i = 0; i < 60 && r.state.successful; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(r.state).toEqual({ successful: false, lastSuccess: 2000 });
+      expect(r.config.quota.warningRatio).toBe(0.6); // never half applied, never dropped
+      expect(errors.join('')).toContain('field=quota.warning_ratio');
+
+      writeFileSync(file, 'quota:\n  warning_ratio: 0.7\n');
+      process.emit('SIGHUP');
+      for (let i = 0; i < 60 && r.config.quota.warningRatio !== 0.7; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(r.config.quota.warningRatio).toBe(0.7);
+      expect(r.state.successful).toBe(true);
+    } finally {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exports the reload state', async () => {
+    const res = await request(app(undefined, { configReload: () => ({ successful: false, lastSuccess: 1234 }) }).app).get('/metrics');
+    expect(res.text).toContain('keyring_exporter_config_last_reload_successful 0');
+    expect(res.text).toContain('keyring_exporter_config_last_reload_success_timestamp_seconds 1234');
   });
 });

@@ -1,0 +1,66 @@
+/**
+ * --config.file for `serve`: loaded at start, reloaded when the file changes (chokidar) and on SIGHUP. A new
+ * file that is invalid is rejected whole: the previous configuration stays in force, the errors are logged,
+ * and keyring_exporter_config_last_reload_successful turns 0 until a valid file is loaded.
+ */
+import { readFile } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'chokidar';
+import { parseAuditConfig } from '../audit/audit-config-file.js';
+import { DEFAULT_AUDIT_CONFIG, type AuditConfig } from '../audit/audit-config.js';
+import { CHECKS } from '../audit/run-audit.js';
+import type { Logger } from './logger.js';
+
+export interface ConfigReloader {
+  readonly config: AuditConfig;
+  readonly state: { successful: boolean; lastSuccess: number };
+  /** Load the file again; resolves true when it was valid. */
+  reload(reason: string): Promise<boolean>;
+  /** Start watching the file; returns a function that stops. */
+  watch(): () => Promise<void>;
+}
+
+export function createConfigReloader(path: string | undefined, logger: Logger, clock: () => number): ConfigReloader {
+  let config = DEFAULT_AUDIT_CONFIG;
+  const state = { successful: true, lastSuccess: Math.floor(clock()) };
+  const reload = async (reason: string): Promise<boolean> => {
+    if (path === undefined) return true;
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      state.successful = false;
+      logger.error('cannot read the configuration; keeping the previous one', { path, reason, error: (err as Error).message });
+      return false;
+    }
+    const r = parseAuditConfig(text, CHECKS.map((c) => c.id));
+    if (!r.ok) {
+      state.successful = false;
+      for (const e of r.errors) logger.error('invalid configuration; keeping the previous one', { path, reason, line: e.line ?? undefined, field: e.path, error: e.message });
+      return false;
+    }
+    config = r.config;
+    state.successful = true;
+    state.lastSuccess = Math.floor(clock());
+    logger.info('configuration loaded', { path, reason });
+    return true;
+  };
+  return {
+    get config(): AuditConfig {
+      return config;
+    },
+    state,
+    reload,
+    watch(): () => Promise<void> {
+      if (path === undefined) return async () => undefined;
+      const watcher: FSWatcher = watch(path, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 } });
+      watcher.on('change', () => void reload('file changed'));
+      watcher.on('add', () => void reload('file created'));
+      const onHup = (): void => void reload('SIGHUP');
+      process.on('SIGHUP', onHup);
+      return async () => {
+        process.off('SIGHUP', onHup);
+        await watcher.close();
+      };
+    },
+  };
+}
