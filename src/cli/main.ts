@@ -98,6 +98,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--web.max-requests <n>', 'requests served at once; more get 503', '40')
     .option('--web.disable-exporter-metrics', 'do not export the exporter\'s own process_* and nodejs_* metrics')
     .option('--web.enable-audit-endpoint', 'serve the audit JSON at /audit (off by default: it shows key descriptions)')
+    .option('--web.config.file <file>', 'exporter-toolkit web configuration (YAML): TLS and basic auth')
     .option('--path.procfs <dir>', 'procfs mount point', '/proc')
     .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings')
     .addOption(new Option('--log.level <level>', 'only log messages at or above this level').choices([...LOG_LEVELS]).default('info'))
@@ -124,6 +125,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           logFormat: opts['log.format'] as LogFormat,
           exporterMetrics: opts['web.disableExporterMetrics'] !== true,
           auditEndpoint: opts['web.enableAuditEndpoint'] === true,
+          ...(typeof opts['web.config.file'] === 'string' ? { webConfigFile: opts['web.config.file'] } : {}),
         },
         io,
       ),

@@ -3,7 +3,9 @@
  * Port 10142 by default: above the 9100-9999 range of Prometheus' default port allocations (full by now) and
  * clear of Kubernetes' 10249-10259; to be registered on that list before the first release.
  */
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { watch } from 'chokidar';
 import type { AddressInfo } from 'node:net';
 import { buildInventory } from '../classify/inventory.js';
 import type { CollectorName } from '../collector/metric-families.js';
@@ -14,6 +16,7 @@ import { readSnapshot } from '../procfs/read-proc-files.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
 import { loadAuditConfig } from './audit-command.js';
 import { createConfigReloader } from '../server/config-reloader.js';
+import { loadWebConfig, type WebConfig } from '../server/web-config.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { packageVersion } from './version.js';
@@ -33,6 +36,8 @@ export interface ServeOptions {
   exporterMetrics: boolean;
   /** Serve the audit JSON at /audit (it shows key descriptions). */
   auditEndpoint: boolean;
+  /** exporter-toolkit web configuration: TLS and basic auth. */
+  webConfigFile?: string;
   /** Called once the server listens (tests use it to learn the port). */
   onListening?: (addresses: AddressInfo[]) => void;
   /** Resolves to stop the server (tests); signals SIGTERM and SIGINT stop it too. */
@@ -65,6 +70,15 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
   if ((await loadAuditConfig(o.configFile, io)) === null) return EXIT.usage;
   const config = createConfigReloader(o.configFile, logger, io.clock);
   await config.reload('start');
+  let web: WebConfig | null = null;
+  if (o.webConfigFile !== undefined) {
+    try {
+      web = await loadWebConfig(o.webConfigFile);
+    } catch (err) {
+      io.stderr(`keyring-exporter: --web.config.file ${(err as Error).message}\n`);
+      return EXIT.usage;
+    }
+  }
 
   const scraper = createScraper(() => readSnapshot(o.procfs, io.clock));
   const first = buildInventory(await scraper.snapshot());
@@ -83,6 +97,7 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     configReload: () => config.state,
     auditEndpoint: o.auditEndpoint,
     procRoot: o.procfs,
+    webConfig: () => web,
     version: packageVersion(),
     revision: process.env['KEYRING_EXPORTER_REVISION'] ?? 'unknown',
     logger,
@@ -94,8 +109,10 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     for (const [, p] of addresses) {
       const { host, port } = p as { host: string | undefined; port: number };
       const server = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(port, host ?? '::', () => resolve(s));
+        // With TLS configured, only HTTPS is served.
+        const s: Server = web?.tls !== undefined ? createHttpsServer(web.tls, app) : createHttpServer(app);
         s.once('error', reject);
+        s.listen(port, host ?? '::', () => resolve(s));
       });
       servers.push(server);
       logger.info('listening', { address: `${host ?? ''}:${(server.address() as AddressInfo).port}` });
@@ -106,6 +123,25 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     return EXIT.usage;
   }
   const unwatch = config.watch();
+  // The web configuration is reloaded with the same triggers: a rotated certificate needs no restart.
+  const reloadWeb = async (reason: string): Promise<void> => {
+    if (o.webConfigFile === undefined) return;
+    try {
+      const next = await loadWebConfig(o.webConfigFile);
+      if ((next.tls === undefined) !== (web?.tls === undefined)) {
+        logger.error('the web configuration adds or removes TLS: restart to apply it; keeping the previous one', { path: o.webConfigFile, reason });
+        return;
+      }
+      if (next.tls !== undefined) for (const s of servers) (s as HttpsServer).setSecureContext(next.tls);
+      web = next;
+      logger.info('web configuration loaded', { path: o.webConfigFile, reason });
+    } catch (err) {
+      logger.error('invalid web configuration; keeping the previous one', { reason, error: (err as Error).message });
+    }
+  };
+  const webWatcher = o.webConfigFile !== undefined ? watch(o.webConfigFile, { ignoreInitial: true }).on('change', () => void reloadWeb('file changed')) : null;
+  const onHup = (): void => void reloadWeb('SIGHUP');
+  process.on('SIGHUP', onHup);
   o.onListening?.(servers.map((s) => s.address() as AddressInfo));
 
   // Stop on SIGTERM / SIGINT (or when told to): stop accepting, let scrapes in flight finish, then exit.
@@ -134,5 +170,7 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     void o.stop?.then(() => stop('stopped'));
   });
   await unwatch();
+  process.off('SIGHUP', onHup);
+  await webWatcher?.close();
   return EXIT.ok;
 }

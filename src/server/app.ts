@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import { runAudit } from '../audit/run-audit.js';
 import { formatAuditJson } from '../report/audit-document.js';
 import type { Scraper } from './scraper.js';
+import { createBasicAuth, type WebConfig } from './web-config.js';
 
 export interface AppOptions {
   scraper: Scraper;
@@ -32,6 +33,8 @@ export interface AppOptions {
   configReload: () => { successful: boolean; lastSuccess: number };
   /** Serve the audit JSON at /audit (--web.enable-audit-endpoint): it shows key descriptions, so it is off by default. */
   auditEndpoint: boolean;
+  /** The current --web.config.file (basic auth users, headers); null without one. */
+  webConfig?: () => WebConfig | null;
 }
 
 const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
@@ -56,6 +59,20 @@ export function createApp(o: AppOptions): Express {
     collectDefaultMetrics({ register: processText });
     collectDefaultMetrics({ register: processOpenMetrics });
   }
+
+  // --web.config.file: headers on every response, and basic auth in front of every path.
+  const checkAuth = createBasicAuth();
+  app.use((req, res, next) => {
+    const web = o.webConfig?.() ?? null;
+    if (web === null) return next();
+    for (const [name, value] of Object.entries(web.headers)) res.setHeader(name, value);
+    if (web.users !== undefined && !checkAuth(web.users, req.get('authorization'))) {
+      res.status(401).setHeader('WWW-Authenticate', 'Basic realm="keyring-exporter", charset="UTF-8"');
+      res.type('text/plain').send('Unauthorized\n');
+      return;
+    }
+    next();
+  });
 
   let active = 0;
   app.use((req, res, next) => {

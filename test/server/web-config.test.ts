@@ -1,0 +1,103 @@
+/** --web.config.file with a real certificate (openssl) and a real htpasswd -B hash, over real sockets. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect } from 'vitest';
+import { runServeCommand } from '../../src/cli/serve-command.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { COLLECTORS } from '../../src/collector/metric-families.js';
+import { hasCommand, itWith } from '../helpers/prerequisites.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kre-web-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const fixture = new URL('../fixtures/quota-full/', import.meta.url).pathname;
+
+function get(url: string, opts: { ca?: Buffer; auth?: string }): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = opts.auth !== undefined ? { Authorization: `Basic ${Buffer.from(opts.auth).toString('base64')}` } : {};
+    const req = (url.startsWith('https') ? httpsGet : httpGet)(url, { headers, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+  });
+}
+
+async function serve(webConfig: string): Promise<{ port: number; stop: () => Promise<number>; err: string[] }> {
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  let port = 0;
+  const err: string[] = [];
+  const io: CliIo = { stdout: () => undefined, stderr: (s) => void err.push(s), stdoutIsTty: false, clock: () => 1_800_000_000 };
+  const done = runServeCommand(
+    {
+      listenAddresses: ['127.0.0.1:0'],
+      telemetryPath: '/metrics',
+      maxRequests: 40,
+      procfs: fixture,
+      enabled: new Set(COLLECTORS),
+      maxUids: 100,
+      logLevel: 'error',
+      logFormat: 'logfmt',
+      exporterMetrics: false,
+      auditEndpoint: false,
+      webConfigFile: webConfig,
+      onListening: (a) => void (port = a[0]?.port ?? 0),
+      stop: stopped,
+    },
+    io,
+  );
+  for (let i = 0; i < 100 && port === 0; i++) {
+    if (await Promise.race([done.then(() => true), new Promise((r) => setTimeout(() => r(false), 20))])) break;
+  }
+  return { port, stop: () => (stop(), done), err };
+}
+
+const tools = itWith([hasCommand('openssl'), hasCommand('htpasswd')]);
+
+describe('--web.config.file', () => {
+  tools('serves only HTTPS with the certificate, and asks for basic auth checked against a bcrypt hash', async () => {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const ssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+    expect(ssl.status, ssl.stderr).toBe(0);
+    const hash = spawnSync('htpasswd', ['-nbBC', '10', 'prom', 's3cret'], { encoding: 'utf8' }).stdout.trim().split(':')[1] as string;
+    const web = join(dir, 'web.yml');
+    writeFileSync(web, `tls_server_config:\n  cert_file: ${cert}\n  key_file: ${key}\nbasic_auth_users:\n  prom: '${hash}'\n`);
+    const s = await serve(web);
+    try {
+      expect(s.port, s.err.join('')).toBeGreaterThan(0);
+      const ca = readFileSync(cert);
+      const url = `https://127.0.0.1:${s.port}/metrics`;
+      const none = await get(url, { ca });
+      expect(none.status).toBe(401);
+      expect(none.headers['www-authenticate']).toContain('Basic');
+      expect((await get(url, { ca, auth: 'prom:wrong' })).status).toBe(401);
+      expect((await get(url, { ca, auth: 'nobody:s3cret' })).status).toBe(401);
+      const ok = await get(url, { ca, auth: 'prom:s3cret' });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toContain('keyring_user_quota_keys{uid="40110"} 200');
+      // Plain HTTP is not served on a TLS listener.
+      const plain = await get(`http://127.0.0.1:${s.port}/metrics`, {}).then(
+        (r) => r.status,
+        () => 'refused',
+      );
+      expect(plain).not.toBe(200);
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+
+  tools('rejects an invalid web configuration at start, naming the field', async () => {
+    const web = join(dir, 'bad.yml');
+    writeFileSync(web, 'basic_auth_users:\n  prom: not-a-bcrypt-hash\ntls_server_config:\n  cert_file: /nonexistent\n');
+    const s = await serve(web);
+    expect(await s.stop()).toBe(2);
+    expect(s.err.join('')).toMatch(/--web\.config\.file .*bad\.yml: .*(basic_auth_users\/prom|key_file)/);
+  });
+});
