@@ -134,19 +134,28 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   return program;
 }
 
-/** node_exporter's collector flags: --[no-]collector.<name> for each collector, and the uid label cap. */
+/**
+ * node_exporter's collector flags: --collector.<name> and --no-collector.<name> for each collector (all enabled
+ * by default), --collector.disable-defaults (only those named with --collector.<name>), and the uid label cap.
+ */
 function addCollectorFlags(cmd: Command): void {
   cmd.option('--collector.users.max-uids <n>', 'at most this many uid label values; the rest are summed into uid="other"', '100');
-  for (const c of COLLECTORS) cmd.option(`--no-collector.${c}`, `disable the ${c} collector`);
+  cmd.option('--collector.disable-defaults', 'enable only the collectors named with --collector.<name>');
+  for (const c of COLLECTORS) {
+    cmd.option(`--collector.${c}`, `enable the ${c} collector (default: enabled)`);
+    cmd.option(`--no-collector.${c}`, `disable the ${c} collector`);
+  }
 }
 
 function collectorOptions(opts: Record<string, string | boolean>, io: CliIo): { enabled: Set<CollectorName>; maxUids: number } | null {
+  const byDefault = opts['collector.disableDefaults'] !== true;
   const maxUids = Number(opts['collector.users.maxUids']);
   if (!Number.isInteger(maxUids) || maxUids < 0) {
     io.stderr(`keyring-exporter: --collector.users.max-uids must be a whole number, not ${String(opts['collector.users.maxUids'])}\n`);
     return null;
   }
-  return { enabled: new Set(COLLECTORS.filter((c) => opts[`collector.${c}`] !== false)), maxUids };
+  const enabled = COLLECTORS.filter((c) => (opts[`collector.${c}`] === undefined ? byDefault : opts[`collector.${c}`] === true));
+  return { enabled: new Set(enabled), maxUids };
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

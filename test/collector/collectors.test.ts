@@ -157,3 +157,44 @@ describe('keyring-exporter metrics', () => {
     expect(await runCli(['metrics', '--collector.users.max-uids', 'lots'], memoryIo())).toBe(2);
   });
 });
+
+describe('cardinality', () => {
+  it('the number of series does not grow with the number of keys or uids', async () => {
+    const make = (uids: number, perUid: number): Inventory => {
+      const keys: Parameters<typeof renderKeys>[0] = [];
+      const users: string[] = [];
+      let serial = 0x1000;
+      for (let u = 0; u < uids; u++) {
+        const uid = 100000 + u;
+        for (let k = 0; k < perUid; k++) keys.push({ serial: serial++, type: 'keyring', perm: '3f030000', uid, gid: uid, text: '_ses: 1' });
+        users.push(`${uid}: ${perUid} ${perUid}/${perUid} ${perUid}/200 ${perUid * 9}/20000`);
+      }
+      return buildInventory(snapshotOf(renderKeys(keys), users.join('\n') + '\n'));
+    };
+    const count = async (inv: Inventory): Promise<number> => (await exposition(inv, { maxUids: 50 })).text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+    const small = await count(make(60, 2));
+    const large = await count(make(2000, 5));
+    expect(large).toBe(small);
+    expect(large).toBeLessThan(600);
+  });
+});
+
+describe('collector flags', () => {
+  const memoryIo2 = (): CliIo & { out: string } => {
+    const io = { out: '', stdoutIsTty: false, clock: () => 1_800_000_000, stderr: () => undefined } as unknown as CliIo & { out: string };
+    io.stdout = (s) => void (io.out += s);
+    return io;
+  };
+  const successes = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('keyring_scrape_collector_success{')).map((l) => /collector="([^"]+)"/.exec(l)?.[1] as string);
+  const dir = new URL('../fixtures/quota-full/', import.meta.url).pathname;
+  it.each([
+    [[], ['keys', 'key_users', 'sysctl', 'audit']],
+    [['--no-collector.audit'], ['keys', 'key_users', 'sysctl']],
+    [['--collector.disable-defaults', '--collector.sysctl'], ['sysctl']],
+    [['--collector.keys'], ['keys', 'key_users', 'sysctl', 'audit']],
+  ])('%j', async (flags, want) => {
+    const io = memoryIo2();
+    expect(await runCli(['metrics', '--path.procfs', dir, ...flags], io)).toBe(0);
+    expect(successes(io.out)).toEqual(want);
+  });
+});

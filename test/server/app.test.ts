@@ -9,6 +9,7 @@ import { parseListenAddress, runServeCommand } from '../../src/cli/serve-command
 import type { CliIo } from '../../src/cli/io.js';
 import type { Snapshot } from '../../src/parser/snapshot.js';
 import { readSnapshot } from '../../src/procfs/read-proc-files.js';
+import { hasCommand, itWith } from '../helpers/prerequisites.js';
 
 const fixture = new URL('../fixtures/quota-full/', import.meta.url).pathname;
 const quiet = createLogger('error', 'logfmt', () => undefined);
@@ -207,5 +208,74 @@ describe('serve: --config.file reload', () => {
     const res = await request(app(undefined, { configReload: () => ({ successful: false, lastSuccess: 1234 }) }).app).get('/metrics');
     expect(res.text).toContain('keyring_exporter_config_last_reload_successful 0');
     expect(res.text).toContain('keyring_exporter_config_last_reload_success_timestamp_seconds 1234');
+  });
+});
+
+describe('serve: SIGTERM while a scrape is in flight', () => {
+  it('finishes the scrape, then stops', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync: read, createWriteStream } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { execFileSync } = await import('node:child_process');
+    // A procfs folder whose keys file is a FIFO: each read blocks until the test writes it.
+    const dir = mkdtempSync(join(tmpdir(), 'kre-term-'));
+    mkdirSync(join(dir, 'sys/kernel/keys'), { recursive: true });
+    for (const f of ['key-users', 'sys/kernel/keys/maxkeys']) writeFileSync(join(dir, f), read(join(fixture, f)));
+    execFileSync('mkfifo', [join(dir, 'keys')]);
+    const feed = (): void => void createWriteStream(join(dir, 'keys')).end(read(join(fixture, 'keys')));
+    let port = 0;
+    const lines: string[] = [];
+    const io: CliIo = { stdout: () => undefined, stderr: (s) => void lines.push(s), stdoutIsTty: false, clock: () => 1_800_000_000 };
+    feed(); // the read at start
+    const done = runServeCommand(
+      {
+        listenAddresses: ['127.0.0.1:0'],
+        telemetryPath: '/metrics',
+        maxRequests: 40,
+        procfs: dir,
+        enabled: new Set(COLLECTORS),
+        maxUids: 100,
+        logLevel: 'info',
+        logFormat: 'logfmt',
+        exporterMetrics: false,
+        auditEndpoint: false,
+        onListening: (a) => void (port = a[0]?.port ?? 0),
+      },
+      io,
+    );
+    try {
+      for (let i = 0; i < 100 && port === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const scrape = fetch(`http://127.0.0.1:${port}/metrics`).then(async (r) => [r.status, await r.text()] as const);
+      await new Promise((r) => setTimeout(r, 100)); // the scrape now waits on the FIFO
+      process.emit('SIGTERM'); // what the signal does: the exporter's handler runs
+      await new Promise((r) => setTimeout(r, 50));
+      feed();
+      const [status, body] = await scrape;
+      expect(status).toBe(200);
+      expect(body).toContain('keyring_user_quota_keys{uid="40110"} 200');
+      expect(await done).toBe(0);
+      const log = lines.join('');
+      expect(log).toMatch(/msg="starting keyring-exporter" version=\S+ uid=\d+ procfs=\S+ keys_visible=200 uids=2/);
+      expect(log).toContain('msg="shutting down" reason=SIGTERM');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('serve: the exposition as served', () => {
+  itWith([hasCommand('promtool')])('passes promtool check metrics, process metrics included', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const res = await request(app().app).get('/metrics');
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: res.text, encoding: 'utf8' });
+    // prom-client names three of its default gauges *_total (docs/metrics.md); nothing else may be reported.
+    const problems = (lint.stdout + lint.stderr).split('\n').filter((l) => l.trim() !== '');
+    expect(problems).toEqual([
+      'nodejs_active_handles_total non-counter metrics should not have "_total" suffix',
+      'nodejs_active_requests_total non-counter metrics should not have "_total" suffix',
+      'nodejs_active_resources_total non-counter metrics should not have "_total" suffix',
+    ]);
+    const ours = spawnSync('promtool', ['check', 'metrics'], { input: (await request(app(undefined, { exporterMetrics: false }).app).get('/metrics')).text, encoding: 'utf8' });
+    expect(ours.status, ours.stdout + ours.stderr).toBe(0);
   });
 });
