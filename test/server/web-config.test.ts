@@ -9,7 +9,7 @@ import { afterAll, describe, expect } from 'vitest';
 import { runServeCommand } from '../../src/cli/serve-command.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { COLLECTORS } from '../../src/collector/metric-families.js';
-import { hasCommand, itWith } from '../helpers/prerequisites.js';
+import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kre-web-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -99,5 +99,51 @@ describe('--web.config.file', () => {
     const s = await serve(web);
     expect(await s.stop()).toBe(2);
     expect(s.err.join('')).toMatch(/--web\.config\.file .*bad\.yml: .*(basic_auth_users\/prom|key_file)/);
+  });
+});
+
+describe('--web.config.file: client certificates', () => {
+  tools('RequireAndVerifyClientCert admits a client signed by client_ca_file and refuses one without', async () => {
+    const run = (args: string[]): void => {
+      const r = spawnSync('openssl', args, { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    const p = (f: string): string => join(dir, f);
+    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', p('ca.key'), '-out', p('ca.pem')]);
+    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', p('srv.key'), '-out', p('srv.pem')]);
+    run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=prometheus', '-keyout', p('cli.key'), '-out', p('cli.csr')]);
+    run(['x509', '-req', '-in', p('cli.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '1', '-out', p('cli.pem')]);
+    writeFileSync(p('mtls.yml'), `tls_server_config:\n  cert_file: ${p('srv.pem')}\n  key_file: ${p('srv.key')}\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${p('ca.pem')}\n  min_version: TLS12\n`);
+    const s = await serve(p('mtls.yml'));
+    try {
+      const fetchWith = (cert?: string, key?: string): Promise<number | string> =>
+        new Promise((resolve) => {
+          const req = httpsGet(
+            `https://127.0.0.1:${s.port}/metrics`,
+            { ca: readFileSync(p('srv.pem')), ...(cert !== undefined && key !== undefined ? { cert: readFileSync(cert), key: readFileSync(key) } : {}) },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on('error', () => resolve('refused'));
+        });
+      expect(await fetchWith(p('cli.pem'), p('cli.key'))).toBe(200);
+      expect(await fetchWith()).toBe('refused');
+      // A client certificate from another CA is refused too.
+      expect(await fetchWith(p('srv.pem'), p('srv.key'))).toBe('refused');
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+});
+
+describe('serve as an unprivileged user', () => {
+  itWith([isRoot(), hasCommand('setpriv')])('logs the uid it runs as and the visibility caveat', async () => {
+    const bin = new URL('../../bin/keyring-exporter', import.meta.url).pathname;
+    const r = spawnSync('bash', ['-c', `setpriv --reuid=40698 --regid=40698 --clear-groups ${bin} --web.listen-address 127.0.0.1:0 & pid=$!; sleep 2; kill -TERM $pid; wait $pid`], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toMatch(/msg="starting keyring-exporter" .*uid=40698/);
+    expect(r.stderr).toContain('level=warn msg="not running as root: /proc/keys shows only the keys this uid may view"');
+    expect(r.stderr).toContain('msg="shutting down" reason=SIGTERM');
   });
 });
