@@ -16,9 +16,9 @@ export function formatMetricsDoc(families: readonly MetricFamily[]): string {
     'and `nodejs_active_resources_total`, are gauges with a `_total` suffix that `promtool check metrics` warns',
     'about; that is prom-client\'s naming. Everything keyring-exporter defines passes the check.',
     '',
-    '| metric | collector | labels | help |',
-    '|---|---|---|---|',
-    ...families.map((f) => `| \`${f.name}\` | ${f.collector} | ${f.labels.map((l) => `\`${l}\``).join(', ') || '-'} | ${f.help.replace(/\|/g, '\\|')} |`),
+    '| metric | type | collector | labels | help |',
+    '|---|---|---|---|---|',
+    ...families.map((f) => `| \`${f.name}\` | gauge | ${f.collector} | ${f.labels.map((l) => `\`${l}\``).join(', ') || '-'} | ${f.help.replace(/\|/g, '\\|')} |`),
     '',
     '## Label values',
   ];
