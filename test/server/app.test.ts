@@ -9,6 +9,7 @@ import { parseListenAddress, runServeCommand } from '../../src/cli/serve-command
 import type { CliIo } from '../../src/cli/io.js';
 import type { Snapshot } from '../../src/parser/snapshot.js';
 import { readSnapshot } from '../../src/procfs/read-proc-files.js';
+import { serveOptions } from '../helpers/serve-options.js';
 import { hasCommand, itWith } from '../helpers/prerequisites.js';
 
 const fixture = new URL('../fixtures/quota-full/', import.meta.url).pathname;
@@ -110,25 +111,7 @@ describe('serve: the command', () => {
     const stopped = new Promise<void>((r) => (stop = r));
     let port = 0;
     const io: CliIo = { stdout: () => undefined, stderr: () => undefined, stdoutIsTty: false, clock: () => 1_800_000_000 };
-    const done = runServeCommand(
-      {
-        listenAddresses: ['127.0.0.1:0'],
-        telemetryPath: '/metrics',
-        maxRequests: 40,
-        procfs: fixture,
-        enabled: new Set(COLLECTORS),
-        maxUids: 100,
-        logLevel: 'error',
-        logFormat: 'logfmt',
-        exporterMetrics: false,
-        auditEndpoint: false,
-        onListening: (a) => {
-          port = a[0]?.port ?? 0;
-        },
-        stop: stopped,
-      },
-      io,
-    );
+    const done = runServeCommand(serveOptions(fixture, { onListening: (a) => { port = a[0]?.port ?? 0; }, stop: stopped }), io);
     for (let i = 0; i < 100 && port === 0; i++) await new Promise((r) => setTimeout(r, 20));
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(res.status).toBe(200);
@@ -227,22 +210,7 @@ describe('serve: SIGTERM while a scrape is in flight', () => {
     const lines: string[] = [];
     const io: CliIo = { stdout: () => undefined, stderr: (s) => void lines.push(s), stdoutIsTty: false, clock: () => 1_800_000_000 };
     feed(); // the read at start
-    const done = runServeCommand(
-      {
-        listenAddresses: ['127.0.0.1:0'],
-        telemetryPath: '/metrics',
-        maxRequests: 40,
-        procfs: dir,
-        enabled: new Set(COLLECTORS),
-        maxUids: 100,
-        logLevel: 'info',
-        logFormat: 'logfmt',
-        exporterMetrics: false,
-        auditEndpoint: false,
-        onListening: (a) => void (port = a[0]?.port ?? 0),
-      },
-      io,
-    );
+    const done = runServeCommand(serveOptions(dir, { logLevel: 'info', onListening: (a) => void (port = a[0]?.port ?? 0) }), io);
     try {
       for (let i = 0; i < 100 && port === 0; i++) await new Promise((r) => setTimeout(r, 20));
       const scrape = fetch(`http://127.0.0.1:${port}/metrics`).then(async (r) => [r.status, await r.text()] as const);

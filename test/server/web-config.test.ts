@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
 import { runServeCommand } from '../../src/cli/serve-command.js';
 import type { CliIo } from '../../src/cli/io.js';
-import { COLLECTORS } from '../../src/collector/metric-families.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
+import { serveOptions } from '../helpers/serve-options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kre-web-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,21 +35,7 @@ async function serve(webConfig: string): Promise<{ port: number; stop: () => Pro
   const err: string[] = [];
   const io: CliIo = { stdout: () => undefined, stderr: (s) => void err.push(s), stdoutIsTty: false, clock: () => 1_800_000_000 };
   const done = runServeCommand(
-    {
-      listenAddresses: ['127.0.0.1:0'],
-      telemetryPath: '/metrics',
-      maxRequests: 40,
-      procfs: fixture,
-      enabled: new Set(COLLECTORS),
-      maxUids: 100,
-      logLevel: 'error',
-      logFormat: 'logfmt',
-      exporterMetrics: false,
-      auditEndpoint: false,
-      webConfigFile: webConfig,
-      onListening: (a) => void (port = a[0]?.port ?? 0),
-      stop: stopped,
-    },
+    serveOptions(fixture, { webConfigFile: webConfig, onListening: (a) => void (port = a[0]?.port ?? 0), stop: stopped }),
     io,
   );
   for (let i = 0; i < 100 && port === 0; i++) {
