@@ -21,4 +21,6 @@ export interface Finding {
   serial?: string;
   /** The physical line of /proc/keys the finding concerns, when one. */
   line?: number;
+  /** The host (Prometheus instance label) the finding concerns, in a fleet audit. */
+  instance?: string;
 }

@@ -8,6 +8,7 @@ import { processIo, type CliIo } from './io.js';
 import { runKeysCommand } from './keys-command.js';
 import { FAIL_ON, runAuditCommand, type FailOn } from './audit-command.js';
 import { runCaptureCommand } from './capture-command.js';
+import { runFleetAudit } from './fleet-audit.js';
 import { VIEWS, type View } from './snapshot-for.js';
 import { runMetricsCommand } from './metrics-command.js';
 import { COLLECTORS, type CollectorName } from '../collector/metric-families.js';
@@ -42,8 +43,23 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     )
     .option('--config.file <file>', 'audit configuration (YAML): thresholds, checks switched off, allow-lists')
     .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root only)').choices([...VIEWS]).default('self'))
-    .addHelpText('after', '\nExit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or configuration error,\n3 neither /proc/keys nor /proc/key-users readable.')
+    .option('--prometheus.url <url>', 'audit the fleet: every instance this Prometheus scrapes, from the metrics already there')
+    .option('--prometheus.job <job>', 'with --prometheus.url: the scrape job of the exporters', 'keyring-exporter')
+    .addHelpText('after', '\nExit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or configuration error,\n3 neither /proc/keys nor /proc/key-users readable (with --prometheus.url: Prometheus unreachable).')
     .action(async (opts: Record<string, string>) => {
+      if (opts['prometheus.url'] !== undefined)
+        return setExit(
+          await runFleetAudit(
+            {
+              url: opts['prometheus.url'],
+              job: opts['prometheus.job'] ?? 'keyring-exporter',
+              format: opts['format'] as 'text' | 'json' | 'markdown',
+              failOn: opts['failOn'] as FailOn,
+              ...(opts['config.file'] !== undefined ? { configFile: opts['config.file'] } : {}),
+            },
+            io,
+          ),
+        );
       setExit(
         await runAuditCommand(
           {

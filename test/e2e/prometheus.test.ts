@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { runServeCommand } from '../../src/cli/serve-command.js';
+import { runCli } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { hasCommand, itWith } from '../helpers/prerequisites.js';
 import { serveOptions } from '../helpers/serve-options.js';
@@ -45,6 +46,7 @@ describe('against a real Prometheus', () => {
   const done: Promise<number>[] = [];
   let prom: ChildProcess | null = null;
   let api = '';
+  let dead = '';
   const ports: Record<string, number> = {};
 
   beforeAll(async () => {
@@ -57,10 +59,11 @@ describe('against a real Prometheus', () => {
     }
     await until('the exporters', async () => (Object.keys(ports).length === 2 ? true : undefined));
     const promPort = await freePort();
+    dead = `127.0.0.1:${await freePort()}`; // a target where no exporter answers
     api = `http://127.0.0.1:${promPort}/api/v1`;
     writeFileSync(
       join(dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [${rules}]\nscrape_configs:\n  - job_name: keyring-exporter\n    static_configs:\n      - targets: ['127.0.0.1:${ports['quota-full']}', '127.0.0.1:${ports['persistent']}']\n`,
+      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [${rules}]\nscrape_configs:\n  - job_name: keyring-exporter\n    static_configs:\n      - targets: ['127.0.0.1:${ports['quota-full']}', '127.0.0.1:${ports['persistent']}', '${dead}']\n`,
     );
     prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], { stdio: 'ignore' });
     // Both targets scraped, and the rules evaluated at least a few times.
@@ -102,7 +105,24 @@ describe('against a real Prometheus', () => {
     // uid 40110 is at 200/200 keys: exhausted (for 2m, so pending this early); its finding is critical at once.
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringUserKeyQuotaExhausted')?.labels).toMatchObject({ uid: '40110', instance: quotaFull, severity: 'critical' });
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringCriticalAuditFinding')).toMatchObject({ labels: { check: 'quota_keys_near_limit', instance: quotaFull }, state: 'firing' });
-    // Nothing else: the persistent keyrings have days left, every collector reads, both exporters are up.
-    expect(active.map((a) => a.split(' ')[0])).toEqual(['KeyringCriticalAuditFinding', 'KeyringUserKeyQuotaExhausted']);
+    // The dead target: KeyringExporterDown (for 5m, so pending). Nothing else: the persistent keyrings have days
+    // left, every collector reads.
+    expect(alerts.find((a) => a.labels['alertname'] === 'KeyringExporterDown')).toMatchObject({ labels: { instance: dead }, state: 'pending' });
+    expect(active.map((a) => a.split(' ')[0])).toEqual(['KeyringCriticalAuditFinding', 'KeyringExporterDown', 'KeyringUserKeyQuotaExhausted']);
+  }, 60_000);
+
+  withPrometheus('the fleet audit reads the fleet from Prometheus', async () => {
+    const out: string[] = [];
+    const cli: CliIo = { ...io, stdout: (t) => void out.push(t) };
+    const code = await runCli(['audit', '--prometheus.url', api.replace(/\/api\/v1$/, ''), '--format', 'json'], cli);
+    const report = JSON.parse(out.join(''));
+    expect(code).toBe(1);
+    expect(report.instances).toEqual({ total: 3, down: 1 });
+    expect(report.findings).toContainEqual(expect.objectContaining({ check: 'quota_keys_near_limit', severity: 'critical', uid: 40110, instance: `127.0.0.1:${ports['quota-full']}` }));
+    expect(report.findings).toContainEqual(expect.objectContaining({ check: 'exporter_down', instance: dead }));
+    expect(report.findings.filter((f: any) => f.instance === `127.0.0.1:${ports['persistent']}` && f.severity !== 'info')).toEqual([]);
+    const text: string[] = [];
+    await runCli(['audit', '--prometheus.url', api.replace(/\/api\/v1$/, '')], { ...io, stdout: (t) => void text.push(t) });
+    expect(text.join('')).toMatch(/fleet audit from .*: 3 instances, 1 down/);
   }, 60_000);
 });
