@@ -55,6 +55,7 @@ function keyDocument(k: InventoryKey): Record<string, unknown> {
 }
 
 export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<string, unknown> {
+  const coverage = keyCoverage(inv);
   return {
     schemaVersion: KEYS_DOCUMENT_SCHEMA_VERSION,
     generator: `keyring-exporter ${meta.version}`,
@@ -62,7 +63,7 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
     source: {
       procRoot: meta.procRoot,
       ...(meta.reader !== undefined ? { reader: meta.reader } : {}),
-      view: { ...(meta.coverage ?? { view: 'self' }), keysSeen: keyCoverage(inv)?.seen ?? null, keysOwned: keyCoverage(inv)?.owned ?? null },
+      view: { ...(meta.coverage ?? { view: 'self' }), keysSeen: coverage?.seen ?? null, keysOwned: coverage?.owned ?? null },
       files: inv.files,
       format: inv.keysFormat,
     },
