@@ -22,7 +22,10 @@ export const deadKeysLingering: Check = {
         severity: 'info' as const,
         uid,
         message: `uid ${uid} still has ${summary} key${list.length > 1 ? 's' : ''} listed`,
-        remediation: `Normal for up to kernel.keys.gc_delay (${ctx.inventory.limits.gc_delay ?? 300} s) after they died; if they stay, find the process whose session keyring they are, or the keyring that links them (\`keyctl show\`), and end or clear it.`,
+        remediation:
+          `Expired and revoked keys are normal for up to kernel.keys.gc_delay (${ctx.inventory.limits.gc_delay ?? 300} s) after they died; ` +
+          'invalidated ones are collected at once unless something pins them, usually a process still using one as its session keyring. ' +
+          `If they stay, find that process or the keyring that links them (\`keyctl show 0x${list[0]?.serial ?? ''}\`) and end or clear it.`,
       };
     });
   },

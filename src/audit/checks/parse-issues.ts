@@ -15,6 +15,16 @@ export const parseIssues: Check = {
     const { files } = ctx.inventory;
     for (const f of [files.keys, files.keyUsers, ...Object.values(files.sysctls)]) {
       if (f.status === 'ok') continue;
+      // Kernels without CONFIG_PERSISTENT_KEYRINGS (or before 3.13) have no such file: nothing is missed.
+      if (f === files.sysctls.persistent_keyring_expiry && f.status === 'absent') {
+        findings.push({
+          check: 'parse_issues',
+          severity: 'info',
+          message: `${escapeByteString(f.path)} is absent: this kernel has no persistent keyrings (CONFIG_PERSISTENT_KEYRINGS off, or before Linux 3.13)`,
+          remediation: 'Nothing to do, unless Kerberos is configured with KEYRING:persistent ccaches: those need a kernel with persistent keyrings.',
+        });
+        continue;
+      }
       findings.push({
         check: 'parse_issues',
         severity: 'warning',

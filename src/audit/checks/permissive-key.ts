@@ -13,6 +13,13 @@ const KERNEL_DEFAULT_PERM: Partial<Record<InventoryKey['class'], number>> = {
 
 const RIGHTS = ['read', 'write', 'link', 'setattr'] as const;
 
+/**
+ * Key types with no read operation: KEYCTL_READ fails with EOPNOTSUPP whatever the permission, so a read bit
+ * gives nothing away (user_defined.c key_type_logon, asymmetric_type.c, fs/crypto/keyring.c
+ * key_type_fscrypt_provisioning). Still worth a warning: the mask says more than its owner meant.
+ */
+const NO_READ_TYPES = new Set(['logon', 'asymmetric', 'fscrypt-provisioning']);
+
 function extra(p: PermissionSet): string[] {
   return RIGHTS.filter((r) => p[r]);
 }
@@ -40,8 +47,9 @@ export const permissiveKey: Check = {
       const other = extra(k.perm.other);
       if (group.length === 0 && other.length === 0) continue;
       const keyring = k.type.name === 'keyring';
+      const unreadable = !keyring && NO_READ_TYPES.has(k.type.name);
       const dangerous = (rights: string[]): boolean =>
-        keyring ? rights.some((r) => r === 'write' || r === 'link' || r === 'setattr') : rights.includes('read');
+        keyring ? rights.some((r) => r === 'write' || r === 'link' || r === 'setattr') : rights.includes('read') && !unreadable;
       const severity: Severity = dangerous(group) || dangerous(other) ? 'critical' : 'warning';
       const who = [
         group.length > 0 ? `group ${k.gid} may ${group.join(', ')}` : '',
@@ -54,8 +62,13 @@ export const permissiveKey: Check = {
         uid: k.uid,
         serial: k.serial,
         line: k.line,
-        message: `${what} ${quoted(k)} of uid ${k.uid} (perm ${k.perm.hex}): ${who.join('; ')}`,
-        remediation: `Restrict it, e.g. \`keyctl setperm 0x${k.serial} 0x${(k.perm.mask & 0xffff0000).toString(16).padStart(8, '0')}\` (possessor and owner only), as its owner or root; then find what set it (\`keyctl describe 0x${k.serial}\`).`,
+        message:
+          `${what} ${quoted(k)} of uid ${k.uid} (perm ${k.perm.hex}): ${who.join('; ')}` +
+          (unreadable && (group.includes('read') || other.includes('read')) ? ` (a ${k.type.name} key cannot be read from userspace, so read gives nothing away)` : ''),
+        remediation:
+          `Restrict it to its possessor and owner: \`keyctl setperm 0x${k.serial} 0x${(k.perm.mask & 0xffff0000).toString(16).padStart(8, '0')}\`, ` +
+          `run where the key is possessed (in the session that holds it, or as uid ${k.uid} if it is linked in that user's keyring @u): ` +
+          `setattr is needed and root has no exception from the permission mask; then find what set it (\`keyctl describe 0x${k.serial}\`).`,
       });
     }
     return findings;

@@ -1,10 +1,17 @@
+import type { InventoryKey } from '../../classify/inventory.js';
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
 import { reportableKeys } from './key-groups.js';
 
-/** runc names its keyrings "_ses.<container id>"; crun (and `keyctl session NAME`) any other name joined by name. */
-const RUNC = /^_ses\.[0-9a-f]{64}$/;
-const CONTAINER_ID = /^[0-9a-f]{64}$/;
+/**
+ * A keyring a container runtime made: a named session keyring. runc names its per-container one
+ * "_ses.<64 hex container id>", crun the bare container id, and any other name joined with
+ * KEYCTL_JOIN_SESSION_KEYRING (`keyctl session NAME`, other runtimes) is charged the same way. The anonymous
+ * "_ses" of a login (pam_keyinit) or a service (systemd) is not one.
+ */
+export function isContainerKeyring(k: InventoryKey): boolean {
+  return k.class === 'session' && k.description !== '_ses';
+}
 
 export const quotaLimitsLow: Check = {
   id: 'quota_limits_low',
@@ -16,9 +23,7 @@ export const quotaLimitsLow: Check = {
   fix:
     'Set the limits container hosts use in /etc/sysctl.d: kernel.keys.root_maxkeys = 1000000, kernel.keys.root_maxbytes = 25000000, and for rootless runtimes kernel.keys.maxkeys = 20000, kernel.keys.maxbytes = 500000; then sysctl --system.',
   run(ctx) {
-    const containers = reportableKeys(ctx).filter(
-      (k) => k.class === 'session' && (RUNC.test(k.description) || CONTAINER_ID.test(k.description)),
-    );
+    const containers = reportableKeys(ctx).filter(isContainerKeyring);
     if (containers.length === 0) return [];
     const l = ctx.inventory.limits;
     const want = ctx.config.limits;

@@ -29,9 +29,10 @@ export const sessionKeyringLeak: Check = {
           (maxkeys !== undefined ? ` (${Math.round(share * 100)}% of its ${maxkeys}-key quota)` : '') +
           ' among the keys this reader can see',
         remediation:
-          'Find the processes holding them (`keyctl show @s` in each, or `ls -l /proc/*/task/*/fd` owners), fix what keeps them ' +
-          'alive or leaks them (container runtime keyrings: update crun/runc or set keyring = false; PAM logins without revoke), ' +
-          'then let them exit.',
+          `Find what keeps them alive (\`keyctl show 0x${list[0]?.serial ?? ''}\` shows what one of them holds): processes of ` +
+          `uid ${uid} that never exit (\`ps -o pid,etime,args -u ${uid}\`), a container runtime that leaks per-container ` +
+          'keyrings (crun issue 1148: update crun/runc, or keyring = false in containers.conf, runc --no-new-keyring), ' +
+          'or PAM sessions opened without pam_keyinit\'s revoke option; end them, or raise the quota meanwhile.',
       });
     }
     return findings;

@@ -13,9 +13,7 @@ export const stuckConstruction: Check = {
   run(ctx) {
     const findings: Finding[] = [];
     const building = reportableKeys(ctx).filter((k) => k.state === 'under_construction');
-    const seen = new Set<number>();
-    for (const [uid, list] of byUid(building)) {
-      seen.add(uid);
+    for (const [uid, list] of byUid(building))
       findings.push({
         check: 'stuck_construction',
         severity: 'info',
@@ -23,16 +21,20 @@ export const stuckConstruction: Check = {
         message: `uid ${uid} has ${list.length} key${list.length > 1 ? 's' : ''} under construction: ${examples(list)}`,
         remediation: 'Normal for the time an upcall takes; if it stays, look for a hung request-key handler (`ps -ef | grep request-key`) and the rules in /etc/request-key.conf and /etc/request-key.d.',
       });
-    }
-    // Keys the reader cannot see are still counted by /proc/key-users: nkeys - nikeys are under construction.
+    // /proc/key-users counts every key of a uid: nkeys - nikeys are not instantiated yet, i.e. under construction.
+    // Those this reader lists without flag I (suspect, allow-listed or not) are not hidden from it.
+    const listed = new Map<number, number>();
+    for (const k of ctx.inventory.keys) if (!k.flags.instantiated) listed.set(k.uid, (listed.get(k.uid) ?? 0) + 1);
     for (const u of ctx.inventory.users ?? []) {
-      if (seen.has(u.uid) || u.nkeys <= u.nikeys || ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
+      if (ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
+      const hidden = u.nkeys - u.nikeys - (listed.get(u.uid) ?? 0);
+      if (hidden <= 0) continue;
       findings.push({
         check: 'stuck_construction',
         severity: 'info',
         uid: u.uid,
-        message: `/proc/key-users counts ${u.nkeys - u.nikeys} key${u.nkeys - u.nikeys > 1 ? 's' : ''} of uid ${u.uid} under construction that this reader cannot see`,
-        remediation: 'Run the audit again with --view all-users (as root) to see them; look for a hung request-key handler.',
+        message: `/proc/key-users counts ${hidden} key${hidden > 1 ? 's' : ''} of uid ${u.uid} under construction that this reader cannot see`,
+        remediation: 'Run the audit again with --view all-users (as root) to see them; look for a hung request-key handler (`ps -ef | grep request-key`).',
       });
     }
     return findings;
