@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildInventory, type Inventory, type InventoryKey } from '../src/classify/inventory.js';
 import { readSnapshot } from '../src/procfs/read-proc-files.js';
 import { byteStringToBytes } from '../src/parser/byte-string.js';
+import { FIXTURES } from './audit/checks/support.js';
 
 interface Expectation {
   serial: string;
@@ -50,24 +51,7 @@ async function load(name: string): Promise<{ capture: Capture; inv: Inventory }>
 
 describe('captured fixtures', () => {
   it('are all there (one folder per scenario of scripts/capture-fixtures.sh)', () => {
-    expect(scenarios).toEqual(
-      expect.arrayContaining([
-        'root-host-baseline',
-        'session-anonymous',
-        'session-named',
-        'user-session-fallback',
-        'persistent',
-        'persistent-expiry-lowered',
-        'key-states',
-        'expiry-units',
-        'key-types',
-        'hard-descriptions',
-        'forged-line',
-        'quota-full',
-        'quota-bytes',
-        'many-sessions',
-      ]),
-    );
+    expect(scenarios).toEqual(expect.arrayContaining([...FIXTURES]));
   });
 
   describe.each(scenarios)('%s', (name) => {
