@@ -64,7 +64,8 @@ function expiryAt(src: ByteSource, from: number, to: number): KeyExpiry | null {
   if (len === 4 && c0 === 0x70 && line[from + 1] === 0x65 && line[from + 2] === 0x72 && line[from + 3] === 0x6d) return PERM_EXPIRY;
   if (len === 4 && c0 === 0x65 && line[from + 1] === 0x78 && line[from + 2] === 0x70 && line[from + 3] === 0x64) return EXPD_EXPIRY;
   const unit = UNIT_INDEX[line[to - 1] as number];
-  if (unit === undefined || len < 2 || len > 11) return null;
+  // The kernel prints the count with %lu: no leading zero (and never 0 of a unit), so each text has one code.
+  if (unit === undefined || len < 2 || len > 11 || c0 === 0x30) return null;
   let n = 0;
   for (let j = from; j < to - 1; j++) {
     const c = line[j] as number;
@@ -119,6 +120,8 @@ function readAligned(line: Uint8Array, pos: number, width: number, numeric: bool
     p++;
   }
   if (p === digitsStart || (numeric && p - digitsStart > 10)) return false;
+  // %d prints no leading zero and no "-0": such a line is not printf output and could not be rebuilt from its values.
+  if (numeric && (line[digitsStart] as number) === 0x30 && (negative || p - digitsStart > 1)) return false;
   // printf pads to `width`; a longer value is printed in full with no padding.
   if (start - pos !== Math.max(0, width - (p - start))) return false;
   fieldStart = start;

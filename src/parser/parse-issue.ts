@@ -5,11 +5,10 @@
 export const PARSE_ISSUE_CODES = [
   'unparseable_line',
   'missing_summary',
-  'orphan_continuation',
+  'near_record_line',
   'no_trailing_newline',
   'bad_number',
   'unknown_sysctl_value',
-  'file_unreadable',
 ] as const;
 export type ParseIssueCode = (typeof PARSE_ISSUE_CODES)[number];
 

@@ -59,6 +59,8 @@ function impossibleRecord(h: ScannedLine, format: ProcKeysFormat): string | null
     return `${h.flags.raw.length} flag characters where this file has ${format.flagWidth}`;
   if (format.permWidth !== null && h.perm.hex.length !== format.permWidth)
     return `a ${h.perm.hex.length}-digit perm where this file has ${format.permWidth}`;
+  // 7 flags arrived in Linux 3.5, 8-digit perms in 2.6.14: no kernel printed 7 flags with a 6-digit perm.
+  if (h.flags.raw.length === 7 && h.perm.hex.length === 6) return 'a 6-digit perm with 7 flag characters (no kernel printed both)';
   if (h.perm.invalidBits !== 0) return `perm ${h.perm.hex} has bits KEYCTL_SETPERM rejects`;
   if ((h.perm.mask & 0x01010101) === 0) return `perm ${h.perm.hex} grants view to nobody, so no reader could list it`;
   if (h.flags.flags.negative && !h.flags.flags.instantiated) return 'N without I (a negative key is instantiated)';
@@ -211,6 +213,11 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
       table.complete[n] = recSplit.complete ? 1 : 0;
     }
     if (recFolds !== null) table.embedded.set(n, recFolds.map((f) => f.line + 1));
+    // Continuation text that starts like a record but is not one stays in the description, as the kernel may
+    // print it, but never silently: a re-spaced or edited paste, or a description written to look like /proc/keys.
+    for (let k = recFirst + 1; k <= recLast; k++)
+      if (startsLikeRecord(bytes, starts[k] as number, ends[k] as number) && !(recFolds?.some((f) => f.line === k) ?? false))
+        issue(k, 'near_record_line', `starts like a record (serial and flags) but its columns are not what proc_keys_show() prints; read as part of the description of the key at line ${recFirst + 1}`);
     open = false;
   };
 
@@ -266,15 +273,18 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
       i++;
       continue;
     }
-    if (format.flagWidth === null) {
-      // The first record of a read cannot sit inside a description: it sets the format of the whole file.
-      format.flagWidth = scanned.flags.raw.length as 6 | 7;
-      format.permWidth = scanned.perm.hex.length as 6 | 8;
-    }
     if (!open) {
       const why = impossibleRecord(scanned, format);
       if (why !== null) issue(i, 'unparseable_line', `looks like a record but ${why}`);
-      else openRecord(i);
+      else {
+        if (format.flagWidth === null) {
+          // The first record of a read cannot sit inside a description: it sets the format of the whole file.
+          // Only a line accepted as a record does: a rejected one says nothing about the kernel that printed the rest.
+          format.flagWidth = scanned.flags.raw.length as 6 | 7;
+          format.permWidth = scanned.perm.hex.length as 6 | 8;
+        }
+        openRecord(i);
+      }
       i++;
       continue;
     }
@@ -300,6 +310,25 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
   if (!trailingNewline) issue(lineCount - 1, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
   issues.sort((a, b) => a.line - b.line);
   return { table, issues, format };
+}
+
+/** Flag letters by position (key-flags.ts), any of which may be '-'. */
+const FLAG_LETTERS = [0x49, 0x52, 0x44, 0x51, 0x55, 0x4e, 0x69];
+
+/** "%08x " then 6 or 7 flag characters and a space: the start of a record line, whatever follows. */
+function startsLikeRecord(b: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 16) return false;
+  for (let j = start; j < start + 8; j++) {
+    const c = b[j] as number;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  if (b[start + 8] !== 0x20) return false;
+  let k = 0;
+  for (; k < 7 && start + 9 + k < end; k++) {
+    const c = b[start + 9 + k] as number;
+    if (c !== 0x2d && c !== FLAG_LETTERS[k]) break;
+  }
+  return (k === 6 || k === 7) && b[start + 9 + k] === 0x20;
 }
 
 function describeUnparseable(line: string): string {

@@ -217,3 +217,27 @@ describe('parseProcKeys: multi-line descriptions and forged lines', () => {
     expect(issues.map((i) => [i.line, i.code])).toEqual([[1, 'unparseable_line']]);
   });
 });
+
+describe('parseProcKeys: near-record continuation lines', () => {
+  const keyring = '00000001 I--Q---     1 perm 3f010000  1000  1000 keyring   ';
+  it('a continuation that starts like a record but is re-spaced stays in the description, with an issue', () => {
+    const text = `${keyring}a: empty\n00000002 I--Q--- 1 perm 3f010000 1000 1000 user b: 1\n`;
+    const r = parseProcKeys(text);
+    expect(r.records).toHaveLength(1);
+    expect(r.records[0]).toMatchObject({ line: 1, lineCount: 2, embeddedRecordLines: [] });
+    expect(r.issues.map((i) => [i.line, i.code])).toEqual([[2, 'near_record_line']]);
+    expect(r.issues[0]?.message).toContain('key at line 1');
+  });
+  it('ordinary continuation text raises nothing', () => {
+    const r = parseProcKeys(`${keyring}a\nsecond line: empty\n`);
+    expect(r.records).toHaveLength(1);
+    expect(r.issues).toEqual([]);
+  });
+  it('a line cut back out of a record is one unparseable_line, not also a near_record_line', () => {
+    // the keyring ends with its summary on line 1; line 2 cannot continue it (a complete record prints nothing more
+    // unless its description has a newline, and then it would end with a summary again)
+    const r = parseProcKeys(`${keyring}a: empty\n00000002 I--Q--- 1 perm\n`);
+    expect(r.records.map((k) => [k.line, k.lineCount])).toEqual([[1, 1]]);
+    expect(r.issues.map((i) => [i.line, i.code])).toEqual([[2, 'unparseable_line']]);
+  });
+});
