@@ -5,7 +5,8 @@
  */
 import type { KeyUserRecord } from '../parser/proc-key-users.js';
 import type { KeyRecord } from '../parser/key-record.js';
-import type { KeyTable } from '../parser/key-table.js';
+import type { FlagsInfo, KeyTable } from '../parser/key-table.js';
+import { decodeKeyFlags } from '../parser/key-flags.js';
 import type { ProcKeysFormat } from '../parser/proc-keys.js';
 import type { KeysLimits } from '../parser/keys-sysctl.js';
 import type { ParseIssue } from '../parser/parse-issue.js';
@@ -70,6 +71,22 @@ const CLASS_INDEX = new Map<KeyClass, number>(KEY_CLASSES.map((c, i) => [c, i]))
 const NO_SUSPECT = Object.freeze([]) as unknown as SuspectReason[];
 
 /**
+ * The state of a key depends only on its flags and on whether its expiry reads `expd`, so every state is
+ * computed once here, by FlagsInfo.bits * 2 + expd, with classifyKeyState() itself.
+ */
+const STATE_BY_BITS: Uint8Array = (() => {
+  const table = new Uint8Array(256);
+  for (let bits = 0; bits < 128; bits++) {
+    let raw = '';
+    for (let j = 0; j < 7; j++) raw += bits & (1 << j) ? 'IRDQUNi'[j] : '-';
+    const flags = decodeKeyFlags(raw) as KeyRecord['flags'];
+    for (const expd of [0, 1])
+      table[bits * 2 + expd] = STATE_INDEX.get(classifyKeyState({ flags, expiry: { kind: expd === 1 ? 'expd' : 'perm' } as KeyRecord['expiry'] })) as number;
+  }
+  return table;
+})();
+
+/**
  * Classify and assess a snapshot. It takes ownership of `snapshot.keys`: a forged line folded back into its
  * carrier rewrites the carrier's row in the table, so a snapshot feeds one inventory.
  */
@@ -83,8 +100,8 @@ export function buildInventory(snapshot: Snapshot): Inventory {
   const nameUids = new Float64Array(n).fill(Number.NaN);
 
   const classifyRow = (i: number): void => {
-    const f = table.flags[i] as { flags: KeyRecord['flags'] };
-    states[i] = STATE_INDEX.get(classifyKeyState({ flags: f.flags, expiry: table.expiry[i] as KeyRecord['expiry'] })) as number;
+    const f = table.flags[i] as FlagsInfo;
+    states[i] = STATE_BY_BITS[f.bits * 2 + ((table.expiry[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
     const type = table.type[i] as KeyRecord['type'];
     if (type.name !== 'keyring') {
       classes[i] = claimedClasses[i] = KEY_INDEX;
@@ -163,7 +180,9 @@ export function keyCoverage(inv: Pick<Inventory, 'users' | 'byRow'>): { seen: nu
 export function summarize(v: InventoryRows): InventorySummary {
   const classCounts = new Array<number>(KEY_CLASSES.length).fill(0);
   const stateCounts = new Array<number>(KEY_STATES.length).fill(0);
-  const typeCounts = new Map<KeyRecord['type'], number>();
+  // Decoded types are shared objects and a host has a handful: a short list beats a Map lookup per key.
+  const typeObjects: KeyRecord['type'][] = [];
+  const typeTally: number[] = [];
   const anySuspect = v.suspect.size > 0;
   let trusted = 0;
   for (const i of v.rows) {
@@ -173,12 +192,17 @@ export function summarize(v: InventoryRows): InventorySummary {
     const st = v.states[i] as number;
     classCounts[c] = (classCounts[c] as number) + 1;
     stateCounts[st] = (stateCounts[st] as number) + 1;
-    // Decoded types are shared objects: count by object, name them once at the end.
     const t = v.table.type[i] as KeyRecord['type'];
-    typeCounts.set(t, (typeCounts.get(t) ?? 0) + 1);
+    let k = 0;
+    while (k < typeObjects.length && typeObjects[k] !== t) k++;
+    if (k === typeObjects.length) {
+      typeObjects.push(t);
+      typeTally.push(0);
+    }
+    typeTally[k] = (typeTally[k] as number) + 1;
   }
   const byType: Record<string, number> = {};
-  for (const [t, count] of typeCounts) byType[t.name] = (byType[t.name] ?? 0) + count;
+  typeObjects.forEach((t, k) => (byType[t.name] = (byType[t.name] ?? 0) + (typeTally[k] as number)));
   return {
     keys: trusted,
     suspect: v.rows.length - trusted,

@@ -112,11 +112,17 @@ function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void {
 
 function tally(table: KeyTable, rows: number[]): Map<number, Tally> {
   const byUid = new Map<number, Tally>();
+  // Keys of one uid tend to come in runs (one session's keys): skip the lookup while the uid repeats.
+  let lastUid = Number.NaN;
+  let t: Tally | undefined;
   for (const i of rows) {
     const uid = table.uid[i] as number;
-    let t = byUid.get(uid);
-    if (t === undefined) byUid.set(uid, (t = { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 }));
-    addRow(t, table, i, 1);
+    if (uid !== lastUid) {
+      t = byUid.get(uid);
+      if (t === undefined) byUid.set(uid, (t = { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 }));
+      lastUid = uid;
+    }
+    addRow(t as Tally, table, i, 1);
   }
   return byUid;
 }
@@ -139,9 +145,8 @@ function totalsProblem(s: Tally, u: KeyUserRecord): string | null {
 /** Fold attempts per assessment: bounds the work an attacker can cause with unbalanced totals. */
 const MAX_FOLD_ATTEMPTS = 10_000;
 
-const SINGLETON_CLASSES = new Set<number>(
-  (['user', 'user_session', 'persistent', 'persistent_register'] as const).map((c) => KEY_CLASSES.indexOf(c)),
-);
+/** By class index: 1 for the classes the kernel keeps one of per owner. */
+const SINGLETON_CLASSES = Uint8Array.from(KEY_CLASSES, (c) => (c === 'user' || c === 'user_session' || c === 'persistent' || c === 'persistent_register' ? 1 : 0));
 
 /**
  * Assess the rows of a table. Returns the live rows in file order (a forged line folded back into its carrier
@@ -171,8 +176,9 @@ export function assessTrust(
     descriptionUserWritable((table.type[i] as KeyRecord['type']).name, KEY_CLASSES[classes[i] as number] as KeyClass, () => table.description(i));
 
   const singletons = new Map<string, number[]>();
+  const anyEmbedded = table.embedded.size > 0;
   for (const i of live) {
-    const embedded = table.embedded.get(i);
+    const embedded = anyEmbedded ? table.embedded.get(i) : undefined;
     if (embedded !== undefined)
       mark(
         i,
@@ -182,7 +188,7 @@ export function assessTrust(
     if (table.complete[i] === 0)
       mark(i, 'missing_summary', `a positive ${(table.type[i] as KeyRecord['type']).name} key always ends with its summary; this one does not`);
     // Singletons: the kernel finds these keyrings again instead of creating a second one.
-    if (SINGLETON_CLASSES.has(classes[i] as number)) {
+    if (SINGLETON_CLASSES[classes[i] as number] === 1) {
       const key = `${classes[i]}\u0000${table.uid[i]}\u0000${table.description(i)}`;
       const list = singletons.get(key);
       if (list === undefined) singletons.set(key, [i]);

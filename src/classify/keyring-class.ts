@@ -62,7 +62,12 @@ function looksJoinedByName(perm: number): boolean {
   return (perm >>> 24) === 0x3f && ((perm >>> 16) & 0x13) === 0x13;
 }
 
+const CLAIM_KEYRING = Object.freeze({ claimed: 'keyring' as KeyClass, nameUid: null });
+
 function claimFromName(description: string): { claimed: KeyClass; nameUid: number | null } {
+  // Every reserved name starts with "_" or ".": anything else claims nothing (the common case, decided at once).
+  const c0 = description.charCodeAt(0);
+  if (c0 !== 0x5f && c0 !== 0x2e) return CLAIM_KEYRING;
   let m: RegExpExecArray | null;
   if (description === '_ses' || description.startsWith('_ses.')) return { claimed: 'session', nameUid: null };
   if ((m = RE_UID_SES.exec(description)) !== null) return { claimed: 'user_session', nameUid: Number(m[1]) };

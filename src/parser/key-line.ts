@@ -8,23 +8,20 @@
  * (collapsed or re-aligned by a person, indented, tab-prefixed) is not a record.
  */
 import { decodeKeyExpiry, type KeyExpiry } from './key-expiry.js';
-import { decodeKeyFlags, type KeyFlags } from './key-flags.js';
+import { decodeKeyFlags } from './key-flags.js';
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
 import { decodeKeyType, type DecodedKeyType } from './key-type.js';
 import { memoize } from './memo.js';
 import type { ByteSource } from './byte-source.js';
-import type { FlagsInfo } from './key-table.js';
+import { flagsInfo, type FlagsInfo } from './key-table.js';
 
 const SP = 0x20;
 
 // Decoded values are immutable and few: one shared object per distinct value, looked up by a number computed
 // while scanning, so the hot path neither slices nor hashes strings (memo.ts bounds each cache).
-const flagsOf = memoize((raw: string) => {
-  const flags = decodeKeyFlags(raw);
-  return flags === null ? null : { raw, flags };
-});
-/** Decoded flags by the code computed in scanKeyLineAt(); at most 2 × 256 entries. */
-const flagsByCode = new Map<number, { raw: string; flags: KeyFlags } | null>();
+const flagsOf = memoize((raw: string) => flagsInfo(raw, decodeKeyFlags(raw)));
+/** Decoded flags by the code computed in scanKeyLineAt() (width << 8 | bits): undefined until first seen. */
+const flagsByCode = new Array<FlagsInfo | null | undefined>(8 << 8).fill(undefined);
 const expiryOf = memoize(decodeKeyExpiry);
 const permOf = memoize(decodeKeyPermissions);
 /** Perm masks by (mask * 2 + (width === 8 ? 1 : 0)); bounded like memo.ts. */
@@ -43,7 +40,8 @@ function matchTypeColumn(src: ByteSource, at: number, hash: number): DecodedKeyT
   }
   const type = typeOf(src.latin1(at, at + 9));
   if (typeColumns.size >= 256) typeColumns.clear();
-  typeColumns.set(hash, { column: b.slice(at, at + 9), type });
+  // A copy: Buffer#slice is a view, which would pin the whole file and follow it if its memory were reused.
+  typeColumns.set(hash, { column: Uint8Array.prototype.slice.call(b, at, at + 9), type });
   return type;
 }
 
@@ -147,7 +145,7 @@ export interface ScannedLine {
 export function createScannedLine(): ScannedLine {
   return {
     serialNumber: 0,
-    flags: { raw: '-------', flags: decodeKeyFlags('-------') as KeyFlags },
+    flags: flagsInfo('-------', decodeKeyFlags('-------')) as FlagsInfo,
     usage: 0,
     expiry: PERM_EXPIRY,
     perm: decodeKeyPermissions('00000000') as KeyPermissions,
@@ -163,6 +161,144 @@ export function createScannedLine(): ScannedLine {
  * Nothing is allocated unless a flag string, perm, expiry or type column is seen for the first time.
  */
 export function scanKeyLineAt(src: ByteSource, start: number, end: number, out: ScannedLine): boolean {
+  return scanStandardLayout(src, start, end, out) || scanKeyLineGeneral(src, start, end, out);
+}
+
+/** Offsets of the separating spaces in the layout of today's kernels when no column outgrows its width. */
+const STANDARD_SPACES = [8, 16, 22, 27, 36, 42, 48, 58];
+
+/** Recently seen perms and type columns, direct-mapped by a hash: a host has a few dozen of each. */
+const PERM_SLOTS = 64;
+const permSlotMask = new Float64Array(PERM_SLOTS).fill(-1);
+const permSlotValue = new Array<KeyPermissions | null>(PERM_SLOTS).fill(null);
+const TYPE_SLOTS = 32;
+const typeSlotBytes = new Uint8Array(TYPE_SLOTS * 9);
+const typeSlotValue = new Array<DecodedKeyType | null>(TYPE_SLOTS).fill(null);
+
+/**
+ * `%<width>d` right-aligned in [from, to): spaces, an optional '-', digits without a leading zero.
+ * Returns the value, or NaN for anything scanKeyLineGeneral() would have to judge.
+ */
+function fixedInt(b: Uint8Array, from: number, to: number): number {
+  let p = from;
+  while (p < to && b[p] === SP) p++;
+  if (p === to) return Number.NaN;
+  let negative = false;
+  if (b[p] === 0x2d) {
+    negative = true;
+    p++;
+    if (p === to) return Number.NaN;
+  }
+  if (b[p] === 0x30 && (negative || p + 1 < to)) return Number.NaN;
+  let v = 0;
+  for (; p < to; p++) {
+    const c = b[p] as number;
+    if (c < 0x30 || c > 0x39) return Number.NaN;
+    v = v * 10 + (c - 0x30);
+  }
+  return negative ? -v : v;
+}
+
+/**
+ * The common case: 7 flags, 8-digit perm, and usage, expiry, uid and gid within their printf widths, so every
+ * column sits at a fixed offset. True only when the line is a record header and `out` holds exactly what
+ * scanKeyLineGeneral() would have put there (test/parser/key-line.test.ts compares the two on generated
+ * lines); false means "not this layout, or not sure": the general scanner decides.
+ */
+export function scanStandardLayout(src: ByteSource, start: number, end: number, out: ScannedLine): boolean {
+  const b = src.bytes;
+  if (end - start < 59) return false;
+  for (let k = 0; k < STANDARD_SPACES.length; k++) if (b[start + (STANDARD_SPACES[k] as number)] !== SP) return false;
+  let serialNumber = 0;
+  for (let i = start; i < start + 8; i++) {
+    const c = b[i] as number;
+    if (c >= 0x30 && c <= 0x39) serialNumber = serialNumber * 16 + (c - 0x30);
+    else if (c >= 0x61 && c <= 0x66) serialNumber = serialNumber * 16 + (c - 0x57);
+    else return false;
+  }
+  let flagCode = 7 << 8;
+  for (let j = 0; j < 7; j++) {
+    const c = b[start + 9 + j] as number;
+    if (c !== 0x2d) flagCode |= (1 << j) | (c === FLAG_CHARS[j] ? 0 : 1 << 7);
+  }
+  let flags = flagsByCode[flagCode];
+  if (flags === undefined) {
+    flags = flagCode & (1 << 7) ? null : flagsOf(src.latin1(start + 9, start + 16));
+    flagsByCode[flagCode] = flags;
+  }
+  if (flags === null) return false;
+  const usage = fixedInt(b, start + 17, start + 22);
+  if (usage !== usage || usage < 0) return false;
+  let e = start + 23;
+  while (e < start + 27 && b[e] === SP) e++;
+  if (e === start + 27) return false;
+  for (let j = e; j < start + 27; j++) if (b[j] === SP) return false;
+  const expiry = expiryAt(src, e, start + 27);
+  if (expiry === null) return false;
+  let mask = 0;
+  for (let i = start + 28; i < start + 36; i++) {
+    const c = b[i] as number;
+    if (c >= 0x30 && c <= 0x39) mask = mask * 16 + (c - 0x30);
+    else if (c >= 0x61 && c <= 0x66) mask = mask * 16 + (c - 0x57);
+    else return false;
+  }
+  const ps = (mask ^ (mask >>> 13) ^ (mask >>> 24)) & (PERM_SLOTS - 1);
+  let perm = permSlotValue[ps] as KeyPermissions | null;
+  if (permSlotMask[ps] !== mask || perm === null) {
+    let known = permByCode.get(mask * 2 + 1);
+    if (known === undefined) {
+      known = permOf(src.latin1(start + 28, start + 36));
+      if (permByCode.size >= 4096) permByCode.clear();
+      permByCode.set(mask * 2 + 1, known);
+    }
+    if (known === null) return false;
+    perm = known;
+    permSlotMask[ps] = mask;
+    permSlotValue[ps] = perm;
+  }
+  const uid = fixedInt(b, start + 37, start + 42);
+  if (uid !== uid) return false;
+  const gid = fixedInt(b, start + 43, start + 48);
+  if (gid !== gid) return false;
+  const t = start + 49;
+  if (b[t] === SP) return false;
+  let k = t;
+  let hash = 0;
+  for (; k < t + 9; k++) {
+    const c = b[k] as number;
+    if (c === SP) break;
+    hash = (Math.imul(hash, 31) + c) | 0;
+  }
+  for (let j = k; j < t + 9; j++) if (b[j] !== SP) return false;
+  const ts = (hash ^ (hash >>> 11)) & (TYPE_SLOTS - 1);
+  let type = typeSlotValue[ts] as DecodedKeyType | null;
+  if (type !== null) {
+    const o = ts * 9;
+    for (let j = 0; j < 9; j++)
+      if (typeSlotBytes[o + j] !== b[t + j]) {
+        type = null;
+        break;
+      }
+  }
+  if (type === null) {
+    type = matchTypeColumn(src, t, hash);
+    for (let j = 0; j < 9; j++) typeSlotBytes[ts * 9 + j] = b[t + j] as number;
+    typeSlotValue[ts] = type;
+  }
+  out.serialNumber = serialNumber;
+  out.flags = flags;
+  out.usage = usage;
+  out.expiry = expiry;
+  out.perm = perm as KeyPermissions;
+  out.uid = uid;
+  out.gid = gid;
+  out.type = type as DecodedKeyType;
+  out.textStart = start + 59;
+  return true;
+}
+
+/** The scanner for every layout a kernel prints (exported for the test that compares it with the fast path). */
+export function scanKeyLineGeneral(src: ByteSource, start: number, end: number, out: ScannedLine): boolean {
   const line = src.bytes;
   // serial: %08x
   if (end - start < 8 + 1 + 6 + 1 + 5 + 1 + 4 + 1 + 6 + 1 + 5 + 1 + 5 + 1 + 9 + 1) return false;
@@ -184,10 +320,10 @@ export function scanKeyLineAt(src: ByteSource, start: number, end: number, out: 
     const c = line[start + 9 + j] as number;
     if (c !== 0x2d) flagCode |= (1 << j) | (c === FLAG_CHARS[j] ? 0 : 1 << 7);
   }
-  let flags = flagsByCode.get(flagCode);
+  let flags = flagsByCode[flagCode];
   if (flags === undefined) {
     flags = flagCode & (1 << 7) ? null : flagsOf(src.latin1(start + 9, start + 9 + flagsLen));
-    if (flagsByCode.size < 512) flagsByCode.set(flagCode, flags);
+    flagsByCode[flagCode] = flags;
   }
   if (flags === null) return false;
   // usage: %5d

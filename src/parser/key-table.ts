@@ -15,6 +15,16 @@ import type { DecodedKeyType } from './key-type.js';
 export interface FlagsInfo {
   raw: string;
   flags: KeyFlags;
+  /** Bit j set when the j-th flag character (I R D Q U N i) is set: a small number to index tables by. */
+  bits: number;
+}
+
+/** FlagsInfo for a flags column already decoded (null when it is not one). */
+export function flagsInfo(raw: string, flags: KeyFlags | null): FlagsInfo | null {
+  if (flags === null) return null;
+  let bits = 0;
+  for (let j = 0; j < raw.length; j++) if (raw.charCodeAt(j) !== 0x2d) bits |= 1 << j;
+  return { raw, flags, bits };
 }
 
 const NO_LINES = Object.freeze([]) as unknown as number[];

@@ -87,18 +87,23 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
   const bytes = src.bytes;
   const size = bytes.length;
 
-  // Physical lines as offsets into the input: no line is copied out unless it is needed.
+  // Physical lines as offsets into the input: no line is copied out unless it is needed. One pass, sized for
+  // the shortest line a record can have (60 bytes), grown if the lines are shorter.
+  let starts = new Uint32Array(Math.ceil(size / 60) + 16);
+  let ends = new Uint32Array(starts.length);
   let lineCount = 0;
   for (let pos = 0; pos < size; lineCount++) {
+    if (lineCount === starts.length) {
+      const s2 = new Uint32Array(starts.length * 2);
+      const e2 = new Uint32Array(starts.length * 2);
+      s2.set(starts);
+      e2.set(ends);
+      starts = s2;
+      ends = e2;
+    }
     const nl = bytes.indexOf(0x0a, pos);
-    pos = nl < 0 ? size : nl + 1;
-  }
-  const starts = new Uint32Array(lineCount);
-  const ends = new Uint32Array(lineCount);
-  for (let pos = 0, n = 0; pos < size; n++) {
-    const nl = bytes.indexOf(0x0a, pos);
-    starts[n] = pos;
-    ends[n] = nl < 0 ? size : nl;
+    starts[lineCount] = pos;
+    ends[lineCount] = nl < 0 ? size : nl;
     pos = nl < 0 ? size : nl + 1;
   }
   const trailingNewline = size === 0 || bytes[size - 1] === 0x0a;

@@ -1,0 +1,82 @@
+/**
+ * The scanner's fast path (scanStandardLayout: every column at the offset today's kernels print it at) must say
+ * exactly what the general scanner says whenever it accepts a line; when it is unsure it declines and the
+ * general scanner decides. Compared here on kernel lines and on lines damaged where the fast path looks.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { byteSourceOf } from '../../src/parser/byte-source.js';
+import { createScannedLine, scanKeyLineAt, scanKeyLineGeneral, scanStandardLayout, type ScannedLine } from '../../src/parser/key-line.js';
+import { keyRecordArb, renderRecord } from '../helpers/line-generator.js';
+
+const runs = (n: number): { numRuns: number } => ({ numRuns: Math.round(n * Number(process.env['PROPERTY_RUNS_SCALE'] ?? 1)) });
+
+/** Bytes that matter in a header: padding, digits (leading zeros), signs, hex, flag letters, a CR. */
+const headerByte = fc.constantFrom(' ', '0', '1', '9', '-', 'a', 'f', 'g', 'I', 'Q', 'i', 'x', '\t', '\r', 's', 'm', 'w');
+
+const damaged = fc.tuple(keyRecordArb().map(renderRecord), fc.nat(), headerByte, fc.constantFrom('replace', 'insert', 'delete')).map(([t, at, b, op]) => {
+  const p = at % 62;
+  if (op === 'replace') return t.slice(0, p) + b + t.slice(p + 1);
+  if (op === 'insert') return t.slice(0, p) + b + t.slice(p);
+  return t.slice(0, p) + t.slice(p + 1);
+});
+
+function scanWith(scan: (typeof scanKeyLineAt), line: string): { ok: boolean; out: ScannedLine } {
+  const src = byteSourceOf(line);
+  const out = createScannedLine();
+  const ok = scan(src, 0, line.length, out);
+  return { ok, out };
+}
+
+describe('scanStandardLayout (the fast path) agrees with scanKeyLineGeneral', () => {
+  it('takes a line exactly as proc_keys_show() prints it today', () => {
+    const line = '3b8e2c4a I--Q---     1 perm 3f010000  1000  1000 keyring   _ses: 1';
+    expect(scanWith(scanStandardLayout, line).ok).toBe(true);
+    expect(scanWith(scanStandardLayout, line).out).toEqual(scanWith(scanKeyLineGeneral, line).out);
+  });
+
+  it('declines the layouts it does not know and leaves them to the general scanner', () => {
+    for (const line of [
+      '3b8e2c4a I--Q--     1 perm 3f010000  1000  1000 keyring   _ses: 1', // 6 flags
+      '3b8e2c4a I--Q---     1 perm 3f0100  1000  1000 keyring   _ses: 1', // 6-digit perm
+      '3b8e2c4a I--Q--- 123456 perm 3f010000  1000  1000 keyring   _ses: 1', // usage wider than %5d
+      '3b8e2c4a I--Q---     1 perm 3f010000 100000 100000 keyring   _ses: 1', // uid wider than %5d
+      '3b8e2c4a I--Q---     1 1234w 3f010000  1000  1000 keyring   _ses: 1', // expiry wider than %4s
+    ]) {
+      expect(scanWith(scanStandardLayout, line).ok, line).toBe(false);
+      expect(scanWith(scanKeyLineAt, line), line).toEqual(scanWith(scanKeyLineGeneral, line));
+    }
+  });
+
+  it('on every generated kernel line: both accept, with the same values', () => {
+    fc.assert(
+      fc.property(keyRecordArb().map(renderRecord), (line) => {
+        const g = scanWith(scanKeyLineGeneral, line);
+        const f = scanWith(scanStandardLayout, line);
+        expect(g.ok).toBe(true);
+        if (f.ok) expect(f.out).toEqual(g.out);
+        expect(scanWith(scanKeyLineAt, line)).toEqual(g);
+      }),
+      runs(500),
+    );
+  });
+
+  it('on lines damaged in their header: whatever the fast path accepts, the general scanner accepts the same way', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(damaged, (line) => {
+        const g = scanWith(scanKeyLineGeneral, line);
+        const f = scanWith(scanStandardLayout, line);
+        if (f.ok) {
+          accepted++;
+          expect(g.ok).toBe(true);
+          expect(f.out).toEqual(g.out);
+        }
+        expect(scanWith(scanKeyLineAt, line)).toEqual(g);
+      }),
+      runs(3000),
+    );
+    // not vacuous: many damaged lines (a changed description byte, a changed hex digit) are still records
+    expect(accepted).toBeGreaterThan(100);
+  });
+});
