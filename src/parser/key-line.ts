@@ -260,17 +260,9 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
   if (uid !== uid) return false;
   const gid = fixedInt(b, start + 43, start + 48);
   if (gid !== gid) return false;
+  // Type column: a slot picked by three bytes, verified by comparing all nine with a column validated before.
   const t = start + 49;
-  if (b[t] === SP) return false;
-  let k = t;
-  let hash = 0;
-  for (; k < t + 9; k++) {
-    const c = b[k] as number;
-    if (c === SP) break;
-    hash = (Math.imul(hash, 31) + c) | 0;
-  }
-  for (let j = k; j < t + 9; j++) if (b[j] !== SP) return false;
-  const ts = (hash ^ (hash >>> 11)) & (TYPE_SLOTS - 1);
+  const ts = ((b[t] as number) * 7 + (b[t + 2] as number) * 3 + (b[t + 4] as number)) & (TYPE_SLOTS - 1);
   let type = typeSlotValue[ts] as DecodedKeyType | null;
   if (type !== null) {
     const o = ts * 9;
@@ -281,6 +273,15 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
       }
   }
   if (type === null) {
+    if (b[t] === SP) return false;
+    let k = t;
+    let hash = 0;
+    for (; k < t + 9; k++) {
+      const c = b[k] as number;
+      if (c === SP) break;
+      hash = (Math.imul(hash, 31) + c) | 0;
+    }
+    for (let j = k; j < t + 9; j++) if (b[j] !== SP) return false;
     type = matchTypeColumn(src, t, hash);
     for (let j = 0; j < 9; j++) typeSlotBytes[ts * 9 + j] = b[t + j] as number;
     typeSlotValue[ts] = type;

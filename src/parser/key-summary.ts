@@ -42,8 +42,20 @@ export interface SplitText {
 }
 
 // Summaries are immutable values; the common ones are shared rather than allocated per key.
-const lengthSummary = memoize((bytes: number): KeySummary => Object.freeze({ kind: 'length', bytes }));
-const keyringSummary = memoize((links: number): KeySummary => Object.freeze({ kind: 'keyring', links }));
+const lengthSummaryOf = memoize((bytes: number): KeySummary => Object.freeze({ kind: 'length', bytes }));
+const keyringSummaryOf = memoize((links: number): KeySummary => Object.freeze({ kind: 'keyring', links }));
+/** The small values, which nearly every key has, straight from an array (no hashing per key). */
+const SMALL = 4096;
+const smallLength: (KeySummary | undefined)[] = new Array<KeySummary | undefined>(SMALL).fill(undefined);
+const smallKeyring: (KeySummary | undefined)[] = new Array<KeySummary | undefined>(SMALL).fill(undefined);
+function lengthSummary(bytes: number): KeySummary {
+  if (bytes >= SMALL) return lengthSummaryOf(bytes);
+  return (smallLength[bytes] ??= lengthSummaryOf(bytes));
+}
+function keyringSummary(links: number): KeySummary {
+  if (links >= SMALL) return keyringSummaryOf(links);
+  return (smallKeyring[links] ??= keyringSummaryOf(links));
+}
 
 const LENGTH_TYPES = new Set([
   'user',

@@ -119,8 +119,9 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
   };
 
   const table = new KeyTable(src, lineCount);
-  const scanned = createScannedLine();
-  const header = createScannedLine();
+  // `scanned` receives each line; opening a record swaps it with `header` (no field copying).
+  let scanned = createScannedLine();
+  let header = createScannedLine();
 
   // The open record: only one is open at a time, so its state lives in these variables and in `header`.
   let open = false;
@@ -163,15 +164,9 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
     recJoinedSplit = splitDescriptionSummary(header.type.name, t, positive(), header.flags.flags.revoked);
   };
   const openRecord = (i: number): void => {
-    header.serialNumber = scanned.serialNumber;
-    header.flags = scanned.flags;
-    header.usage = scanned.usage;
-    header.expiry = scanned.expiry;
-    header.perm = scanned.perm;
-    header.uid = scanned.uid;
-    header.gid = scanned.gid;
-    header.type = scanned.type;
-    header.textStart = scanned.textStart;
+    const previous = header;
+    header = scanned;
+    scanned = previous;
     open = true;
     recFirst = recLast = i;
     recFolds = null;
