@@ -164,8 +164,13 @@ export function scanKeyLineAt(src: ByteSource, start: number, end: number, out: 
   return scanStandardLayout(src, start, end, out) || scanKeyLineGeneral(src, start, end, out);
 }
 
-/** Offsets of the separating spaces in the layout of today's kernels when no column outgrows its width. */
-const STANDARD_SPACES = [8, 16, 22, 27, 36, 42, 48, 58];
+/**
+ * Offsets of the separating spaces in the layout of today's kernels when no column outgrows its width:
+ * 8, 16, 22, 27, 36, 42, 48, 58 (serial, flags, usage, expiry, perm, uid, gid, type); the text starts at 59.
+ */
+
+/** The value of a lowercase hex digit by byte, -1 for any other byte (the kernel prints %08x: lowercase). */
+const HEX_VALUE = Int8Array.from({ length: 256 }, (_, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1));
 
 /** Recently seen perms and type columns, direct-mapped by a hash: a host has a few dozen of each. */
 const PERM_SLOTS = 64;
@@ -208,14 +213,29 @@ function fixedInt(b: Uint8Array, from: number, to: number): number {
 export function scanStandardLayout(src: ByteSource, start: number, end: number, out: ScannedLine): boolean {
   const b = src.bytes;
   if (end - start < 59) return false;
-  for (let k = 0; k < STANDARD_SPACES.length; k++) if (b[start + (STANDARD_SPACES[k] as number)] !== SP) return false;
-  let serialNumber = 0;
-  for (let i = start; i < start + 8; i++) {
-    const c = b[i] as number;
-    if (c >= 0x30 && c <= 0x39) serialNumber = serialNumber * 16 + (c - 0x30);
-    else if (c >= 0x61 && c <= 0x66) serialNumber = serialNumber * 16 + (c - 0x57);
-    else return false;
-  }
+  // The separating spaces (STANDARD_SPACES), unrolled.
+  if (
+    b[start + 8] !== SP ||
+    b[start + 16] !== SP ||
+    b[start + 22] !== SP ||
+    b[start + 27] !== SP ||
+    b[start + 36] !== SP ||
+    b[start + 42] !== SP ||
+    b[start + 48] !== SP ||
+    b[start + 58] !== SP
+  )
+    return false;
+  // %08x: eight lowercase hex digits; HEX_VALUE is -1 for anything else, so one OR of all eight tells.
+  const h0 = HEX_VALUE[b[start] as number] as number;
+  const h1 = HEX_VALUE[b[start + 1] as number] as number;
+  const h2 = HEX_VALUE[b[start + 2] as number] as number;
+  const h3 = HEX_VALUE[b[start + 3] as number] as number;
+  const h4 = HEX_VALUE[b[start + 4] as number] as number;
+  const h5 = HEX_VALUE[b[start + 5] as number] as number;
+  const h6 = HEX_VALUE[b[start + 6] as number] as number;
+  const h7 = HEX_VALUE[b[start + 7] as number] as number;
+  if ((h0 | h1 | h2 | h3 | h4 | h5 | h6 | h7) < 0) return false;
+  const serialNumber = ((h0 << 28) | (h1 << 24) | (h2 << 20) | (h3 << 16) | (h4 << 12) | (h5 << 8) | (h6 << 4) | h7) >>> 0;
   let flagCode = 7 << 8;
   for (let j = 0; j < 7; j++) {
     const c = b[start + 9 + j] as number;
@@ -235,13 +255,16 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
   for (let j = e; j < start + 27; j++) if (b[j] === SP) return false;
   const expiry = expiryAt(src, e, start + 27);
   if (expiry === null) return false;
-  let mask = 0;
-  for (let i = start + 28; i < start + 36; i++) {
-    const c = b[i] as number;
-    if (c >= 0x30 && c <= 0x39) mask = mask * 16 + (c - 0x30);
-    else if (c >= 0x61 && c <= 0x66) mask = mask * 16 + (c - 0x57);
-    else return false;
-  }
+  const p0 = HEX_VALUE[b[start + 28] as number] as number;
+  const p1 = HEX_VALUE[b[start + 29] as number] as number;
+  const p2 = HEX_VALUE[b[start + 30] as number] as number;
+  const p3 = HEX_VALUE[b[start + 31] as number] as number;
+  const p4 = HEX_VALUE[b[start + 32] as number] as number;
+  const p5 = HEX_VALUE[b[start + 33] as number] as number;
+  const p6 = HEX_VALUE[b[start + 34] as number] as number;
+  const p7 = HEX_VALUE[b[start + 35] as number] as number;
+  if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) < 0) return false;
+  const mask = ((p0 << 28) | (p1 << 24) | (p2 << 20) | (p3 << 16) | (p4 << 12) | (p5 << 8) | (p6 << 4) | p7) >>> 0;
   const ps = (mask ^ (mask >>> 13) ^ (mask >>> 24)) & (PERM_SLOTS - 1);
   let perm = permSlotValue[ps] as KeyPermissions | null;
   if (permSlotMask[ps] !== mask || perm === null) {
