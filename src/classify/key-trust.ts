@@ -112,17 +112,20 @@ function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void {
 
 function tally(table: KeyTable, rows: number[]): Map<number, Tally> {
   const byUid = new Map<number, Tally>();
-  // Keys of one uid tend to come in runs (one session's keys): skip the lookup while the uid repeats.
-  let lastUid = Number.NaN;
-  let t: Tally | undefined;
+  // A host has a few hundred uids at most: a direct-mapped slot by uid finds the tally without hashing.
+  const slotUid = new Float64Array(256).fill(Number.NaN);
+  const slotTally = new Array<Tally | undefined>(256).fill(undefined);
   for (const i of rows) {
     const uid = table.uid[i] as number;
-    if (uid !== lastUid) {
+    const slot = uid & 255;
+    let t = slotUid[slot] === uid ? slotTally[slot] : undefined;
+    if (t === undefined) {
       t = byUid.get(uid);
       if (t === undefined) byUid.set(uid, (t = { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 }));
-      lastUid = uid;
+      slotUid[slot] = uid;
+      slotTally[slot] = t;
     }
-    addRow(t as Tally, table, i, 1);
+    addRow(t, table, i, 1);
   }
   return byUid;
 }
