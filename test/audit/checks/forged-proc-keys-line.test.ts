@@ -14,8 +14,19 @@ describe('forged_proc_keys_line', () => {
     expect(findings[0]?.message).toMatch(/^key 09e37067 of uid 40109 has a description spanning 2 lines that forges \/proc\/keys record at line 4: "kre-fixture-innocent\\x0a00000002 /);
     expect(findings[1]?.message).toContain('forges /proc/keys record at line 9: "innocent: 5\\x0a333147bc I--Q---');
     expect(findings[1]?.remediation).toContain('Uid 40109 wrote it');
-    expect(findings[1]?.remediation).toContain('keyctl describe 0x248bcd32');
-    expect(findings[1]?.remediation).toContain('keyctl revoke 0x248bcd32');
+    // the carrier's perm gives others view only: root cannot revoke it (EACCES, checked on the live kernel)
+    expect(findings[1]?.remediation).toContain('root cannot revoke it');
+    expect(findings[1]?.remediation).toContain('have uid 40109 run `keyctl revoke 0x248bcd32` from the session that holds it');
+    expect(findings[1]?.remediation).toContain('loginctl terminate-user 40109');
+  });
+
+  it('tells root to revoke the carrier itself only when the perm lets others write or setattr', () => {
+    const carrier = (perm: string) =>
+      inventory([{ serial: 0x10, uid: 4242, gid: 4242, perm, text: 'innocent\n00000011 I--Q---     1 perm 3f010000     0     0 user      x: 1' }], [keyUser(4242, 1, 1, 1, 200, 999, 20000)]);
+    const [open] = run(carrier('3f010005'), check).filter((f) => f.severity === 'critical');
+    expect(open?.remediation).toContain('its perm lets any user revoke it: `keyctl revoke 0x00000010`');
+    const [closed] = run(carrier('3f010001'), check).filter((f) => f.severity === 'critical');
+    expect(closed?.remediation).toContain('root cannot revoke it');
   });
 
   it('stays quiet: a real multi-line description that forges nothing, and an ordinary host (captured)', async () => {
