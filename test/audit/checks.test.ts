@@ -84,8 +84,9 @@ describe('quota_limits_low', () => {
   it('rootless container keyrings with the default per-user limits', () => {
     const inv = inventory([runc(40001)], ['40001:     1 1/1 1/200 70/20000'], SYSCTLS);
     expect(run(inv, 'quota_limits_low').map((f) => f.remediation)).toEqual([
-      "echo 'kernel.keys.maxkeys = 20000' > /etc/sysctl.d/90-keyring-exporter.conf && sysctl --system",
-      "echo 'kernel.keys.maxbytes = 500000' > /etc/sysctl.d/90-keyring-exporter.conf && sysctl --system",
+      // one file per setting: applying both keeps both
+      "echo 'kernel.keys.maxkeys = 20000' > /etc/sysctl.d/90-keys-maxkeys.conf && sysctl --system",
+      "echo 'kernel.keys.maxbytes = 500000' > /etc/sysctl.d/90-keys-maxbytes.conf && sysctl --system",
     ]);
   });
   it('is quiet without container keyrings, or with the limits container hosts set', () => {

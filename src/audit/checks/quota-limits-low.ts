@@ -34,7 +34,8 @@ export const quotaLimitsLow: Check = {
         check: 'quota_limits_low',
         severity: 'warning',
         message: `${count} container keyring${count > 1 ? 's' : ''} owned by ${who} but kernel.keys.${sysctl} is ${value}, below the ${wanted} container hosts use`,
-        remediation: `echo 'kernel.keys.${sysctl} = ${wanted}' > /etc/sysctl.d/90-keyring-exporter.conf && sysctl --system`,
+        // One file per setting, so that applying two of these findings keeps both (and running one twice is harmless).
+        remediation: `echo 'kernel.keys.${sysctl} = ${wanted}' > /etc/sysctl.d/90-keys-${sysctl.replace(/_/g, '-')}.conf && sysctl --system`,
       });
     };
     const rootOwned = containers.filter((k) => k.uid === 0).length;
