@@ -8,6 +8,10 @@ import type { AuditConfig } from './audit-config.js';
 import type { AuditContext, Check } from './check.js';
 import { SEVERITIES, SEVERITY_RANK, type Finding, type Severity } from './finding.js';
 import { globToRegExp } from './glob.js';
+import { inventoryKey as rowKey } from '../classify/inventory.js';
+import { KEY_CLASSES } from '../classify/keyring-class.js';
+import { KEY_STATES } from '../classify/key-state.js';
+import type { KeyRecord } from '../parser/key-record.js';
 import { deadKeysLingering } from './checks/dead-keys-lingering.js';
 import { forgedProcKeysLine } from './checks/forged-proc-keys-line.js';
 import { negativeKeys } from './checks/negative-keys.js';
@@ -47,17 +51,59 @@ export interface AuditReport {
   counts: Record<Severity, number>;
 }
 
+/** `rows` split by the value each has in `column` (0 to n-1), file order kept: a counting sort, no growing arrays. */
+function bucket(rows: readonly number[], column: Uint8Array, n: number): number[][] {
+  const counts = new Int32Array(n);
+  for (const i of rows) counts[column[i] as number] = (counts[column[i] as number] as number) + 1;
+  const out = Array.from(counts, (c) => new Array<number>(c));
+  const fill = new Int32Array(n);
+  for (const i of rows) {
+    const b = column[i] as number;
+    const at = fill[b] as number;
+    (out[b] as number[])[at] = i;
+    fill[b] = at + 1;
+  }
+  return out;
+}
+
 export function runAudit(inventory: Inventory, config: AuditConfig, checks: readonly Check[] = CHECKS): AuditReport {
   const allowTypes = new Set(config.allow.types);
   const allowUids = new Set(config.allow.uids);
   const allowDescriptions = config.allow.descriptions.map(globToRegExp);
-  const allowed = (k: InventoryKey): boolean => {
-    if (allowUids.has(k.uid) || allowTypes.has(k.type.name)) return true;
+  const matchesDescription = (description: string): boolean => {
     if (allowDescriptions.length === 0) return false;
-    const text = decodeUtf8(k.description) ?? k.description;
+    const text = decodeUtf8(description) ?? description;
     return allowDescriptions.some((re) => re.test(text));
   };
-  const ctx: AuditContext = { inventory, config, now: inventory.now, allowed };
+  const allowed = (k: InventoryKey): boolean => allowUids.has(k.uid) || allowTypes.has(k.type.name) || matchesDescription(k.description);
+  const v = inventory.byRow;
+  const { table } = v;
+  const allowedRow = (i: number): boolean =>
+    allowUids.has(table.uid[i] as number) || allowTypes.has((table.type[i] as KeyRecord['type']).name) || (allowDescriptions.length > 0 && matchesDescription(table.description(i)));
+  const anyAllowed = allowUids.size > 0 || allowTypes.size > 0 || allowDescriptions.length > 0;
+  let reportable: readonly number[] | null = null;
+  const reportableRows = (): readonly number[] => {
+    if (reportable !== null) return reportable;
+    if (v.suspect.size === 0 && !anyAllowed) return (reportable = v.rows);
+    const out: number[] = [];
+    for (const i of v.rows) if (!v.suspect.has(i) && !allowedRow(i)) out.push(i);
+    return (reportable = out);
+  };
+  let byClass: readonly number[][] | null = null;
+  let byState: readonly number[][] | null = null;
+  const ctx: AuditContext = {
+    inventory,
+    config,
+    now: inventory.now,
+    allowed,
+    allowedRow,
+    get reportable(): readonly number[] {
+      return reportableRows();
+    },
+    reportableOfClass: (cls) => (byClass ??= bucket(reportableRows(), v.classes, KEY_CLASSES.length))[KEY_CLASSES.indexOf(cls)] as number[],
+    reportableInState: (state) => (byState ??= bucket(reportableRows(), v.states, KEY_STATES.length))[KEY_STATES.indexOf(state)] as number[],
+    key: (i) => rowKey(v, i),
+  };
   const disabled = new Set(config.disabled);
   const findings: Finding[] = [];
   checks.forEach((check) => {

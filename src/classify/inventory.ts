@@ -134,7 +134,14 @@ export function buildInventory(snapshot: Snapshot): Inventory {
   };
 }
 
-function inventoryKey(v: InventoryRows, i: number): InventoryKey {
+/** Whether the row's keyring uses a reserved name without being what the kernel creates under it. */
+export function isImpostorRow(v: InventoryRows, i: number): boolean {
+  const claimed = KEY_CLASSES[v.claimedClasses[i] as number] as KeyClass;
+  return RESERVED_CLASSES.has(claimed) && v.classes[i] !== v.claimedClasses[i];
+}
+
+/** The key of one row as an object: what `keys` holds, made for the rows a finding names. */
+export function inventoryKey(v: InventoryRows, i: number): InventoryKey {
   const r = v.table.record(i);
   const cls = KEY_CLASSES[v.classes[i] as number] as KeyClass;
   const claimed = KEY_CLASSES[v.claimedClasses[i] as number] as KeyClass;
@@ -162,7 +169,7 @@ function inventoryKey(v: InventoryRows, i: number): InventoryKey {
     claimedClass: claimed,
     nameUid: Number.isNaN(nameUid) ? null : nameUid,
     state: KEY_STATES[v.states[i] as number] as KeyState,
-    impostor: RESERVED_CLASSES.has(claimed) && cls !== claimed,
+    impostor: isImpostorRow(v, i),
     suspect: v.suspect.get(i) ?? NO_SUSPECT,
   };
 }

@@ -31,8 +31,11 @@ export const forgedProcKeysLine: Check = {
     'keyctl describe SERIAL.',
   run(ctx) {
     const findings: Finding[] = [];
-    for (const k of ctx.inventory.keys) {
-      if (ctx.config.allow.uids.includes(k.uid)) continue;
+    const v = ctx.inventory.byRow;
+    if (v.suspect.size === 0) return findings;
+    // Suspect rows only, in file order.
+    const suspect = v.rows.filter((i) => v.suspect.has(i) && !ctx.config.allow.uids.includes(v.table.uid[i] as number));
+    for (const k of suspect.map(ctx.key)) {
       if (k.suspect.some((s) => s.code === 'carries_record_text'))
         findings.push({
           check: 'forged_proc_keys_line',

@@ -1,31 +1,59 @@
-/** Helpers shared by the checks that look at keys: trusted keys only, grouped by uid, escaped examples. */
+/** Helpers shared by the checks that look at keys: rows grouped by uid, escaped examples. */
 import type { InventoryKey } from '../../classify/inventory.js';
 import { escapeByteString } from '../../parser/byte-string.js';
 import type { AuditContext } from '../check.js';
 
-/** Keys a check about keys may report: trusted (suspect records belong to forged_proc_keys_line) and not allowed. */
-export function reportableKeys(ctx: AuditContext): InventoryKey[] {
-  return ctx.inventory.keys.filter((k) => k.suspect.length === 0 && !ctx.allowed(k));
+/** Reportable rows (ctx.reportable) that pass `keep`, in file order. */
+export function reportableRows(ctx: AuditContext, keep: (row: number) => boolean): number[] {
+  const out: number[] = [];
+  for (const i of ctx.reportable) if (keep(i)) out.push(i);
+  return out;
 }
 
-export function byUid(keys: InventoryKey[]): Map<number, InventoryKey[]> {
-  const groups = new Map<number, InventoryKey[]>();
-  for (const k of keys) {
-    const g = groups.get(k.uid);
-    if (g === undefined) groups.set(k.uid, [k]);
-    else g.push(k);
+/** Rows by owner uid, uids in ascending order, rows in file order. */
+export function byUid(ctx: AuditContext, rows: readonly number[]): Map<number, number[]> {
+  const uid = ctx.inventory.byRow.table.uid;
+  const groups = new Map<number, number[]>();
+  for (const i of rows) {
+    const u = uid[i] as number;
+    const g = groups.get(u);
+    if (g === undefined) groups.set(u, [i]);
+    else g.push(i);
   }
   return new Map([...groups].sort((a, b) => a[0] - b[0]));
 }
 
+/** Listed keys (every row, suspect or allowed too) by owner uid, of those that pass `keep` if given. */
+export function countByUid(ctx: AuditContext, keep?: (row: number) => boolean): Map<number, number> {
+  const { table, rows } = ctx.inventory.byRow;
+  const counts = new Map<number, number>();
+  // Runs of one uid are counted before the map is touched: a host's keys come in runs of the same owner.
+  let run = 0;
+  let runUid = 0;
+  for (const i of rows) {
+    if (keep !== undefined && !keep(i)) continue;
+    const u = table.uid[i] as number;
+    if (run > 0 && u === runUid) {
+      run++;
+      continue;
+    }
+    if (run > 0) counts.set(runUid, (counts.get(runUid) ?? 0) + run);
+    runUid = u;
+    run = 1;
+  }
+  if (run > 0) counts.set(runUid, (counts.get(runUid) ?? 0) + run);
+  return counts;
+}
+
 /** A key's description for a message: escaped, quoted, shortened. */
-export function quoted(k: InventoryKey, max = 60): string {
+export function quoted(k: Pick<InventoryKey, 'description'>, max = 60): string {
   const e = escapeByteString(k.description);
   return `"${e.length > max ? e.slice(0, max - 1) + '…' : e}"`;
 }
 
-/** Up to `n` quoted descriptions, "and N more". */
-export function examples(keys: InventoryKey[], n = 3): string {
-  const shown = keys.slice(0, n).map((k) => quoted(k, 40));
-  return keys.length > n ? `${shown.join(', ')} and ${keys.length - n} more` : shown.join(', ');
+/** Up to `n` quoted descriptions of the rows' keys, "and N more". */
+export function examples(ctx: AuditContext, rows: readonly number[], n = 3): string {
+  const table = ctx.inventory.byRow.table;
+  const shown = rows.slice(0, n).map((i) => quoted({ description: table.description(i) }, 40));
+  return rows.length > n ? `${shown.join(', ')} and ${rows.length - n} more` : shown.join(', ');
 }

@@ -1,5 +1,5 @@
 import type { Check } from '../check.js';
-import { byUid, examples, reportableKeys } from './key-groups.js';
+import { byUid, examples } from './key-groups.js';
 
 export const negativeKeys: Check = {
   id: 'negative_keys',
@@ -10,12 +10,12 @@ export const negativeKeys: Check = {
   fix:
     'Usually nothing: they expire in a minute. If they keep appearing, fix the request-key handler (/etc/request-key.conf, /etc/request-key.d) or the service that looks the keys up.',
   run(ctx) {
-    const negative = reportableKeys(ctx).filter((k) => k.state === 'negative');
-    return [...byUid(negative)].map(([uid, list]) => ({
+    const negative = ctx.reportableInState('negative');
+    return [...byUid(ctx, negative)].map(([uid, list]) => ({
       check: 'negative_keys',
       severity: 'info' as const,
       uid,
-      message: `uid ${uid} has ${list.length} negative key${list.length > 1 ? 's' : ''} (failed lookups): ${examples(list)}`,
+      message: `uid ${uid} has ${list.length} negative key${list.length > 1 ? 's' : ''} (failed lookups): ${examples(ctx, list)}`,
       remediation: 'Normal for a minute after a failed lookup; if they keep coming back, fix the request-key handler (/etc/request-key.conf, /etc/request-key.d) or the service that looks them up.',
     }));
   },

@@ -2,7 +2,9 @@ import type { InventoryKey } from '../../classify/inventory.js';
 import type { PermissionSet } from '../../parser/key-permissions.js';
 import type { Check } from '../check.js';
 import type { Finding, Severity } from '../finding.js';
-import { quoted, reportableKeys } from './key-groups.js';
+import { quoted, reportableRows } from './key-groups.js';
+import { KEY_CLASSES } from '../../classify/keyring-class.js';
+import type { KeyPermissions } from '../../parser/key-permissions.js';
 
 /** The perms the kernel gives the keyrings it creates per user (process_keys.c, persistent.c). */
 const KERNEL_DEFAULT_PERM: Partial<Record<InventoryKey['class'], number>> = {
@@ -24,6 +26,15 @@ function extra(p: PermissionSet): string[] {
   return RIGHTS.filter((r) => p[r]);
 }
 
+/**
+ * Whether group or other has one of RIGHTS: the only keys this check looks further at. The bits of the group
+ * and other bytes for read, write, link and setattr (include/linux/key.h KEY_GRP_READ ... KEY_OTH_SETATTR),
+ * the same bits `extra()` reads decoded (parser/key-permissions.ts).
+ */
+const GROUP_OR_OTHER_EXTRA = 0x3636;
+
+const SKIPPED_CLASSES = new Set(['kernel', 'persistent_register'].map((c) => KEY_CLASSES.indexOf(c as InventoryKey['class'])));
+
 /** systemd gives each service's invocation_id user key perm 0b0b0000 on purpose: the id is not a secret. */
 function systemdInvocationId(k: InventoryKey): boolean {
   return k.type.name === 'user' && k.description === 'invocation_id' && k.uid === 0 && k.perm.mask === 0x0b0b0000;
@@ -39,8 +50,9 @@ export const permissiveKey: Check = {
     'Restrict the key to its possessor and owner with keyctl setperm (e.g. 0x3f010000), then find the program that set the permission.',
   run(ctx) {
     const findings: Finding[] = [];
-    for (const k of reportableKeys(ctx)) {
-      if (k.class === 'kernel' || k.class === 'persistent_register') continue;
+    const { table, classes } = ctx.inventory.byRow;
+    const candidates = reportableRows(ctx, (i) => ((table.perm[i] as KeyPermissions).mask & GROUP_OR_OTHER_EXTRA) !== 0 && !SKIPPED_CLASSES.has(classes[i] as number));
+    for (const k of candidates.map(ctx.key)) {
       if (KERNEL_DEFAULT_PERM[k.class] === k.perm.mask) continue;
       if (systemdInvocationId(k)) continue;
       const group = extra(k.perm.group);

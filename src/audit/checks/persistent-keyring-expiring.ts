@@ -1,6 +1,5 @@
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
-import { reportableKeys } from './key-groups.js';
 
 /** "in 2 to 3 days" from the bounds the kernel's truncated expiry text allows. */
 export function within(seconds: number, maxSeconds: number): string {
@@ -19,8 +18,8 @@ export const persistentKeyringExpiring: Check = {
     'Renew the keyring before it expires by running keyctl get_persistent @u as the user from a systemd timer or cron job, or keep Kerberos credentials in KCM: instead of KEYRING:persistent.',
   run(ctx) {
     const findings: Finding[] = [];
-    for (const k of reportableKeys(ctx)) {
-      if (k.class !== 'persistent' || k.summary?.kind !== 'keyring' || k.summary.links === 0) continue;
+    for (const k of ctx.reportableOfClass('persistent').map(ctx.key)) {
+      if (k.summary?.kind !== 'keyring' || k.summary.links === 0) continue;
       const links = k.summary.links;
       const remediation =
         `Renew it before it expires: run \`keyctl get_persistent @u\` as uid ${k.uid} from a systemd timer or cron job ` +

@@ -1,7 +1,9 @@
-import type { InventoryKey } from '../../classify/inventory.js';
+import type { InventoryRows } from '../../classify/inventory.js';
+import { KEY_CLASSES } from '../../classify/keyring-class.js';
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
-import { reportableKeys } from './key-groups.js';
+
+const SESSION = KEY_CLASSES.indexOf('session');
 
 /**
  * A keyring a container runtime made: a named session keyring. runc names its per-container one
@@ -9,8 +11,8 @@ import { reportableKeys } from './key-groups.js';
  * KEYCTL_JOIN_SESSION_KEYRING (`keyctl session NAME`, other runtimes) is charged the same way. The anonymous
  * "_ses" of a login (pam_keyinit) or a service (systemd) is not one.
  */
-export function isContainerKeyring(k: InventoryKey): boolean {
-  return k.class === 'session' && k.description !== '_ses';
+export function isContainerKeyring(v: InventoryRows, i: number): boolean {
+  return v.classes[i] === SESSION && (v.table.descriptionLength(i) !== 4 || v.table.description(i) !== '_ses');
 }
 
 export const quotaLimitsLow: Check = {
@@ -23,7 +25,8 @@ export const quotaLimitsLow: Check = {
   fix:
     'Set the limits container hosts use in /etc/sysctl.d: kernel.keys.root_maxkeys = 1000000, kernel.keys.root_maxbytes = 25000000, and for rootless runtimes kernel.keys.maxkeys = 20000, kernel.keys.maxbytes = 500000; then sysctl --system.',
   run(ctx) {
-    const containers = reportableKeys(ctx).filter(isContainerKeyring);
+    const v = ctx.inventory.byRow;
+    const containers = ctx.reportableOfClass('session').filter((i) => isContainerKeyring(v, i));
     if (containers.length === 0) return [];
     const l = ctx.inventory.limits;
     const want = ctx.config.limits;
@@ -38,7 +41,7 @@ export const quotaLimitsLow: Check = {
         remediation: `echo 'kernel.keys.${sysctl} = ${wanted}' > /etc/sysctl.d/90-keys-${sysctl.replace(/_/g, '-')}.conf && sysctl --system`,
       });
     };
-    const rootOwned = containers.filter((k) => k.uid === 0).length;
+    const rootOwned = containers.filter((i) => v.table.uid[i] === 0).length;
     const userOwned = containers.length - rootOwned;
     if (rootOwned > 0) {
       low('root_maxkeys', l.root_maxkeys, want.rootMaxkeys, 'root', rootOwned);

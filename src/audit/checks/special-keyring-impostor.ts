@@ -2,6 +2,7 @@ import type { InventoryKey } from '../../classify/inventory.js';
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
 import { quoted } from './key-groups.js';
+import { isImpostorRow } from '../../classify/inventory.js';
 
 /** Why a keyring with a reserved name is not what the kernel creates under it (classify/keyring-class.ts). */
 function why(k: InventoryKey): string {
@@ -43,8 +44,12 @@ export const specialKeyringImpostor: Check = {
     const report = (k: InventoryKey, message: string, remediation: string): void => {
       findings.push({ check: 'special_keyring_impostor', severity: 'critical', uid: k.uid, serial: k.serial, line: k.line, message, remediation });
     };
-    for (const k of ctx.inventory.keys) {
-      if (ctx.allowed(k)) continue;
+    const v = ctx.inventory.byRow;
+    const noSuspect = v.suspect.size === 0;
+    const candidates = v.rows.filter(
+      (i) => (isImpostorRow(v, i) || (!noSuspect && v.suspect.get(i)?.some((s) => s.code === 'duplicate_singleton') === true)) && !ctx.allowedRow(i),
+    );
+    for (const k of candidates.map(ctx.key)) {
       if (k.impostor)
         report(
           k,

@@ -1,6 +1,7 @@
+import type { FlagsInfo } from '../../parser/key-table.js';
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
-import { byUid, examples, reportableKeys } from './key-groups.js';
+import { byUid, countByUid, examples } from './key-groups.js';
 
 export const stuckConstruction: Check = {
   id: 'stuck_construction',
@@ -12,19 +13,19 @@ export const stuckConstruction: Check = {
     'Look for a hung request-key handler (ps -ef | grep request-key) and the rules that start it in /etc/request-key.conf and /etc/request-key.d.',
   run(ctx) {
     const findings: Finding[] = [];
-    const building = reportableKeys(ctx).filter((k) => k.state === 'under_construction');
-    for (const [uid, list] of byUid(building))
+    const building = ctx.reportableInState('under_construction');
+    for (const [uid, list] of byUid(ctx, building))
       findings.push({
         check: 'stuck_construction',
         severity: 'info',
         uid,
-        message: `uid ${uid} has ${list.length} key${list.length > 1 ? 's' : ''} under construction: ${examples(list)}`,
+        message: `uid ${uid} has ${list.length} key${list.length > 1 ? 's' : ''} under construction: ${examples(ctx, list)}`,
         remediation: 'Normal for the time an upcall takes; if it stays, look for a hung request-key handler (`ps -ef | grep request-key`) and the rules in /etc/request-key.conf and /etc/request-key.d.',
       });
     // /proc/key-users counts every key of a uid: nkeys - nikeys are not instantiated yet, i.e. under construction.
     // Those this reader lists without flag I (suspect, allow-listed or not) are not hidden from it.
-    const listed = new Map<number, number>();
-    for (const k of ctx.inventory.keys) if (!k.flags.instantiated) listed.set(k.uid, (listed.get(k.uid) ?? 0) + 1);
+    const { flags } = ctx.inventory.byRow.table;
+    const listed = countByUid(ctx, (i) => !(flags[i] as FlagsInfo).flags.instantiated);
     for (const u of ctx.inventory.users ?? []) {
       if (ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
       const hidden = u.nkeys - u.nikeys - (listed.get(u.uid) ?? 0);

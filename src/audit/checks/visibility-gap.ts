@@ -1,5 +1,6 @@
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
+import { countByUid } from './key-groups.js';
 
 /** The kernel's static key_user for global root starts with 2 keys that never existed (process_keys.c). */
 const ROOT_PHANTOM_KEYS = 2;
@@ -13,8 +14,7 @@ export const visibilityGap: Check = {
   fix:
     'Run the audit as root with --view all-users, or as the user, to see the keys this reader cannot view.',
   run(ctx) {
-    const listed = new Map<number, number>();
-    for (const k of ctx.inventory.keys) listed.set(k.uid, (listed.get(k.uid) ?? 0) + 1);
+    const listed = countByUid(ctx);
     const findings: Finding[] = [];
     for (const u of ctx.inventory.users ?? []) {
       if (ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
