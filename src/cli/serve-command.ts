@@ -7,7 +7,6 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { watch } from 'chokidar';
 import type { AddressInfo } from 'node:net';
-import { buildInventory } from '../classify/inventory.js';
 import type { CollectorName } from '../collector/metric-families.js';
 import { createApp } from '../server/app.js';
 import { createLogger, type LogFormat, type LogLevel } from '../server/logger.js';
@@ -81,7 +80,7 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
   }
 
   const scraper = createScraper(() => readSnapshot(o.procfs, io.clock));
-  const first = buildInventory(await scraper.snapshot());
+  const first = await scraper.inventory();
   const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
   logger.info('starting keyring-exporter', { version: packageVersion(), uid, procfs: o.procfs, keys_visible: first.byRow.rows.length, uids: first.users?.length ?? 0 });
   if (uid !== 0) logger.warn('not running as root: /proc/keys shows only the keys this uid may view', { note: VISIBILITY_NOTE });

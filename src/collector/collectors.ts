@@ -52,27 +52,58 @@ type Update = (inv: Inventory, g: Gauges, o: CollectorOptions, uidLabel: (uid: n
 
 const add = (gauge: Gauge, labels: Record<string, string>, value: number): void => gauge.inc(labels, value);
 
+/** Counts by uid, summed into their labels once (a gauge update per key would hash a label set per key). */
+function addByUid(gauge: Gauge, counts: Map<number, number>, uidLabel: (uid: number) => string): void {
+  for (const [uid, n] of counts) add(gauge, { uid: uidLabel(uid) }, n);
+}
+
 const UPDATES: Record<CollectorName, Update> = {
   keys(inv, g, _o, uidLabel) {
     if (inv.files.keys.status !== 'ok') throw new Error(`${inv.files.keys.path}: ${inv.files.keys.status}`);
     const { table, rows, classes, states, suspect } = inv.byRow;
-    const counts = new Map<string, number>();
+    const visible = new Map<number, number>();
+    const sessions = new Map<number, number>();
+    const persistentKeys = new Map<number, number>();
     const expiry = new Map<string, number>();
+    // By type object (decoded types are shared, a host has a handful), class and state: a number per key, no
+    // string. Types are told apart by object, and merged by name below.
+    const types: KeyRecord['type'][] = [];
+    const tally: number[] = [];
+    const firstSeen: number[] = [];
+    const NC = KEY_CLASSES.length;
+    const NS = KEY_STATES.length;
+    const anySuspect = suspect.size > 0;
     for (const i of rows) {
-      const uid = uidLabel(table.uid[i] as number);
-      add(g['keyring_user_visible_keys'] as Gauge, { uid }, 1);
-      if (suspect.has(i)) continue;
+      const uid = table.uid[i] as number;
+      visible.set(uid, (visible.get(uid) ?? 0) + 1);
+      if (anySuspect && suspect.has(i)) continue;
       const cls = classes[i] as number;
-      const type = (table.type[i] as KeyRecord['type']).name;
-      const key = `${type}\u0000${cls}\u0000${states[i]}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      if (cls === SESSION) add(g['keyring_session_keyrings'] as Gauge, { uid }, 1);
-      if (cls === PERSISTENT) {
-        const s = table.summary[i];
-        add(g['keyring_persistent_keyring_keys'] as Gauge, { uid }, s?.kind === 'keyring' ? s.links : 0);
-        const e = table.expiry[i] as KeyRecord['expiry'];
-        if (e.seconds !== null) expiry.set(uid, Math.min(expiry.get(uid) ?? Number.POSITIVE_INFINITY, e.seconds));
+      const type = table.type[i] as KeyRecord['type'];
+      let t = 0;
+      while (t < types.length && types[t] !== type) t++;
+      if (t === types.length) types.push(type);
+      const k = (t * NC + cls) * NS + (states[i] as number);
+      if (tally[k] === undefined) {
+        tally[k] = 0;
+        firstSeen.push(k);
       }
+      tally[k]++;
+      if (cls === SESSION) sessions.set(uid, (sessions.get(uid) ?? 0) + 1);
+      else if (cls === PERSISTENT) {
+        const s = table.summary[i];
+        persistentKeys.set(uid, (persistentKeys.get(uid) ?? 0) + (s?.kind === 'keyring' ? s.links : 0));
+        const e = table.expiry[i] as KeyRecord['expiry'];
+        const label = uidLabel(uid);
+        if (e.seconds !== null) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, e.seconds));
+      }
+    }
+    addByUid(g['keyring_user_visible_keys'] as Gauge, visible, uidLabel);
+    addByUid(g['keyring_session_keyrings'] as Gauge, sessions, uidLabel);
+    addByUid(g['keyring_persistent_keyring_keys'] as Gauge, persistentKeys, uidLabel);
+    const counts = new Map<string, number>();
+    for (const k of firstSeen) {
+      const key = `${(types[Math.floor(k / NS / NC)] as KeyRecord['type']).name}\u0000${Math.floor(k / NS) % NC}\u0000${k % NS}`;
+      counts.set(key, (counts.get(key) ?? 0) + (tally[k] as number));
     }
     for (const [key, n] of counts) {
       const [type, cls, state] = key.split('\u0000') as [string, string, string];

@@ -22,6 +22,17 @@ export interface MetricFamily {
   collector: CollectorName | 'exporter';
 }
 
+/**
+ * The one counter, kept by `serve` across scrapes (the families below are gauges made for each scrape): how
+ * often the keys files were read. Concurrent scrapes share a read in flight; this shows it.
+ */
+export const READS_COUNTER = {
+  name: 'keyring_exporter_reads_total',
+  help:
+    'Reads of the keys files (/proc/keys, /proc/key-users, the keys sysctls) since the exporter started. Scrapes that ' +
+    'arrive while a read is in flight share it, so under concurrent scrapes this grows more slowly than the scrape count.',
+} as const;
+
 const UID = 'a uid, or "other" for the uids beyond --collector.users.max-uids (default 100: those nearest their quota are kept)';
 
 export const METRIC_FAMILIES: readonly MetricFamily[] = [

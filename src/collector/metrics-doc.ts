@@ -1,5 +1,5 @@
 /** docs/metrics.md, written from the metric families so that the contract and its page cannot disagree. */
-import type { MetricFamily } from './metric-families.js';
+import { READS_COUNTER, type MetricFamily } from './metric-families.js';
 
 export function formatMetricsDoc(families: readonly MetricFamily[]): string {
   const out = [
@@ -15,6 +15,8 @@ export function formatMetricsDoc(families: readonly MetricFamily[]): string {
     '`--web.disable-exporter-metrics`). Three of them, `nodejs_active_handles_total`, `nodejs_active_requests_total`',
     'and `nodejs_active_resources_total`, are gauges with a `_total` suffix that `promtool check metrics` warns',
     'about; that is prom-client\'s naming. Everything keyring-exporter defines passes the check.',
+    '',
+    `\`serve\` keeps one counter across scrapes, always exported: \`${READS_COUNTER.name}\`. ${READS_COUNTER.help}`,
     '',
     '| metric | type | collector | labels | help |',
     '|---|---|---|---|---|',

@@ -4,11 +4,10 @@
  * bound on requests served at once.
  */
 import express, { type Express, type Request, type Response } from 'express';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { AuditConfig } from '../audit/audit-config.js';
-import { buildInventory } from '../classify/inventory.js';
 import { createGauges, updateGauges } from '../collector/collectors.js';
-import type { CollectorName } from '../collector/metric-families.js';
+import { READS_COUNTER, type CollectorName } from '../collector/metric-families.js';
 import type { Logger } from './logger.js';
 import { runAudit } from '../audit/run-audit.js';
 import { formatAuditJson } from '../report/audit-document.js';
@@ -50,15 +49,30 @@ function escapeHtml(s: string): string {
 export function createApp(o: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  // An exposition is made afresh for every scrape: an ETag would only cost a hash of the body.
+  app.set('etag', false);
   // The exporter's own metrics live in registries that persist (collectDefaultMetrics keeps state), one per
   // exposition format; each scrape merges the right one with a registry made for that scrape.
   const processText = new Registry();
   const processOpenMetrics = new Registry<typeof OPENMETRICS>();
   processOpenMetrics.setContentType(OPENMETRICS);
   if (o.exporterMetrics) {
+    // One set of collectors (one event-loop delay monitor, one GC observer) registered in both registries.
     collectDefaultMetrics({ register: processText });
-    collectDefaultMetrics({ register: processOpenMetrics });
+    for (const { name } of processText.getMetricsAsArray()) {
+      const metric = processText.getSingleMetric(name);
+      if (metric !== undefined) processOpenMetrics.registerMetric(metric);
+    }
   }
+  const scraper = o.scraper;
+  new Counter({
+    ...READS_COUNTER,
+    registers: [processText, processOpenMetrics],
+    collect() {
+      this.reset();
+      this.inc(scraper.reads);
+    },
+  });
 
   // --web.config.file: headers on every response, and basic auth in front of every path.
   const checkAuth = createBasicAuth();
@@ -85,25 +99,38 @@ export function createApp(o: AppOptions): Express {
     next();
   });
 
+  // One exposition per format in the making at a time: scrapes that arrive meanwhile get the same one (they
+  // would share its read anyway; this also shares the audit and the serialising). Nothing outlives it.
+  const rendering = new Map<boolean, Promise<{ contentType: string; body: string }>>();
+  const render = async (openMetrics: boolean): Promise<{ contentType: string; body: string }> => {
+    const inventory = await o.scraper.inventory();
+    const scrape = new Registry();
+    if (openMetrics) scrape.setContentType(OPENMETRICS as never);
+    const errors = updateGauges(createGauges(scrape), inventory, {
+      enabled: o.enabled,
+      maxUids: o.maxUids,
+      auditConfig: o.auditConfig(),
+      version: o.version,
+      revision: o.revision,
+      nodejsVersion: process.version,
+      clock: () => performance.now() / 1000,
+      configReload: o.configReload(),
+    });
+    for (const [collector, error] of errors) o.logger.debug('collector failed', { collector, error });
+    const merged = Registry.merge([openMetrics ? processOpenMetrics : processText, scrape] as Registry[]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
+  };
+
   app.get(o.telemetryPath, async (req: Request, res: Response) => {
     try {
-      const snapshot = await o.scraper.snapshot();
       const openMetrics = wantsOpenMetrics(req);
-      const scrape = new Registry();
-      if (openMetrics) scrape.setContentType(OPENMETRICS as never);
-      const errors = updateGauges(createGauges(scrape), buildInventory(snapshot), {
-        enabled: o.enabled,
-        maxUids: o.maxUids,
-        auditConfig: o.auditConfig(),
-        version: o.version,
-        revision: o.revision,
-        nodejsVersion: process.version,
-        clock: () => performance.now() / 1000,
-        configReload: o.configReload(),
-      });
-      for (const [collector, error] of errors) o.logger.debug('collector failed', { collector, error });
-      const merged = Registry.merge([openMetrics ? processOpenMetrics : processText, scrape] as Registry[]);
-      res.type(merged.contentType).send(await merged.metrics());
+      let exposition = rendering.get(openMetrics);
+      if (exposition === undefined) {
+        exposition = render(openMetrics).finally(() => rendering.delete(openMetrics));
+        rendering.set(openMetrics, exposition);
+      }
+      const { contentType, body } = await exposition;
+      res.type(contentType).send(body);
     } catch (err) {
       o.logger.error('scrape failed', { error: err instanceof Error ? err.message : String(err) });
       res.status(500).type('text/plain').send('scrape failed; see the exporter log\n');
@@ -113,7 +140,7 @@ export function createApp(o: AppOptions): Express {
   if (o.auditEndpoint)
     app.get('/audit', async (_req: Request, res: Response) => {
       try {
-        const inventory = buildInventory(await o.scraper.snapshot());
+        const inventory = await o.scraper.inventory();
         const report = runAudit(inventory, o.auditConfig());
         res.type('application/json').send(formatAuditJson(inventory, report, { procRoot: o.procRoot, version: o.version, failOn: 'never', exitCode: 0 }));
       } catch (err) {

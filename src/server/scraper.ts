@@ -1,26 +1,30 @@
 /**
  * One read of the keys files per scrape, shared: scrapes that arrive while a read is in flight wait for that
- * read instead of starting another (architecture.md habit 7). Nothing is kept once the read is done, so no
- * scrape ever sees a stale snapshot.
+ * read instead of starting another (architecture.md habit 7). What is shared is the inventory (the read parsed
+ * and classified), made once per read: buildInventory takes ownership of the snapshot, so a snapshot must not
+ * feed two of them. Nothing is kept once the read is done, so no scrape ever sees a stale inventory.
  */
+import { buildInventory, type Inventory } from '../classify/inventory.js';
 import type { Snapshot } from '../parser/snapshot.js';
 
 export interface Scraper {
-  snapshot(): Promise<Snapshot>;
-  /** Reads started so far (for tests and the benchmark). */
+  inventory(): Promise<Inventory>;
+  /** Reads started so far (exported as keyring_exporter_reads_total). */
   readonly reads: number;
 }
 
 export function createScraper(read: () => Promise<Snapshot>): Scraper {
-  let inFlight: Promise<Snapshot> | null = null;
+  let inFlight: Promise<Inventory> | null = null;
   let reads = 0;
   return {
-    snapshot(): Promise<Snapshot> {
+    inventory(): Promise<Inventory> {
       if (inFlight === null) {
         reads++;
-        inFlight = read().finally(() => {
-          inFlight = null;
-        });
+        inFlight = read()
+          .then(buildInventory)
+          .finally(() => {
+            inFlight = null;
+          });
       }
       return inFlight;
     },
