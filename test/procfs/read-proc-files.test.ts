@@ -1,0 +1,76 @@
+/**
+ * How files are read (src/procfs/read-proc-files.ts): a capture in one go, a seq_file's first pages
+ * synchronously and the rest on the reader thread (seq-file-reader.ts), anything else (a FIFO) asynchronously,
+ * so that it can never block the event loop. Every path must give back the file's bytes exactly.
+ */
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readProcFile } from '../../src/procfs/read-proc-files.js';
+import type { FileRead } from '../../src/parser/snapshot.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kre-read-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function bytes(r: FileRead): Buffer {
+  if (r.status !== 'ok') throw new Error(`${r.path}: ${r.status} ${r.error ?? ''}`);
+  if ('source' in r && r.source !== undefined) return Buffer.from(r.source.bytes);
+  return Buffer.from(r.text ?? '', 'latin1');
+}
+
+describe('readProcFile', () => {
+  it('reads a capture (a regular file with a size) byte for byte, as text or as bytes', async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 131 + (i >> 9)) & 0xff;
+    const path = join(dir, 'capture');
+    writeFileSync(path, data);
+    expect(bytes(await readProcFile(path, true)).equals(data)).toBe(true);
+    expect(bytes(await readProcFile(path)).equals(data)).toBe(true);
+  });
+
+  it('reads a seq_file far larger than its first pages (the reader thread) exactly as cat does', async () => {
+    // /proc/kallsyms: megabytes, size 0, one page per read(2), like /proc/keys at 30,000 keys and more.
+    // It can change between two reads (a BPF program loaded), so the two readings get a few tries to agree.
+    let ours: Buffer = Buffer.alloc(0);
+    let cats: Buffer = Buffer.alloc(1);
+    for (let attempt = 0; attempt < 5 && !ours.equals(cats); attempt++) {
+      ours = bytes(await readProcFile('/proc/kallsyms', true));
+      cats = execFileSync('cat', ['/proc/kallsyms'], { maxBuffer: 256 * 1024 * 1024 });
+    }
+    expect(ours.length).toBeGreaterThan(4 * 64 * 1024);
+    expect(ours.equals(cats)).toBe(true);
+  });
+
+  it('gives each of several concurrent large reads its own, complete file', async () => {
+    const reads = await Promise.all([1, 2, 3, 4].map(() => readProcFile('/proc/kallsyms', true)));
+    const sizes = reads.map((r) => bytes(r).length);
+    for (const s of sizes) expect(s).toBeGreaterThan(4 * 64 * 1024);
+    for (const r of reads) expect(bytes(r).subarray(-1).toString()).toBe('\n');
+  });
+
+  it('reads a small seq_file in its first pages', async () => {
+    const ours = bytes(await readProcFile('/proc/self/status')).toString('latin1');
+    expect(ours).toMatch(/^Name:\t/);
+    expect(ours.endsWith('\n')).toBe(true);
+  });
+
+  it('never blocks the event loop on a FIFO: other work runs while it waits for a writer', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const payload = Buffer.from('0000002a I--Q---     1 perm 3f010000     0     0 keyring   _ses: 1\n');
+    let done = false;
+    const reading = readProcFile(fifo, true).finally(() => (done = true));
+    // A blocked event loop would never run this timer; the read is still waiting for a writer here.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(done).toBe(false);
+    createWriteStream(fifo).end(payload);
+    expect(bytes(await reading).equals(payload)).toBe(true);
+  });
+
+  it('reports a missing file and a directory as a status, never an exception', async () => {
+    expect((await readProcFile(join(dir, 'absent'))).status).toBe('absent');
+    expect((await readProcFile(dir)).status).toBe('failed');
+  });
+});
