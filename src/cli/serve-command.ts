@@ -150,8 +150,15 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
       let open = servers.length;
+      // A scraper keeps its connection alive after a scrape; close() only waits for it. So connections are
+      // closed as soon as they fall idle: a scrape in flight finishes, then its connection goes.
+      const sweep = setInterval(() => {
+        for (const s of servers) s.closeIdleConnections();
+      }, 20);
       const done = (): void => {
-        if (--open <= 0) resolve();
+        if (--open > 0) return;
+        clearInterval(sweep);
+        resolve();
       };
       for (const s of servers) {
         s.close(done);
