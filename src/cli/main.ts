@@ -2,7 +2,7 @@
  * The process boundary: argv in, exit code out. Flags are spelled as node_exporter spells them
  * (`--path.procfs`). Every error ends here, once.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { processIo, type CliIo } from './io.js';
 import { runKeysCommand } from './keys-command.js';
@@ -16,10 +16,31 @@ import { DEFAULT_LISTEN_ADDRESS, runServeCommand } from './serve-command.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../server/logger.js';
 import { packageVersion } from './version.js';
 
+/**
+ * What a flag without a default value does when it is not given, for --help: commander prints a default only
+ * for flags that have a value, and every flag's --help line says what happens without it.
+ */
+const UNSET: Record<string, string> = {
+  '--web.config.file': 'none: plain HTTP, no authentication',
+  '--config.file': 'none: the built-in thresholds, every check on',
+  '--output': 'stdout',
+  '--prometheus.url': 'none: audit this host',
+};
+
+function optionDescription(this: Help, option: Option): string {
+  const text = Help.prototype.optionDescription.call(this, option);
+  if (option.defaultValue !== undefined || option.negate || option.long === '--help' || option.long === '--version') return text;
+  const long = option.long ?? '';
+  const collector = (COLLECTORS as readonly string[]).includes(long.slice('--collector.'.length)) && long.startsWith('--collector.');
+  const unset = UNSET[long] ?? (collector ? 'enabled' : option.isBoolean() ? 'off' : undefined);
+  return unset === undefined ? text : `${text} (default: ${unset})`;
+}
+
 export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('keyring-exporter')
     .description('Prometheus exporter and security auditor for Linux kernel keyrings')
     .version(packageVersion(), '--version', 'print the version and exit')
+    .configureHelp({ optionDescription })
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
@@ -113,7 +134,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--web.telemetry-path <path>', 'path under which to expose metrics', '/metrics')
     .option('--web.max-requests <n>', 'requests served at once; more get 503', '40')
     .option('--web.disable-exporter-metrics', 'do not export the exporter\'s own process_* and nodejs_* metrics')
-    .option('--web.enable-audit-endpoint', 'serve the audit JSON at /audit (off by default: it shows key descriptions)')
+    .option('--web.enable-audit-endpoint', 'serve the audit JSON at /audit (it shows key descriptions)')
     .option('--web.config.file <file>', 'exporter-toolkit web configuration (YAML): TLS and basic auth')
     .option('--path.procfs <dir>', 'procfs mount point', '/proc')
     .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings')
@@ -158,7 +179,7 @@ function addCollectorFlags(cmd: Command): void {
   cmd.option('--collector.users.max-uids <n>', 'at most this many uid label values; the rest are summed into uid="other"', '100');
   cmd.option('--collector.disable-defaults', 'enable only the collectors named with --collector.<name>');
   for (const c of COLLECTORS) {
-    cmd.option(`--collector.${c}`, `enable the ${c} collector (default: enabled)`);
+    cmd.option(`--collector.${c}`, `enable the ${c} collector`);
     cmd.option(`--no-collector.${c}`, `disable the ${c} collector`);
   }
 }
