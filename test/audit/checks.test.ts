@@ -266,9 +266,9 @@ describe('allow-lists', () => {
   });
 });
 
-const samples = new URL('../../../shared/reference/published-samples/', import.meta.url);
+const samples = new URL('../published-samples/', import.meta.url);
 describe('parse_issues on a real damaged paste', () => {
-  itWith([hasPath(samples.pathname, 'the published samples (../shared/reference/published-samples)')])('/proc/keys and /proc/key-users concatenated in one paste (systemd issue 33308): the key-users lines are reported', () => {
+  itWith([hasPath(samples.pathname, 'the published samples (test/published-samples)')])('/proc/keys and /proc/key-users concatenated in one paste (systemd issue 33308): the key-users lines are reported', () => {
     const text = readFileSync(new URL('29-systemd-33308-keys-and-keyusers-concatenated-MIXED.keys', samples), 'latin1');
     const findings = run(buildInventory(snapshotOf(text, undefined, SYSCTLS)), 'parse_issues');
     expect(findings.filter((f) => f.line !== undefined).map((f) => f.line)).toEqual([3, 4, 5]);

@@ -1,5 +1,5 @@
 /**
- * The 42 published pastes in /work/shared/reference/published-samples/ (see SOURCES.md there): /proc/keys
+ * The 42 published pastes in test/published-samples/ (see SOURCES.md there): /proc/keys
  * (`.keys`), /proc/key-users (`.key-users`) and `keyctl show` output (`.keyctl-show`), many of them damaged
  * ("MALFORMED" in the name). For every file: neither parser throws and every physical line is accounted for
  * (a record's first line, inside a record's span, or an issue); in `.keys` files, every line a kernel could have
@@ -7,7 +7,8 @@
  * parser) is the first line of a record, or is visibly folded: listed in the embeddedRecordLines of the record
  * that holds it. Then whole-object expectations for a handful of samples, read from the files by hand.
  *
- * Without the folder the tests are skipped locally and FAIL under CI.
+ * They are kept in the repository, byte for byte (.gitattributes), so a fresh clone tests them; without the
+ * folder the tests are skipped locally and FAIL under CI.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,7 @@ import { parseProcKeys, type KeyRecord } from '../../src/parser/proc-keys.js';
 import { keysAccountingProblems, keyUsersAccountingProblems, physicalLines } from '../helpers/line-generator.js';
 import { hasPath, itWith } from '../helpers/prerequisites.js';
 
-const DIR = new URL('../../../shared/reference/published-samples/', import.meta.url);
+const DIR = new URL('../published-samples/', import.meta.url);
 const DIR_PATH = fileURLToPath(DIR);
 const present = existsSync(DIR_PATH);
 const files = present
@@ -27,7 +28,7 @@ const files = present
   : [];
 const read = (f: string): string => readFileSync(new URL(f, DIR), 'latin1');
 /** Tests that need the samples: skipped locally without them, failing under CI (never green by skipping). */
-const withSamples = itWith([hasPath(DIR_PATH, 'the published samples (../shared/reference/published-samples)')]);
+const withSamples = itWith([hasPath(DIR_PATH, 'the published samples (test/published-samples)')]);
 
 // --------------------------------------------------------------------------------------------------------------
 // A strict, independent decision: could a kernel have printed this physical line as one complete record?
