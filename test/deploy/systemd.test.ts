@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
+import { BIN } from '../helpers/run-bin.js';
 
 const unit = readFileSync(new URL('../../deploy/systemd/keyring-exporter.service', import.meta.url), 'utf8');
-const bin = new URL('../../bin/keyring-exporter', import.meta.url).pathname;
+const bin = BIN;
 
 describe('deploy/systemd/keyring-exporter.service', () => {
   itWith([hasCommand('systemd-analyze')])('passes systemd-analyze verify and rates OK or better in systemd-analyze security', () => {

@@ -14,9 +14,12 @@ export interface Prerequisite {
 
 export const isRoot = (): Prerequisite => ({ ok: typeof process.getuid === 'function' && process.getuid() === 0, what: 'running as root' });
 
+/** The Debian package of a command, where its name differs. */
+const PACKAGE_OF: Record<string, string> = { keyctl: 'keyutils', 'systemd-analyze': 'systemd', setpriv: 'util-linux', promtool: 'prometheus', htpasswd: 'apache2-utils' };
+
 export const hasCommand = (cmd: string): Prerequisite => ({
   ok: spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0,
-  what: `the command ${cmd} (apt-get install ${cmd === 'keyctl' ? 'keyutils' : cmd})`,
+  what: `the command ${cmd} (apt-get install ${PACKAGE_OF[cmd] ?? cmd})`,
 });
 
 export const hasPath = (path: string, what: string): Prerequisite => ({ ok: existsSync(path), what: `${what} at ${path}` });

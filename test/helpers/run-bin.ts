@@ -1,7 +1,9 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runtimeRoot } from './runtime-copy.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/keyring-exporter', import.meta.url));
+/** The exporter as the tests run it, readable by the throwaway uids they act as (helpers/runtime-copy.ts). */
+export const BIN = join(runtimeRoot(), 'bin', 'keyring-exporter');
 
 /** Run a shell script (with $BIN set) and return its result; output is decoded as latin1 to keep bytes. */
 export function sh(script: string, env: Record<string, string> = {}): SpawnSyncReturns<string> {

@@ -10,6 +10,7 @@ import { runServeCommand } from '../../src/cli/serve-command.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { serveOptions } from '../helpers/serve-options.js';
+import { BIN } from '../helpers/run-bin.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kre-web-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -126,7 +127,7 @@ describe('--web.config.file: client certificates', () => {
 
 describe('serve as an unprivileged user', () => {
   itWith([isRoot(), hasCommand('setpriv')])('logs the uid it runs as and the visibility caveat', async () => {
-    const bin = new URL('../../bin/keyring-exporter', import.meta.url).pathname;
+    const bin = BIN;
     const r = spawnSync('bash', ['-c', `setpriv --reuid=40698 --regid=40698 --clear-groups ${bin} --web.listen-address 127.0.0.1:0 & pid=$!; sleep 2; kill -TERM $pid; wait $pid`], { encoding: 'utf8', timeout: 20_000 });
     expect(r.stderr).toMatch(/msg="starting keyring-exporter" .*uid=40698/);
     expect(r.stderr).toContain('level=warn msg="not running as root: /proc/keys shows only the keys this uid may view"');
