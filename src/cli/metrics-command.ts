@@ -2,7 +2,7 @@
  * `keyring-exporter metrics`: the exposition once, on stdout or written atomically (a temporary file in the
  * same folder, then rename) for node_exporter's textfile collector, for hosts that won't run another daemon.
  */
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { Registry } from 'prom-client';
 import { buildInventory } from '../classify/inventory.js';
@@ -55,6 +55,9 @@ export async function runMetricsCommand(opts: MetricsOptions, io: CliIo): Promis
   const tmp = join(dirname(opts.output), `.${basename(opts.output)}.${process.pid}.tmp`);
   try {
     await writeFile(tmp, r.text, { mode: 0o644 });
+    // Readable by node_exporter whatever the umask (a systemd unit's UMask=0077 would make it 0600): the file
+    // holds counts by uid, never a key description.
+    await chmod(tmp, 0o644);
     await rename(tmp, opts.output);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
