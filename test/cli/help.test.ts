@@ -2,6 +2,7 @@
  * `keyring-exporter --help` and each command's `--help` list every flag with its default (issue 7), as
  * node_exporter's --help does: a user reading it knows what happens when a flag is left out.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { createProgram, runCli } from '../../src/cli/main.js';
@@ -69,5 +70,27 @@ describe('--help', () => {
     const audit = entries((await help(['audit', '--help'])).out);
     expect(audit.get('--prometheus.url')).toContain('(default: none: audit this host)');
     expect(audit.get('--fail-on')).toContain('default: "warning"');
+  });
+});
+
+describe('README', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  /** The README's synopsis of a command: the code block that starts `keyring-exporter <command>`. */
+  const synopsis = (name: string): string => {
+    const head = name === 'serve' ? 'keyring-exporter [serve]' : `keyring-exporter ${name}`;
+    const block = readme.split('```').find((b) => b.trimStart().startsWith(head));
+    return block ?? '';
+  };
+
+  it.each(commands)('the synopsis of %s names every flag --help lists', (name) => {
+    const text = synopsis(name);
+    expect(text, `README has a synopsis for ${name}`).not.toBe('');
+    const cmd = program.commands.find((c) => c.name() === name) as Command;
+    for (const o of cmd.options) {
+      if (o.long === '--help') continue;
+      // One --collector.NAME / --no-collector.NAME stands for every collector.
+      const flag = (o.long as string).replace(/^(--(?:no-)?collector\.)(keys|key_users|sysctl|audit)$/, '$1NAME');
+      expect(text, `README synopsis of ${name} names ${flag}`).toContain(flag);
+    }
   });
 });
