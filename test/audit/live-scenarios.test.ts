@@ -7,7 +7,7 @@ import { describe, expect } from 'vitest';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { sh, uniqueName } from '../helpers/run-bin.js';
 
-const live = itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv')]);
+const live = itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv'), hasCommand('pkill')]);
 
 function findings(stdout: string): { check: string; severity: string; serial?: string; uid?: number; message: string }[] {
   return JSON.parse(stdout).audit.findings;
@@ -70,11 +70,11 @@ describe('live scenarios', () => {
       setpriv --reuid=${uid} --regid=${uid} --clear-groups keyctl session - bash -c 'k=$(keyctl newring _persistent.0 @s) && keyctl setperm $k 0x3f010001 && printf "%08x\\n" $k && sleep 20' > /tmp/kre-imp-${uid} & pid=$!
       for i in $(seq 50); do [ -s /tmp/kre-imp-${uid} ] && break; sleep 0.1; done
       "$BIN" audit --format json --fail-on never; rc=$?
-      head -1 /tmp/kre-imp-${uid} >&2; rm -f /tmp/kre-imp-${uid}
+      echo "serial=$(head -1 /tmp/kre-imp-${uid})" >&2; rm -f /tmp/kre-imp-${uid}
       pkill -P $pid; kill $pid 2>/dev/null; wait $pid 2>/dev/null; exit $rc
     `);
     expect(r.status, r.stderr).toBe(0);
-    const serial = r.stderr.trim().split('\n').pop();
+    const serial = /^serial=(\w+)$/m.exec(r.stderr)?.[1];
     const mine = findings(r.stdout).filter((f) => f.serial === serial);
     expect(mine.map((f) => [f.check, f.severity, f.uid])).toEqual([['special_keyring_impostor', 'critical', uid]]);
   });
