@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import bcrypt from 'bcryptjs';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -20,8 +21,8 @@ const docs = readdirSync(dir)
 const MODELS: Record<string, new (o: any) => { validate(): void }> = { DaemonSet, Service, Secret, ServiceMonitor };
 
 describe('deploy/kubernetes', () => {
-  it('has a DaemonSet, a Service, a ServiceMonitor and the web configuration Secret', () => {
-    expect(docs.map((d) => d.doc.kind).sort()).toEqual(['DaemonSet', 'Secret', 'Service', 'ServiceMonitor']);
+  it('has a DaemonSet, a Service, a ServiceMonitor, the web configuration Secret and the scrape credentials', () => {
+    expect(docs.map((d) => d.doc.kind).sort()).toEqual(['DaemonSet', 'Secret', 'Secret', 'Service', 'ServiceMonitor']);
   });
 
   it.each(docs.map((d) => [`${d.file} ${d.doc.kind}`, d.doc]))('%s validates against the API schema', (_name, doc) => {
@@ -46,7 +47,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('the web configuration in the Secret is valid for --web.config.file', () => {
-    const secret = docs.find((d) => d.doc.kind === 'Secret')?.doc;
+    const secret = docs.find((d) => d.doc.metadata.name === 'keyring-exporter-web-config')?.doc;
     const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(new URL('../../docs/schemas/web-config.schema.json', import.meta.url), 'utf8')));
     const web = parse(secret.stringData['web.yml']);
     expect(validate(web), JSON.stringify(validate.errors)).toBe(true);
@@ -57,6 +58,20 @@ describe('deploy/kubernetes', () => {
     expect(sm.spec.endpoints[0]).toMatchObject({ port: 'metrics', scheme: 'https' });
     expect(readFileSync(new URL('../../rules/keyring-exporter.rules.yml', import.meta.url), 'utf8')).toContain('job="keyring-exporter"');
     expect(sm.metadata.labels['app.kubernetes.io/name']).toBe('keyring-exporter');
+  });
+
+  it('the ServiceMonitor\'s credentials are shipped, and they are what the web configuration accepts', () => {
+    const sm = docs.find((d) => d.doc.kind === 'ServiceMonitor')?.doc;
+    const auth = sm.spec.endpoints[0].basicAuth;
+    const secretOf = (name: string): any => docs.find((d) => d.doc.kind === 'Secret' && d.doc.metadata.name === name)?.doc;
+    const scrape = secretOf(auth.username.name);
+    expect(scrape, `Secret ${auth.username.name}`).toBeDefined();
+    expect(auth.password.name).toBe(auth.username.name);
+    expect(scrape.metadata.namespace).toBe(sm.metadata.namespace);
+    const user = scrape.stringData[auth.username.key] as string;
+    const password = scrape.stringData[auth.password.key] as string;
+    const web = parse(secretOf('keyring-exporter-web-config').stringData['web.yml']);
+    expect(bcrypt.compareSync(password, web.basic_auth_users[user])).toBe(true);
   });
 });
 
