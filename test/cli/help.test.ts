@@ -94,3 +94,26 @@ describe('README', () => {
     }
   });
 });
+
+describe('README quick start', () => {
+  it('shows the log lines serve prints, in the format it prints them', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## The `keys` command'));
+    const { runServeCommand } = await import('../../src/cli/serve-command.js');
+    const { serveOptions } = await import('../helpers/serve-options.js');
+    const lines: string[] = [];
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const done = runServeCommand(
+      { ...serveOptions(new URL('../fixtures/many-sessions/', import.meta.url).pathname, { logLevel: 'info', onListening: () => stop() }), listenAddresses: ['127.0.0.1:0'], stop: stopped },
+      { stdout: () => undefined, stderr: (s) => void lines.push(s), stdoutIsTty: false, clock: () => 0 },
+    );
+    expect(await done).toBe(0);
+    // Each line the README shows has the shape of the line serve printed: the same keys, in the same order.
+    const shape = (l: string): string => l.replace(/=("[^"]*"|\S+)/g, '=');
+    const printed = lines.join('').split('\n').filter((l) => /msg=("starting keyring-exporter"|listening)/.test(l)).map(shape);
+    const shown = quick.split('\n').filter((l) => l.startsWith('time=')).map(shape);
+    expect(shown.length).toBe(2);
+    expect(printed.slice(0, 2)).toEqual(shown);
+  });
+});
