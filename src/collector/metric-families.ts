@@ -23,7 +23,7 @@ export interface MetricFamily {
 }
 
 /**
- * The one counter, kept by `serve` across scrapes (the families below are gauges made for each scrape): how
+ * The one counter, kept by `serve` across scrapes (the families below are gauges reset and set again by each scrape): how
  * often the keys files were read. Concurrent scrapes share a read in flight; this shows it.
  */
 export const READS_COUNTER = {

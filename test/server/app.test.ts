@@ -10,6 +10,7 @@ import type { CliIo } from '../../src/cli/io.js';
 import type { Snapshot } from '../../src/parser/snapshot.js';
 import { readSnapshot } from '../../src/procfs/read-proc-files.js';
 import { serveOptions } from '../helpers/serve-options.js';
+import { snapshotOf } from '../helpers/snapshot.js';
 import { hasCommand, itWith } from '../helpers/prerequisites.js';
 
 const fixture = new URL('../fixtures/quota-full/', import.meta.url).pathname;
@@ -100,6 +101,33 @@ describe('serve: HTTP', () => {
     expect(o.headers['content-type']).toMatch(/^application\/openmetrics-text/);
     expect(o.text.endsWith('# EOF\n')).toBe(true);
     expect(t.text).not.toContain('# EOF');
+  });
+
+  it('keeps no series from one scrape to the next: a uid that vanished is not exported', async () => {
+    const reads = [snapshotOf(undefined, '40001:     1 1/1 1/200 10/20000\n'), snapshotOf(undefined, '40002:     1 1/1 1/200 10/20000\n')];
+    const { app: a } = app(() => Promise.resolve(reads.shift() as Snapshot));
+    expect((await request(a).get('/metrics')).text).toContain('keyring_user_keys{uid="40001"} 1');
+    const second = (await request(a).get('/metrics')).text;
+    expect(second).not.toContain('uid="40001"');
+    expect(second).toContain('keyring_user_keys{uid="40002"} 1');
+  });
+
+  it('writes each format from the same metrics: counters keep _total in the text format after an OpenMetrics scrape', async () => {
+    const a = app().app;
+    const om = await request(a).get('/metrics').set('Accept', 'application/openmetrics-text;version=1.0.0');
+    expect(om.text).toMatch(/^# TYPE keyring_exporter_reads counter\nkeyring_exporter_reads_total 1$/m);
+    const text = await request(a).get('/metrics');
+    expect(text.text).toMatch(/^keyring_exporter_reads_total 2$/m);
+    expect(text.text).toMatch(/^process_cpu_seconds_total /m);
+  });
+
+  it('serves HEAD and a trailing slash at the telemetry path as app.get() did, and nothing else there', async () => {
+    const a = app().app;
+    const head = await request(a).head('/metrics');
+    expect(head.status).toBe(200);
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(1000);
+    expect((await request(a).get('/metrics/')).text).toContain('keyring_users 2');
+    expect((await request(a).post('/metrics')).status).toBe(404);
   });
 
   it('answers 503 beyond --web.max-requests', async () => {

@@ -5,8 +5,10 @@ import type { AuditContext } from '../check.js';
 
 /** Reportable rows (ctx.reportable) that pass `keep`, in file order. */
 export function reportableRows(ctx: AuditContext, keep: (row: number) => boolean): number[] {
+  const rows = ctx.reportable;
   const out: number[] = [];
-  for (const i of ctx.reportable) if (keep(i)) out.push(i);
+  // Indexed: a for...of over 100,000 rows costs ten times as much (run-audit.ts).
+  for (let k = 0; k < rows.length; k++) if (keep(rows[k] as number)) out.push(rows[k] as number);
   return out;
 }
 
@@ -14,7 +16,8 @@ export function reportableRows(ctx: AuditContext, keep: (row: number) => boolean
 export function byUid(ctx: AuditContext, rows: readonly number[]): Map<number, number[]> {
   const uid = ctx.inventory.byRow.table.uid;
   const groups = new Map<number, number[]>();
-  for (const i of rows) {
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k] as number;
     const u = uid[i] as number;
     const g = groups.get(u);
     if (g === undefined) groups.set(u, [i]);
@@ -30,7 +33,8 @@ export function countByUid(ctx: AuditContext, keep?: (row: number) => boolean): 
   // Runs of one uid are counted before the map is touched: a host's keys come in runs of the same owner.
   let run = 0;
   let runUid = 0;
-  for (const i of rows) {
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k] as number;
     if (keep !== undefined && !keep(i)) continue;
     const u = table.uid[i] as number;
     if (run > 0 && u === runUid) {

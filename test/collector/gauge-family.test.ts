@@ -1,0 +1,79 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { Gauge, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
+import { buildInventory } from '../../src/classify/inventory.js';
+import { createGauges, updateGauges } from '../../src/collector/collectors.js';
+import { formatFamilies, GaugeFamily } from '../../src/collector/gauge-family.js';
+import { COLLECTORS } from '../../src/collector/metric-families.js';
+import { readSnapshot } from '../../src/procfs/read-proc-files.js';
+
+const options = {
+  enabled: new Set(COLLECTORS),
+  maxUids: 100,
+  auditConfig: DEFAULT_AUDIT_CONFIG,
+  version: '0.0.0-test',
+  revision: 'test',
+  nodejsVersion: 'v0.0.0',
+  clock: () => 0,
+  configReload: { successful: true, lastSuccess: 1_800_000_000 },
+};
+
+const registryOf = (openMetrics: boolean): Registry => {
+  const r = new Registry();
+  if (openMetrics) r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
+  return r;
+};
+
+describe('GaugeFamily', () => {
+  const names = readdirSync(new URL('../fixtures/', import.meta.url), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  for (const openMetrics of [false, true])
+    it.each(names)(`writes what prom-client's Registry writes of it, ${openMetrics ? 'OpenMetrics' : 'text format'}: %s`, async (name) => {
+      const dir = new URL(`../fixtures/${name}/`, import.meta.url);
+      const capture = JSON.parse(readFileSync(new URL('capture.json', dir), 'utf8')) as { capturedAt: number };
+      const registry = registryOf(openMetrics);
+      const g = createGauges(registry);
+      updateGauges(g, buildInventory(await readSnapshot(dir.pathname, () => capture.capturedAt)), options);
+      expect(formatFamilies(Object.values(g), openMetrics)).toBe(await registry.metrics());
+    });
+
+  it('writes labels, escapes and special values as a prom-client Gauge does', async () => {
+    const registry = new Registry();
+    const theirs = new Gauge({ name: 'x', help: 'a \\ back\nslash', labelNames: ['a', 'b'], registers: [registry] });
+    const plain = new Gauge({ name: 'y', help: 'none', registers: [registry] });
+    const ours = new GaugeFamily('x', 'a \\ back\nslash', ['a', 'b']);
+    const ourPlain = new GaugeFamily('y', 'none', []);
+    for (const [labels, v] of [
+      [{ a: 'q"uote', b: 'back\\slash\nnewline' }, 1.5],
+      [{ a: '1', b: '2' }, Number.NaN],
+      [{ a: 'inf', b: '' }, Number.POSITIVE_INFINITY],
+      [{ a: '-inf', b: '' }, Number.NEGATIVE_INFINITY],
+      [{ a: '1', b: '2' }, 3], // set again: the first one's place is kept
+    ] as const) {
+      theirs.set(labels, v);
+      ours.set(labels, v);
+    }
+    theirs.inc({ a: 'new', b: 'c' }, 2);
+    ours.inc({ a: 'new', b: 'c' }, 2);
+    expect(formatFamilies([ours, ourPlain], false)).toBe(await registry.metrics());
+    plain.set(7);
+    ourPlain.set(7);
+    expect(formatFamilies([ours, ourPlain], false)).toBe(await registry.metrics());
+  });
+
+  it('exports nothing of a series once reset (a family without labels goes back to 0)', () => {
+    const f = new GaugeFamily('x', 'h', ['uid']);
+    f.set({ uid: '1' }, 1);
+    f.reset();
+    f.set({ uid: '2' }, 2);
+    expect(f.format()).toBe('# HELP x h\n# TYPE x gauge\nx{uid="2"} 2');
+    const plain = new GaugeFamily('y', 'h', []);
+    plain.set(5);
+    plain.reset();
+    expect(plain.format()).toBe('# HELP y h\n# TYPE y gauge\ny 0');
+  });
+
+  it('refuses a missing label (a programmer error)', () => {
+    expect(() => new GaugeFamily('x', 'h', ['a', 'b']).set({ a: '1' }, 1)).toThrow('label b missing');
+  });
+});
