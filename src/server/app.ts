@@ -7,8 +7,10 @@ import express, { type Express, type Request, type Response } from 'express';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { AuditConfig } from '../audit/audit-config.js';
 import { createGauges, updateGauges } from '../collector/collectors.js';
+import { joinFamilies } from '../collector/gauge-family.js';
 import { READS_COUNTER, type CollectorName } from '../collector/metric-families.js';
 import type { Logger } from './logger.js';
+import { formatRegistryFamilies } from './registry-exposition.js';
 import { runAudit } from '../audit/run-audit.js';
 import { formatAuditJson } from '../report/audit-document.js';
 import type { Scraper } from './scraper.js';
@@ -37,6 +39,7 @@ export interface AppOptions {
 }
 
 const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
+const PROMETHEUS_TEXT = Registry.PROMETHEUS_CONTENT_TYPE;
 
 function wantsOpenMetrics(req: Request): boolean {
   return (req.get('accept') ?? '').includes('application/openmetrics-text');
@@ -51,36 +54,33 @@ export function createApp(o: AppOptions): Express {
   app.disable('x-powered-by');
   // An exposition is made afresh for every scrape: an ETag would only cost a hash of the body.
   app.set('etag', false);
-  // The exporter's own metrics live in registries that persist (collectDefaultMetrics keeps state), one per
-  // exposition format; each scrape merges the right one with a registry made for that scrape.
-  const processText = new Registry();
-  const processOpenMetrics = new Registry<typeof OPENMETRICS>();
-  processOpenMetrics.setContentType(OPENMETRICS);
-  if (o.exporterMetrics) {
-    // One set of collectors (one event-loop delay monitor, one GC observer) registered in both registries.
-    collectDefaultMetrics({ register: processText });
-    for (const { name } of processText.getMetricsAsArray()) {
-      const metric = processText.getSingleMetric(name);
-      if (metric !== undefined) processOpenMetrics.registerMetric(metric);
-    }
-  }
+  // The exporter's own metrics live in a registry that persists (collectDefaultMetrics keeps state); each
+  // scrape writes it in the format asked for (registry-exposition.ts), then the keyring_* families.
+  const own = new Registry();
+  if (o.exporterMetrics) collectDefaultMetrics({ register: own });
   const scraper = o.scraper;
   new Counter({
     ...READS_COUNTER,
-    registers: [processText, processOpenMetrics],
+    registers: [own],
     collect() {
       this.reset();
       this.inc(scraper.reads);
     },
   });
 
-  // --web.config.file: headers on every response, and basic auth in front of every path.
+  // --web.config.file: headers on every response, and basic auth in front of every path but the two health
+  // endpoints. Those say only that the process is up, and Kubernetes' probes cannot send credentials without
+  // writing them into the pod spec (exporter-toolkit guards them too; the DaemonSet's probes need them open).
   const checkAuth = createBasicAuth();
+  const isProbe = (path: string): boolean => {
+    const p = path.toLowerCase().replace(/\/$/, '');
+    return p === '/-/healthy' || p === '/-/ready';
+  };
   app.use((req, res, next) => {
     const web = o.webConfig?.() ?? null;
     if (web === null) return next();
     for (const [name, value] of Object.entries(web.headers)) res.setHeader(name, value);
-    if (web.users !== undefined && !checkAuth(web.users, req.get('authorization'))) {
+    if (web.users !== undefined && !isProbe(req.path) && !checkAuth(web.users, req.get('authorization'))) {
       res.status(401).setHeader('WWW-Authenticate', 'Basic realm="keyring-exporter", charset="UTF-8"');
       res.type('text/plain').send('Unauthorized\n');
       return;
@@ -101,12 +101,22 @@ export function createApp(o: AppOptions): Express {
 
   // One exposition per format in the making at a time: scrapes that arrive meanwhile get the same one (they
   // would share its read anyway; this also shares the audit and the serialising). Nothing outlives it.
+  // The keyring_* families are made once and updated by each scrape (updateGauges resets them first, so a
+  // series that vanished is not exported); their lines are written right after the update, with no await in
+  // between, so two renders in flight (one per format) never see each other's values.
+  const gauges = createGauges();
+  // As app.get() matched it: case-insensitively, with or without a trailing slash.
+  const telemetry = o.telemetryPath.replace(/\/$/, '').toLowerCase();
+  const isTelemetryPath = (path: string): boolean => {
+    const p = path.toLowerCase();
+    return p === telemetry || p === `${telemetry}/`;
+  };
   const rendering = new Map<boolean, Promise<{ contentType: string; body: string }>>();
   const render = async (openMetrics: boolean): Promise<{ contentType: string; body: string }> => {
     const inventory = await o.scraper.inventory();
-    const scrape = new Registry();
-    if (openMetrics) scrape.setContentType(OPENMETRICS as never);
-    const errors = updateGauges(createGauges(scrape), inventory, {
+    // The exporter's own metrics first, as they were when its registry was merged with the scrape's.
+    const families = await formatRegistryFamilies(own, openMetrics);
+    const errors = updateGauges(gauges, inventory, {
       enabled: o.enabled,
       maxUids: o.maxUids,
       auditConfig: o.auditConfig(),
@@ -116,12 +126,16 @@ export function createApp(o: AppOptions): Express {
       clock: () => performance.now() / 1000,
       configReload: o.configReload(),
     });
+    for (const f of Object.values(gauges)) families.push(f.format());
     for (const [collector, error] of errors) o.logger.debug('collector failed', { collector, error });
-    const merged = Registry.merge([openMetrics ? processOpenMetrics : processText, scrape] as Registry[]);
-    return { contentType: merged.contentType, body: await merged.metrics() };
+    return { contentType: openMetrics ? OPENMETRICS : PROMETHEUS_TEXT, body: joinFamilies(families, openMetrics) };
   };
 
-  app.get(o.telemetryPath, async (req: Request, res: Response) => {
+  // The exposition is answered here rather than by app.get() and res.send(): a route's dispatch and send()'s
+  // content-type, charset and freshness work, for a response that is always 200 with one content type and a
+  // string body, took a captured small host's scrape from 1.76 to 1.58 ms of CPU (2,000 scrapes, schedstat).
+  app.use(async (req: Request, res: Response, next) => {
+    if (!isTelemetryPath(req.path) || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
     try {
       const openMetrics = wantsOpenMetrics(req);
       let exposition = rendering.get(openMetrics);
@@ -130,7 +144,10 @@ export function createApp(o: AppOptions): Express {
         rendering.set(openMetrics, exposition);
       }
       const { contentType, body } = await exposition;
-      res.type(contentType).send(body);
+      res.statusCode = 200;
+      res.setHeader('Content-Type', contentType);
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(body);
     } catch (err) {
       o.logger.error('scrape failed', { error: err instanceof Error ? err.message : String(err) });
       res.status(500).type('text/plain').send('scrape failed; see the exporter log\n');

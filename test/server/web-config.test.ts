@@ -69,6 +69,10 @@ describe('--web.config.file', () => {
       const ok = await get(url, { ca, auth: 'prom:s3cret' });
       expect(ok.status).toBe(200);
       expect(ok.body).toContain('keyring_user_quota_keys{uid="40110"} 200');
+      // Kubernetes probes carry no credentials: the health endpoints answer without them (they tell nothing
+      // but that the process is up); the landing page and everything else do not.
+      for (const probe of ['/-/healthy', '/-/ready', '/-/Healthy', '/-/ready/']) expect((await get(`https://127.0.0.1:${s.port}${probe}`, { ca })).status, probe).toBe(200);
+      for (const path of ['/', '/audit', '/-/healthy/../../metrics', '/metrics?x=/-/ready']) expect((await get(`https://127.0.0.1:${s.port}${path}`, { ca })).status, path).toBe(401);
       // Plain HTTP is not served on a TLS listener.
       const plain = await get(`http://127.0.0.1:${s.port}/metrics`, {}).then(
         (r) => r.status,
