@@ -85,6 +85,14 @@ export async function readAllUsersSnapshot(
     });
   }
 
+  // Root without CAP_SETUID/CAP_SETGID (a unit's CapabilityBoundingSet=, a container's drop: [ALL]) cannot
+  // become anyone: every read fails alike, and the view asked for cannot be had. Not a partial view: an error.
+  if (uids.length > 0 && coverage.failed.length === uids.length)
+    throw new ViewError(
+      `--view all-users could not read /proc/keys as any of the ${uids.length} other uids (${coverage.failed[0]?.error ?? 'unknown error'}): ` +
+        'it needs root with CAP_SETUID and CAP_SETGID',
+    );
+
   // Merge by serial: the first read that shows a key gives its line. Render in ascending serial order, as
   // one read by a reader who may view everything would print it.
   const bySerial = new Map<number, string>();

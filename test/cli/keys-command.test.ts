@@ -176,6 +176,19 @@ describe('--view all-users', () => {
     expect(all.source.view.readers).toEqual(expect.arrayContaining([0, uid]));
   });
 
+  itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv'), hasCommand('pkill')])('says why it cannot as root without CAP_SETUID and CAP_SETGID, instead of a partial view', () => {
+    const name = uniqueName('nocap');
+    const uid = 40400 + (process.pid % 90);
+    const r = sh(
+      `setpriv --reuid=${uid} --regid=${uid} --clear-groups keyctl session - bash -c 'keyctl add user "${name}" v @s >/dev/null; sleep 20' & pid=$!
+       for i in $(seq 50); do grep -q "^ *${uid}:" /proc/key-users && break; sleep 0.1; done
+       setpriv --inh-caps=-all --bounding-set=-all "$BIN" keys --format json --view all-users >/dev/null; rc=$?
+       pkill -P $pid; kill $pid 2>/dev/null; wait $pid 2>/dev/null; exit $rc`,
+    );
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--view all-users could not read \/proc\/keys as any of the \d+ other uids \(.*EPERM.*\): it needs root with CAP_SETUID and CAP_SETGID/);
+  });
+
   it('says why it cannot without root', async () => {
     if (process.getuid?.() === 0) {
       const r = sh(`setpriv --reuid=40399 --regid=40399 --clear-groups "$BIN" keys --view all-users`);
