@@ -6,6 +6,7 @@ import type { AuditReport } from '../audit/run-audit.js';
 import type { Finding, Severity } from '../audit/finding.js';
 import { keyCoverage, type Inventory } from '../classify/inventory.js';
 import { VISIBILITY_NOTE, type DocumentMeta } from './keys-document.js';
+import { plural } from './plural.js';
 
 const COLOR: Record<Severity, string> = { critical: '\u001b[1;31m', warning: '\u001b[33m', info: '\u001b[36m' };
 const RESET = '\u001b[0m';
@@ -37,7 +38,7 @@ export function formatAuditText(
   const out: string[] = [];
   const users = inv.users?.length ?? 0;
   out.push(
-    `keyring-exporter audit of ${opts.procRoot}: ${inv.summary.keys} keys visible (${inv.summary.suspect} suspect), ${users} uids in /proc/key-users`,
+    `keyring-exporter audit of ${opts.procRoot}: ${plural(inv.summary.keys, 'key')} visible (${inv.summary.suspect} suspect), ${plural(users, 'uid')} in /proc/key-users`,
     describeView(opts.coverage, inv),
     `findings: ${report.counts.critical} critical, ${report.counts.warning} warning, ${report.counts.info} info`,
   );

@@ -2,6 +2,7 @@
 import type { FleetReport } from '../audit/fleet.js';
 import type { Finding, Severity } from '../audit/finding.js';
 import { escapeMarkdown } from './audit-markdown.js';
+import { plural } from './plural.js';
 
 const ORDER: Severity[] = ['critical', 'warning', 'info'];
 
@@ -11,7 +12,7 @@ function where(f: Finding): string {
 
 export function formatFleetText(r: FleetReport, o: { url: string; exitCode: number; failOn: string }): string {
   const out = [
-    `keyring-exporter fleet audit from ${o.url}: ${r.instances.total} instances, ${r.instances.down} down`,
+    `keyring-exporter fleet audit from ${o.url}: ${plural(r.instances.total, 'instance')}, ${r.instances.down} down`,
     `findings: ${r.counts.critical} critical, ${r.counts.warning} warning, ${r.counts.info} info`,
   ];
   for (const s of ORDER) {
