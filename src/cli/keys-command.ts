@@ -23,7 +23,7 @@ export async function runKeysCommand(opts: KeysOptions, io: CliIo): Promise<numb
     ...(io.reader !== undefined ? { reader: io.reader } : {}),
     ...(read.coverage !== undefined ? { coverage: read.coverage } : {}),
   };
-  io.stdout(opts.format === 'json' ? formatKeysJson(inventory, meta) : formatKeysTable(inventory, { color: io.stdoutIsTty }));
+  io.stdout(opts.format === 'json' ? formatKeysJson(inventory, meta) : formatKeysTable(inventory, { color: io.stdoutIsTty, ...(read.coverage !== undefined ? { coverage: read.coverage } : {}) }));
   const { keys, keyUsers } = inventory.files;
   for (const f of [keys, keyUsers])
     if (f.status !== 'ok') io.stderr(`keyring-exporter: ${f.path}: ${f.status}${f.error !== undefined ? ` (${f.error})` : ''}\n`);

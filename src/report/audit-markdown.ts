@@ -2,7 +2,7 @@
 import type { AuditReport } from '../audit/run-audit.js';
 import type { Severity } from '../audit/finding.js';
 import type { Inventory } from '../classify/inventory.js';
-import { VISIBILITY_NOTE, type DocumentMeta } from './keys-document.js';
+import { visibilityNote, type DocumentMeta } from './keys-document.js';
 import { describeView } from './audit-text.js';
 
 /**
@@ -53,6 +53,6 @@ export function formatAuditMarkdown(
     }
   }
   if (report.findings.length === 0) out.push('', 'No findings.');
-  out.push('', `_${escapeMarkdown(VISIBILITY_NOTE)}_`);
+  out.push('', `_${escapeMarkdown(visibilityNote(opts.coverage))}_`);
   return out.join('\n') + '\n';
 }

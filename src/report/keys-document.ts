@@ -11,6 +11,16 @@ export const VISIBILITY_NOTE =
   '/proc/keys lists only the keys the reading process may view (view permission as possessor, owner, group or other); ' +
   'root has no exception, so other users\' session and user keyrings are usually missing. /proc/key-users counts every key of every uid.';
 
+/** The same for --view all-users: every uid's view merged, which still leaves some keys out (measured, docs/user-guide.md). */
+export const ALL_USERS_VISIBILITY_NOTE =
+  '/proc/keys was read as every uid /proc/key-users lists (each with its primary group) and the reads merged: a key shows ' +
+  'if one of them may view it as owner, group or other; keys only their possessor may view are still missing. /proc/key-users counts every key of every uid.';
+
+/** The note that fits the view the files were read with. */
+export function visibilityNote(coverage: DocumentMeta['coverage'] | undefined): string {
+  return coverage?.view === 'all-users' ? ALL_USERS_VISIBILITY_NOTE : VISIBILITY_NOTE;
+}
+
 export interface DocumentMeta {
   procRoot: string;
   /** The credentials that read the files, when known (live reads). */
@@ -67,7 +77,7 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
       files: inv.files,
       format: inv.keysFormat,
     },
-    visibility: VISIBILITY_NOTE,
+    visibility: visibilityNote(meta.coverage),
     keys: inv.keys.map(keyDocument),
     users: inv.users?.map((u) => ({ ...u })) ?? null,
     unstableUids: inv.unstableUids,

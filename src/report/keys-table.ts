@@ -6,12 +6,14 @@ import type { Inventory, InventoryKey } from '../classify/inventory.js';
 import { escapeByteString } from '../parser/byte-string.js';
 import { formatPermissionByte } from '../parser/key-permissions.js';
 import { keyText } from '../parser/key-record.js';
-import { VISIBILITY_NOTE } from './keys-document.js';
+import { visibilityNote, type DocumentMeta } from './keys-document.js';
 
 export interface TableOptions {
   color: boolean;
   /** Longest description shown, in characters, before it is cut with an ellipsis. */
   width?: number;
+  /** How /proc/keys was read (--view all-users), for the note at the end. */
+  coverage?: DocumentMeta['coverage'];
 }
 
 const ANSI = { red: '\u001b[31m', yellow: '\u001b[33m', dim: '\u001b[2m', bold: '\u001b[1m', reset: '\u001b[0m' };
@@ -111,6 +113,6 @@ export function formatKeysTable(inv: Inventory, opts: TableOptions): string {
     for (const f of files) out.push(paint('yellow', `  ${f.path}: ${f.status}${f.error !== undefined ? ` (${f.error})` : ''}`));
     for (const i of inv.issues) out.push(paint('yellow', `  ${i.file}:${i.line}: ${i.code}: ${escapeByteString(i.message)}`));
   }
-  out.push('', paint('dim', VISIBILITY_NOTE));
+  out.push('', paint('dim', visibilityNote(opts.coverage)));
   return out.join('\n') + '\n';
 }

@@ -174,6 +174,9 @@ describe('--view all-users', () => {
     expect(all.keys.filter((k: any) => k.description === name).map((k: any) => [k.uid, k.class, k.suspect])).toEqual([[uid, 'key', []]]);
     expect(all.source.view.view).toBe('all-users');
     expect(all.source.view.readers).toEqual(expect.arrayContaining([0, uid]));
+    // The note says what each view leaves out: the merged one is not "this process's own".
+    expect(self.visibility).toContain('root has no exception');
+    expect(all.visibility).toMatch(/^\/proc\/keys was read as every uid .* keys only their possessor may view are still missing/);
   });
 
   itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv'), hasCommand('pkill')])('says why it cannot as root without CAP_SETUID and CAP_SETGID, instead of a partial view', () => {
