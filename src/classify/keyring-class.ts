@@ -62,23 +62,37 @@ function looksJoinedByName(perm: number): boolean {
   return (perm >>> 24) === 0x3f && ((perm >>> 16) & 0x13) === 0x13;
 }
 
-const CLAIM_KEYRING = Object.freeze({ claimed: 'keyring' as KeyClass, nameUid: null });
+/** What a keyring's name claims it is, and the uid written in it (`_uid.N`, `_uid_ses.N`, `_persistent.N`). */
+export interface NameClaim {
+  claimed: KeyClass;
+  nameUid: number | null;
+}
 
-function claimFromName(description: string): { claimed: KeyClass; nameUid: number | null } {
+const claimOf = (claimed: KeyClass): NameClaim => Object.freeze({ claimed, nameUid: null });
+/** The claims without a uid, shared: classifying 100,000 keys makes no object per key. */
+export const CLAIM_KEYRING = claimOf('keyring');
+export const CLAIM_SESSION = claimOf('session');
+const CLAIM_PERSISTENT_REGISTER = claimOf('persistent_register');
+const CLAIM_PROCESS = claimOf('process');
+const CLAIM_THREAD = claimOf('thread');
+const CLAIM_REQUEST_KEY = claimOf('request_key');
+const CLAIM_KERNEL = claimOf('kernel');
+
+export function claimFromName(description: string): NameClaim {
   // Every reserved name starts with "_" or ".": anything else claims nothing (the common case, decided at once).
   const c0 = description.charCodeAt(0);
   if (c0 !== 0x5f && c0 !== 0x2e) return CLAIM_KEYRING;
   let m: RegExpExecArray | null;
-  if (description === '_ses' || description.startsWith('_ses.')) return { claimed: 'session', nameUid: null };
+  if (description === '_ses' || description.startsWith('_ses.')) return CLAIM_SESSION;
   if ((m = RE_UID_SES.exec(description)) !== null) return { claimed: 'user_session', nameUid: Number(m[1]) };
   if ((m = RE_UID.exec(description)) !== null) return { claimed: 'user', nameUid: Number(m[1]) };
   if ((m = RE_PERSISTENT.exec(description)) !== null) return { claimed: 'persistent', nameUid: Number(m[1]) };
-  if (description === '.persistent_register') return { claimed: 'persistent_register', nameUid: null };
-  if (description === '_pid' || RE_LEGACY_PID.test(description)) return { claimed: 'process', nameUid: null };
-  if (description === '_tid' || RE_LEGACY_TID.test(description)) return { claimed: 'thread', nameUid: null };
-  if (RE_REQ.test(description)) return { claimed: 'request_key', nameUid: null };
-  if (description.startsWith('.')) return { claimed: 'kernel', nameUid: null };
-  return { claimed: 'keyring', nameUid: null };
+  if (description === '.persistent_register') return CLAIM_PERSISTENT_REGISTER;
+  if (description === '_pid' || RE_LEGACY_PID.test(description)) return CLAIM_PROCESS;
+  if (description === '_tid' || RE_LEGACY_TID.test(description)) return CLAIM_THREAD;
+  if (RE_REQ.test(description)) return CLAIM_REQUEST_KEY;
+  if (description.startsWith('.')) return CLAIM_KERNEL;
+  return CLAIM_KEYRING;
 }
 
 const KEY: KeyClassification = Object.freeze({ class: 'key', claimedClass: 'key', nameUid: null });
@@ -88,8 +102,14 @@ export function classifyKey(
   options: ClassifyOptions = {},
 ): KeyClassification {
   if (record.type.name !== 'keyring') return KEY;
-  const overflowGid = options.overflowGid ?? 65534;
   const { claimed, nameUid } = claimFromName(record.description);
+  const cls = classOfKeyring(claimed, record, options.overflowGid ?? 65534);
+  // A name that claims nothing claims whatever the record turned out to be.
+  return { class: cls, claimedClass: claimed === 'keyring' ? cls : claimed, nameUid };
+}
+
+/** The class of a keyring whose name claims `claimed`, from what the kernel sets when it creates one. */
+export function classOfKeyring(claimed: KeyClass, record: Pick<KeyRecord, 'flags' | 'gid' | 'perm'>, overflowGid: number): KeyClass {
   const inQuota = record.flags.inQuota;
   const invalidGid = hasInvalidGid(record.gid, overflowGid);
   let cls: KeyClass;
@@ -135,6 +155,5 @@ export function classifyKey(
       else if (looksJoinedByName(record.perm.mask)) cls = 'session';
       else cls = 'keyring';
   }
-  // A name that claims nothing claims whatever the record turned out to be.
-  return { class: cls, claimedClass: claimed === 'keyring' ? cls : claimed, nameUid };
+  return cls;
 }

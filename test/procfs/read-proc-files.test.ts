@@ -8,7 +8,7 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readProcFile } from '../../src/procfs/read-proc-files.js';
+import { bufferSource, readProcFile } from '../../src/procfs/read-proc-files.js';
 import type { FileRead } from '../../src/parser/snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kre-read-'));
@@ -72,5 +72,22 @@ describe('readProcFile', () => {
   it('reports a missing file and a directory as a status, never an exception', async () => {
     expect((await readProcFile(join(dir, 'absent'))).status).toBe('absent');
     expect((await readProcFile(dir)).status).toBe('failed');
+  });
+});
+
+describe('bufferSource', () => {
+  it('cuts every range as the latin1 string of those bytes, before and after it makes one copy of the whole file', () => {
+    // Every byte value, so that short (made in JavaScript) and long (cut natively, then sliced) strings both meet
+    // bytes above 0x7f; 4,096 bytes allow 16 native cuts before the whole copy is made.
+    const data = Buffer.alloc(4096);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 167 + 13) & 0xff;
+    const text = data.toString('latin1');
+    const src = bufferSource(data);
+    const ranges: [number, number][] = [];
+    for (let len = 0; len <= 12; len++) for (const start of [0, 1, 200, 4096 - len]) ranges.push([start, start + len]);
+    for (let k = 0; k < 40; k++) ranges.push([k * 50, k * 50 + 33]);
+    const cut = ranges.map(([a, b]) => src.latin1(a, b));
+    expect(cut).toEqual(ranges.map(([a, b]) => text.slice(a, b)));
+    expect(src.bytes).toBe(data);
   });
 });
