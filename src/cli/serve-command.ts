@@ -9,7 +9,8 @@ import { watch } from 'chokidar';
 import type { AddressInfo } from 'node:net';
 import type { CollectorName } from '../collector/metric-families.js';
 import { createApp } from '../server/app.js';
-import { createLogger, type LogFormat, type LogLevel } from '../server/logger.js';
+import { createLogger, type LogFormat, type LogLevel, type Logger } from '../server/logger.js';
+import type { Inventory } from '../classify/inventory.js';
 import { createScraper } from '../server/scraper.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
@@ -80,11 +81,9 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
   }
 
   const scraper = createScraper(() => readSnapshot(o.procfs, io.clock));
-  const first = await scraper.inventory();
-  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-  logger.info('starting keyring-exporter', { version: packageVersion(), uid, procfs: o.procfs, keys_visible: first.byRow.rows.length, uids: first.users?.length ?? 0 });
-  if (uid !== 0) logger.warn('not running as root: /proc/keys shows only the keys this uid may view', { note: VISIBILITY_NOTE });
-  for (const f of [first.files.keys, first.files.keyUsers]) if (f.status !== 'ok') logger.warn('cannot read', { path: f.path, status: f.status, error: f.error });
+  // The first read is only logged, in a function of its own: a local of this function would stay alive as long
+  // as the server runs (it is suspended below), and at 100,000 keys an inventory is some 25 MB.
+  logStart(await scraper.inventory(), logger, o.procfs);
 
   const app = createApp({
     scraper,
@@ -179,4 +178,11 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
   process.off('SIGHUP', onHup);
   await webWatcher?.close();
   return EXIT.ok;
+}
+
+function logStart(first: Inventory, logger: Logger, procfs: string): void {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  logger.info('starting keyring-exporter', { version: packageVersion(), uid, procfs, keys_visible: first.byRow.rows.length, uids: first.users?.length ?? 0 });
+  if (uid !== 0) logger.warn('not running as root: /proc/keys shows only the keys this uid may view', { note: VISIBILITY_NOTE });
+  for (const f of [first.files.keys, first.files.keyUsers]) if (f.status !== 'ok') logger.warn('cannot read', { path: f.path, status: f.status, error: f.error });
 }
