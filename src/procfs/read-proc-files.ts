@@ -7,7 +7,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readToEnd } from './seq-file-reader.js';
-import { collectAfterLargeRead } from './collect-garbage.js';
+import { noteRead } from './collect-garbage.js';
 import { KEYS_SYSCTLS, type KeysSysctl } from '../parser/keys-sysctl.js';
 import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '../parser/snapshot.js';
 import type { ByteSource } from '../parser/byte-source.js';
@@ -111,6 +111,6 @@ export async function readProcFiles(procRoot: string): Promise<RawProcFiles> {
 
 export async function readSnapshot(procRoot: string, clock: () => number = () => Date.now() / 1000): Promise<Snapshot> {
   const raw = await readProcFiles(procRoot);
-  collectAfterLargeRead(raw.keys.source?.bytes.length ?? 0);
+  noteRead(raw.keys.source?.bytes.length ?? 0);
   return buildSnapshot(raw, Math.floor(clock()));
 }

@@ -15,6 +15,7 @@ import { runAudit } from '../audit/run-audit.js';
 import { formatAuditJson } from '../report/audit-document.js';
 import type { Scraper } from './scraper.js';
 import { createBasicAuth, type WebConfig } from './web-config.js';
+import { collectIfDue } from '../procfs/collect-garbage.js';
 
 export interface AppOptions {
   scraper: Scraper;
@@ -147,7 +148,8 @@ export function createApp(o: AppOptions): Express {
       res.statusCode = 200;
       res.setHeader('Content-Type', contentType);
       res.setHeader('Content-Length', Buffer.byteLength(body));
-      res.end(body);
+      // Once written, the garbage of a large read is collected, between scrapes (procfs/collect-garbage.ts).
+      res.end(body, collectIfDue);
     } catch (err) {
       o.logger.error('scrape failed', { error: err instanceof Error ? err.message : String(err) });
       res.status(500).type('text/plain').send('scrape failed; see the exporter log\n');
