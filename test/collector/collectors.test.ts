@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
 import { buildInventory, type Inventory } from '../../src/classify/inventory.js';
 import { createGauges, updateGauges, type CollectorOptions } from '../../src/collector/collectors.js';
 import { COLLECTORS, METRIC_FAMILIES } from '../../src/collector/metric-families.js';
@@ -15,18 +14,9 @@ import { formatMetricsDoc } from '../../src/collector/metrics-doc.js';
 import { renderKeys } from '../helpers/render-key-line.js';
 import { snapshotOf } from '../helpers/snapshot.js';
 import { hasCommand, itWith } from '../helpers/prerequisites.js';
+import { collectorOptions } from '../helpers/collector-options.js';
 
-const options = (o: Partial<CollectorOptions> = {}): CollectorOptions => ({
-  enabled: new Set(COLLECTORS),
-  maxUids: 100,
-  auditConfig: DEFAULT_AUDIT_CONFIG,
-  version: '0.0.0-test',
-  revision: 'test',
-  nodejsVersion: 'v0.0.0',
-  clock: () => 0,
-  configReload: { successful: true, lastSuccess: 1_800_000_000 },
-  ...o,
-});
+const options = collectorOptions;
 
 async function fixture(name: string): Promise<Inventory> {
   const dir = new URL(`../fixtures/${name}/`, import.meta.url);

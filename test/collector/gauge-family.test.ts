@@ -1,23 +1,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
 import { buildInventory } from '../../src/classify/inventory.js';
 import { createGauges, updateGauges } from '../../src/collector/collectors.js';
 import { formatFamilies, GaugeFamily } from '../../src/collector/gauge-family.js';
-import { COLLECTORS } from '../../src/collector/metric-families.js';
 import { readSnapshot } from '../../src/procfs/read-proc-files.js';
+import { collectorOptions } from '../helpers/collector-options.js';
 
-const options = {
-  enabled: new Set(COLLECTORS),
-  maxUids: 100,
-  auditConfig: DEFAULT_AUDIT_CONFIG,
-  version: '0.0.0-test',
-  revision: 'test',
-  nodejsVersion: 'v0.0.0',
-  clock: () => 0,
-  configReload: { successful: true, lastSuccess: 1_800_000_000 },
-};
+const options = collectorOptions();
 
 const registryOf = (openMetrics: boolean): Registry => {
   const r = new Registry();
