@@ -39,6 +39,20 @@ function app(read: () => Promise<Snapshot> = () => readSnapshot(fixture), extra:
   };
 }
 
+
+/** An app whose reads wait until release() is called: for what happens while a read is in flight. */
+function gatedApp(extra: Partial<Parameters<typeof createApp>[0]> = {}) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  return {
+    ...app(async () => {
+      await gate;
+      return readSnapshot(fixture);
+    }, extra),
+    release: () => release(),
+  };
+}
+
 describe('serve: HTTP', () => {
   it('serves the Prometheus text format with the keyring metrics and the process metrics', async () => {
     const res = await request(app().app).get('/metrics');
@@ -66,12 +80,7 @@ describe('serve: HTTP', () => {
   });
 
   it('concurrent scrapes share the read in flight', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const { app: a, scraper } = app(async () => {
-      await gate;
-      return readSnapshot(fixture);
-    });
+    const { app: a, scraper, release } = gatedApp();
     const scrapes = Array.from({ length: 8 }, () => request(a).get('/metrics').then((r) => r.status));
     await new Promise((r) => setTimeout(r, 50));
     release();
@@ -84,12 +93,7 @@ describe('serve: HTTP', () => {
   });
 
   it('a text and an OpenMetrics scrape in flight together share one read, each in its own format', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const { app: a, scraper } = app(async () => {
-      await gate;
-      return readSnapshot(fixture);
-    });
+    const { app: a, scraper, release } = gatedApp();
     const text = request(a).get('/metrics');
     const om = request(a).get('/metrics').set('Accept', 'application/openmetrics-text;version=1.0.0');
     const both = Promise.all([text, om]);
@@ -131,12 +135,7 @@ describe('serve: HTTP', () => {
   });
 
   it('answers 503 beyond --web.max-requests', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const { app: a } = app(async () => {
-      await gate;
-      return readSnapshot(fixture);
-    }, { maxRequests: 1 });
+    const { app: a, release } = gatedApp({ maxRequests: 1 });
     const first = request(a).get('/metrics');
     const firstDone = first.then((r) => r.status);
     await new Promise((r) => setTimeout(r, 50));
