@@ -17,9 +17,7 @@ export interface AuditContext {
   config: AuditConfig;
   /** Unix seconds of the snapshot (the injected clock). */
   now: number;
-  /** True when the key is allow-listed by uid, type or description: checks about keys skip it. */
-  allowed: (key: InventoryKey) => boolean;
-  /** The same for a row of inventory.byRow. */
+  /** True when the row's key is allow-listed by uid, type or description: checks about keys skip it. */
   allowedRow: (row: number) => boolean;
   /** Rows a check about keys may report, in file order: trusted (suspect records belong to forged_proc_keys_line) and not allowed. */
   readonly reportable: readonly number[];

@@ -2,13 +2,12 @@
  * Runs the checks, in the order of the explicit list below, over one inventory. Pure.
  * A check that throws is a bug: its error becomes a warning finding and the other checks still run.
  */
-import type { Inventory, InventoryKey } from '../classify/inventory.js';
 import { decodeUtf8 } from '../parser/byte-string.js';
 import type { AuditConfig } from './audit-config.js';
 import type { AuditContext, Check } from './check.js';
 import { SEVERITIES, SEVERITY_RANK, type Finding, type Severity } from './finding.js';
 import { globToRegExp } from './glob.js';
-import { inventoryKey as rowKey } from '../classify/inventory.js';
+import { inventoryKey, type Inventory } from '../classify/inventory.js';
 import { KEY_CLASSES } from '../classify/keyring-class.js';
 import { KEY_STATES } from '../classify/key-state.js';
 import type { KeyRecord } from '../parser/key-record.js';
@@ -75,7 +74,6 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
     const text = decodeUtf8(description) ?? description;
     return allowDescriptions.some((re) => re.test(text));
   };
-  const allowed = (k: InventoryKey): boolean => allowUids.has(k.uid) || allowTypes.has(k.type.name) || matchesDescription(k.description);
   const v = inventory.byRow;
   const { table } = v;
   const allowedRow = (i: number): boolean =>
@@ -103,14 +101,13 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
     inventory,
     config,
     now: inventory.now,
-    allowed,
     allowedRow,
     get reportable(): readonly number[] {
       return reportableRows();
     },
     reportableOfClass: (cls) => cached(ofClass, v.classes, KEY_CLASSES.indexOf(cls)),
     reportableInState: (state) => cached(inState, v.states, KEY_STATES.indexOf(state)),
-    key: (i) => rowKey(v, i),
+    key: (i) => inventoryKey(v, i),
   };
   const disabled = new Set(config.disabled);
   const findings: Finding[] = [];

@@ -61,6 +61,8 @@ export interface Inventory {
   limits: KeysLimits;
   summary: InventorySummary;
   issues: ParseIssue[];
+  /** Listed keys (every row, suspect ones too) by owner uid: keyring_user_visible_keys, and the audit's coverage per uid (made on first read). */
+  readonly visibleByUid: Map<number, number>;
 }
 
 /** Names the kernel reserves for keyrings it creates itself (an impostor is a keyring using one without being one). */
@@ -139,6 +141,7 @@ export function buildInventory(snapshot: Snapshot): Inventory {
   const byRow: InventoryRows = { table, rows, classes, claimedClasses, states, nameUids, suspect };
 
   let keys: InventoryKey[] | null = null;
+  let visibleByUid: Map<number, number> | null = null;
   return {
     now: snapshot.now,
     files: snapshot.files,
@@ -153,13 +156,43 @@ export function buildInventory(snapshot: Snapshot): Inventory {
     limits: snapshot.limits,
     summary: summarize(byRow),
     issues: snapshot.issues,
+    get visibleByUid(): Map<number, number> {
+      visibleByUid ??= countRowsByUid(byRow);
+      return visibleByUid;
+    },
   };
+}
+
+/**
+ * Rows by owner uid, of those that pass `keep` if given. A host's keys come in runs of one owner, so a run is
+ * counted before the map is touched (a Map update per key cost 2 ms at 100,000 keys, --cpu-prof); an indexed
+ * loop, as a for...of over the rows costs ten times as much.
+ */
+export function countRowsByUid(v: InventoryRows, keep?: (row: number) => boolean): Map<number, number> {
+  const { table, rows } = v;
+  const counts = new Map<number, number>();
+  let run = 0;
+  let runUid = 0;
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k] as number;
+    if (keep !== undefined && !keep(i)) continue;
+    const u = table.uid[i] as number;
+    if (run > 0 && u === runUid) {
+      run++;
+      continue;
+    }
+    if (run > 0) counts.set(runUid, (counts.get(runUid) ?? 0) + run);
+    runUid = u;
+    run = 1;
+  }
+  if (run > 0) counts.set(runUid, (counts.get(runUid) ?? 0) + run);
+  return counts;
 }
 
 /** Whether the row's keyring uses a reserved name without being what the kernel creates under it. */
 export function isImpostorRow(v: InventoryRows, i: number): boolean {
-  const claimed = KEY_CLASSES[v.claimedClasses[i] as number] as KeyClass;
-  return RESERVED_CLASSES.has(claimed) && v.classes[i] !== v.claimedClasses[i];
+  // The byte comparison first: it settles almost every row (the class lookup on every row cost 2 ms at 100,000 keys).
+  return v.classes[i] !== v.claimedClasses[i] && RESERVED_CLASSES.has(KEY_CLASSES[v.claimedClasses[i] as number] as KeyClass);
 }
 
 /** The key of one row as an object: what `keys` holds, made for the rows a finding names. */

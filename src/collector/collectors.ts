@@ -70,7 +70,6 @@ const UPDATES: Record<CollectorName, Update> = {
   keys(inv, g, _o, uidLabel) {
     if (inv.files.keys.status !== 'ok') throw new Error(`${inv.files.keys.path}: ${inv.files.keys.status}`);
     const { table, rows, classes, states, suspect } = inv.byRow;
-    const visible = new Map<number, number>();
     const sessions = new Map<number, number>();
     const persistentKeys = new Map<number, number>();
     const expiry = new Map<string, number>();
@@ -83,23 +82,14 @@ const UPDATES: Record<CollectorName, Update> = {
     let tally = new Int32Array(8 * NC * NS);
     const firstSeen: number[] = [];
     const anySuspect = suspect.size > 0;
-    // A host's keys come in runs of one owner and one type: a run is counted before the map is touched, and
-    // the type of the row before is tried first (a Map update per key cost 2 ms at 100,000 keys, --cpu-prof).
-    // An indexed loop: a for...of over the rows costs ten times as much (src/audit/run-audit.ts).
-    let run = 0;
-    let runUid = 0;
+    // A host's keys come in runs of one type: the type of the row before is tried first. An indexed loop: a
+    // for...of over the rows costs ten times as much (src/audit/run-audit.ts).
     let lastType: KeyRecord['type'] | null = null;
     let t = 0;
     for (let r = 0; r < rows.length; r++) {
       const i = rows[r] as number;
-      const uid = table.uid[i] as number;
-      if (run > 0 && uid === runUid) run++;
-      else {
-        if (run > 0) visible.set(runUid, (visible.get(runUid) ?? 0) + run);
-        runUid = uid;
-        run = 1;
-      }
       if (anySuspect && suspect.has(i)) continue;
+      const uid = table.uid[i] as number;
       const cls = classes[i] as number;
       const type = table.type[i] as KeyRecord['type'];
       if (type !== lastType) {
@@ -127,8 +117,8 @@ const UPDATES: Record<CollectorName, Update> = {
         if (e.seconds !== null) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, e.seconds));
       }
     }
-    if (run > 0) visible.set(runUid, (visible.get(runUid) ?? 0) + run);
-    addByUid(g['keyring_user_visible_keys'] as GaugeFamily, visible, uidLabel);
+    // Counted once per inventory, shared with the audit's visibility_gap.
+    addByUid(g['keyring_user_visible_keys'] as GaugeFamily, inv.visibleByUid, uidLabel);
     addByUid(g['keyring_session_keyrings'] as GaugeFamily, sessions, uidLabel);
     addByUid(g['keyring_persistent_keyring_keys'] as GaugeFamily, persistentKeys, uidLabel);
     const counts = new Map<string, number>();

@@ -1,5 +1,5 @@
 /** Helpers shared by the checks that look at keys: rows grouped by uid, escaped examples. */
-import type { InventoryKey } from '../../classify/inventory.js';
+import { countRowsByUid, type InventoryKey } from '../../classify/inventory.js';
 import { escapeByteString } from '../../parser/byte-string.js';
 import type { AuditContext } from '../check.js';
 
@@ -28,25 +28,7 @@ export function byUid(ctx: AuditContext, rows: readonly number[]): Map<number, n
 
 /** Listed keys (every row, suspect or allowed too) by owner uid, of those that pass `keep` if given. */
 export function countByUid(ctx: AuditContext, keep?: (row: number) => boolean): Map<number, number> {
-  const { table, rows } = ctx.inventory.byRow;
-  const counts = new Map<number, number>();
-  // Runs of one uid are counted before the map is touched: a host's keys come in runs of the same owner.
-  let run = 0;
-  let runUid = 0;
-  for (let k = 0; k < rows.length; k++) {
-    const i = rows[k] as number;
-    if (keep !== undefined && !keep(i)) continue;
-    const u = table.uid[i] as number;
-    if (run > 0 && u === runUid) {
-      run++;
-      continue;
-    }
-    if (run > 0) counts.set(runUid, (counts.get(runUid) ?? 0) + run);
-    runUid = u;
-    run = 1;
-  }
-  if (run > 0) counts.set(runUid, (counts.get(runUid) ?? 0) + run);
-  return counts;
+  return keep === undefined ? ctx.inventory.visibleByUid : countRowsByUid(ctx.inventory.byRow, keep);
 }
 
 /** A key's description for a message: escaped, quoted, shortened. */

@@ -46,15 +46,13 @@ export const specialKeyringImpostor: Check = {
     };
     const v = ctx.inventory.byRow;
     const noSuspect = v.suspect.size === 0;
-    // An impostor's class differs from the one its name claims: that byte comparison first, since at 100,000
-    // keys the class lookups of isImpostorRow() on every row cost 2 ms (--cpu-prof); an indexed loop, as in
-    // run-audit.ts.
-    const { classes, claimedClasses, rows } = v;
+    // An indexed loop, as in run-audit.ts.
+    const { rows } = v;
     const candidates: number[] = [];
     for (let k = 0; k < rows.length; k++) {
       const i = rows[k] as number;
       if (
-        ((classes[i] !== claimedClasses[i] && isImpostorRow(v, i)) || (!noSuspect && v.suspect.get(i)?.some((s) => s.code === 'duplicate_singleton') === true)) &&
+        (isImpostorRow(v, i) || (!noSuspect && v.suspect.get(i)?.some((s) => s.code === 'duplicate_singleton') === true)) &&
         !ctx.allowedRow(i)
       )
         candidates.push(i);
