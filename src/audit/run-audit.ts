@@ -79,22 +79,23 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
   const allowedRow = (i: number): boolean =>
     allowUids.has(table.uid[i] as number) || allowTypes.has((table.type[i] as KeyRecord['type']).name) || (allowDescriptions.length > 0 && matchesDescription(table.description(i)));
   const anyAllowed = allowUids.size > 0 || allowTypes.size > 0 || allowDescriptions.length > 0;
-  let reportable: readonly number[] | null = null;
-  const reportableRows = (): readonly number[] => {
-    if (reportable !== null) return reportable;
-    if (v.suspect.size === 0 && !anyAllowed) return (reportable = v.rows);
+  // Made up front, not behind a getter: every audit asks for it (the checks about classes and states start from
+  // it), and an accessor in the literal below would give each audit's context a hidden class of its own (its
+  // getter is a new closure each time), which the checks' optimised code would then be deoptimised for.
+  let reportable: readonly number[] = v.rows;
+  if (v.suspect.size > 0 || anyAllowed) {
     const out: number[] = [];
     for (let k = 0; k < v.rows.length; k++) {
       const i = v.rows[k] as number;
       if (!v.suspect.has(i) && !allowedRow(i)) out.push(i);
     }
-    return (reportable = out);
-  };
+    reportable = out;
+  }
   const ofClass = new Map<number, number[]>();
   const inState = new Map<number, number[]>();
   const cached = (cache: Map<number, number[]>, column: Uint8Array, value: number): number[] => {
     let rows = cache.get(value);
-    if (rows === undefined) cache.set(value, (rows = rowsWith(reportableRows(), column, value)));
+    if (rows === undefined) cache.set(value, (rows = rowsWith(reportable, column, value)));
     return rows;
   };
   const ctx: AuditContext = {
@@ -102,9 +103,7 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
     config,
     now: inventory.now,
     allowedRow,
-    get reportable(): readonly number[] {
-      return reportableRows();
-    },
+    reportable,
     reportableOfClass: (cls) => cached(ofClass, v.classes, KEY_CLASSES.indexOf(cls)),
     reportableInState: (state) => cached(inState, v.states, KEY_STATES.indexOf(state)),
     key: (i) => inventoryKey(v, i),

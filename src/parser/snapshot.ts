@@ -6,7 +6,7 @@ import type { ParseIssue } from './parse-issue.js';
 import { parseProcKeyUsers, type KeyUserRecord } from './proc-key-users.js';
 import { parseProcKeysBytes, type ProcKeysFormat } from './proc-keys.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
-import { KeyTable } from './key-table.js';
+import { EMPTY_KEY_TABLE, type KeyTable } from './key-table.js';
 import { KEYS_SYSCTLS, parseKeysSysctls, type KeysLimits, type KeysSysctl } from './keys-sysctl.js';
 
 export const FILE_STATUSES = ['ok', 'absent', 'denied', 'failed'] as const;
@@ -72,7 +72,7 @@ function statusOf(f: FileRead): FileStatusEntry {
 /** Parse what was read. Pure; never throws. */
 export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   const issues: ParseIssue[] = [];
-  let keys = new KeyTable(byteSourceOf(''), 0);
+  let keys = EMPTY_KEY_TABLE;
   let keysFormat: ProcKeysFormat | null = null;
   if (raw.keys.status === 'ok' && (raw.keys.source !== undefined || raw.keys.text !== undefined)) {
     const r = parseProcKeysBytes(raw.keys.source ?? byteSourceOf(raw.keys.text as string));

@@ -26,9 +26,9 @@ export function byUid(ctx: AuditContext, rows: readonly number[]): Map<number, n
   return new Map([...groups].sort((a, b) => a[0] - b[0]));
 }
 
-/** Listed keys (every row, suspect or allowed too) by owner uid, of those that pass `keep` if given. */
-export function countByUid(ctx: AuditContext, keep?: (row: number) => boolean): Map<number, number> {
-  return keep === undefined ? ctx.inventory.visibleByUid : countRowsByUid(ctx.inventory.byRow, keep);
+/** Listed keys by owner uid: every row (suspect or allowed too), or the given rows. */
+export function countByUid(ctx: AuditContext, rows?: readonly number[]): Map<number, number> {
+  return rows === undefined ? ctx.inventory.visibleByUid : countRowsByUid(ctx.inventory.byRow, rows);
 }
 
 /** A key's description for a message: escaped, quoted, shortened. */
