@@ -10,7 +10,8 @@ import { decodeKeyFlags } from '../parser/key-flags.js';
 import type { ProcKeysFormat } from '../parser/proc-keys.js';
 import type { KeysLimits } from '../parser/keys-sysctl.js';
 import type { ParseIssue } from '../parser/parse-issue.js';
-import type { RawProcFilesStatus, Snapshot } from '../parser/snapshot.js';
+import { buildSnapshot, type RawProcFiles, type RawProcFilesStatus, type Snapshot } from '../parser/snapshot.js';
+import { KEYS_SYSCTLS } from '../parser/keys-sysctl.js';
 import { CLAIM_KEYRING, CLAIM_SESSION, claimFromName, classOfKeyring, KEY_CLASSES, type KeyClass, type KeyClassification, type NameClaim } from './keyring-class.js';
 import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
 import { assessTrust, type SuspectReason } from './key-trust.js';
@@ -139,29 +140,66 @@ export function buildInventory(snapshot: Snapshot): Inventory {
   for (let i = 0; i < n; i++) classifyRow(i);
   const { rows, suspect } = assessTrust({ table, classes, reclassify: classifyRow }, snapshot.users, snapshot.unstableUids);
   const byRow: InventoryRows = { table, rows, classes, claimedClasses, states, nameUids, suspect };
-
-  let keys: InventoryKey[] | null = null;
-  let visibleByUid: Map<number, number> | null = null;
-  return {
-    now: snapshot.now,
-    files: snapshot.files,
-    keysFormat: snapshot.keysFormat,
-    get keys(): InventoryKey[] {
-      keys ??= rows.map((i) => inventoryKey(byRow, i));
-      return keys;
-    },
-    byRow,
-    users: snapshot.users,
-    unstableUids: snapshot.unstableUids,
-    limits: snapshot.limits,
-    summary: summarize(byRow),
-    issues: snapshot.issues,
-    get visibleByUid(): Map<number, number> {
-      visibleByUid ??= countRowsByUid(byRow);
-      return visibleByUid;
-    },
-  };
+  return new BuiltInventory(snapshot, byRow);
 }
+
+/**
+ * An inventory whose key objects and per-uid counts are made on first read. A class, not an object literal with
+ * getters: each literal's getters are new closures, which gave every read's inventory a hidden class of its
+ * own, and every function reading one megamorphic property loads (and, after a full collection, deoptimisation).
+ */
+class BuiltInventory implements Inventory {
+  readonly now: number;
+  readonly files: RawProcFilesStatus;
+  readonly keysFormat: ProcKeysFormat | null;
+  readonly users: KeyUserRecord[] | null;
+  readonly unstableUids: number[];
+  readonly limits: KeysLimits;
+  readonly summary: InventorySummary;
+  readonly issues: ParseIssue[];
+  private madeKeys: InventoryKey[] | null = null;
+  private madeVisibleByUid: Map<number, number> | null = null;
+
+  constructor(
+    snapshot: Snapshot,
+    readonly byRow: InventoryRows,
+  ) {
+    this.now = snapshot.now;
+    this.files = snapshot.files;
+    this.keysFormat = snapshot.keysFormat;
+    this.users = snapshot.users;
+    this.unstableUids = snapshot.unstableUids;
+    this.limits = snapshot.limits;
+    this.summary = summarize(byRow);
+    this.issues = snapshot.issues;
+  }
+
+  get keys(): InventoryKey[] {
+    this.madeKeys ??= this.byRow.rows.map((i) => inventoryKey(this.byRow, i));
+    return this.madeKeys;
+  }
+
+  get visibleByUid(): Map<number, number> {
+    this.madeVisibleByUid ??= countRowsByUid(this.byRow);
+    return this.madeVisibleByUid;
+  }
+}
+
+/**
+ * An inventory kept alive for the hidden class it holds, as parser/key-table.ts EMPTY_KEY_TABLE does for tables:
+ * V8 holds the transitions to a class instance's hidden class weakly, so without a live instance a full
+ * collection between reads frees it, and the next read's inventory gets a new one that no optimised code knows.
+ */
+export const EMPTY_INVENTORY: Inventory = buildInventory(
+  buildSnapshot(
+    {
+      keys: { path: 'keys', status: 'absent' },
+      keyUsers: { path: 'key-users', status: 'absent' },
+      sysctls: Object.fromEntries(KEYS_SYSCTLS.map((name) => [name, { path: name, status: 'absent' }])) as RawProcFiles['sysctls'],
+    },
+    0,
+  ),
+);
 
 /**
  * The given rows (every live row by default) counted by owner uid. A host's keys come in runs of one owner, so
