@@ -31,29 +31,31 @@ const NO_LINES = Object.freeze([]) as unknown as number[];
 
 export class KeyTable {
   count = 0;
-  readonly serial: Float64Array;
-  readonly usage: Float64Array;
-  readonly uid: Float64Array;
-  readonly gid: Float64Array;
+  // The columns are replaced only by grow(), while the parser fills the table.
+  serial: Float64Array;
+  usage: Float64Array;
+  uid: Float64Array;
+  gid: Float64Array;
   /** Offsets in the file: the text after the type column is [textStart, textEnd), the description [textStart, descEnd). */
-  readonly textStart: Uint32Array;
-  readonly textEnd: Uint32Array;
-  readonly descEnd: Uint32Array;
-  readonly line: Uint32Array;
-  readonly lineCount: Uint32Array;
-  readonly complete: Uint8Array;
-  readonly flags: FlagsInfo[];
-  readonly expiry: KeyExpiry[];
-  readonly perm: KeyPermissions[];
-  readonly type: DecodedKeyType[];
-  readonly summary: (KeySummary | null)[];
+  textStart: Uint32Array;
+  textEnd: Uint32Array;
+  descEnd: Uint32Array;
+  line: Uint32Array;
+  lineCount: Uint32Array;
+  complete: Uint8Array;
+  flags: FlagsInfo[];
+  expiry: KeyExpiry[];
+  perm: KeyPermissions[];
+  type: DecodedKeyType[];
+  summary: (KeySummary | null)[];
   /** Record-like physical lines folded into a row's description (forged text), by row. */
   readonly embedded = new Map<number, number[]>();
   /** Rows whose text is not one contiguous range of the file (CRLF stripped, or rebuilt by a fold): text and split. */
   readonly override = new Map<number, { text: string; description: string; summaryText: string }>();
 
   constructor(
-    readonly source: ByteSource,
+    /** The file's bytes (set by the parser once the file has ended, when it was parsed as it was read). */
+    public source: ByteSource,
     capacity: number,
   ) {
     this.serial = new Float64Array(capacity);
@@ -72,6 +74,49 @@ export class KeyTable {
     this.perm = new Array<KeyPermissions>(capacity);
     this.type = new Array<DecodedKeyType>(capacity);
     this.summary = new Array<KeySummary | null>(capacity);
+  }
+
+  /** Rows the columns have room for. */
+  get capacity(): number {
+    return this.serial.length;
+  }
+
+  /** Room for `capacity` rows (a file larger than expected). */
+  grow(capacity: number): void {
+    const n = this.count;
+    const f64 = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(capacity);
+      b.set(a.subarray(0, n));
+      return b;
+    };
+    const u32 = (a: Uint32Array): Uint32Array => {
+      const b = new Uint32Array(capacity);
+      b.set(a.subarray(0, n));
+      return b;
+    };
+    const arr = <T>(a: T[]): T[] => {
+      // A new array, not a longer length: lengthening a large array can turn it into a dictionary.
+      const b = new Array<T>(capacity);
+      for (let i = 0; i < n; i++) b[i] = a[i] as T;
+      return b;
+    };
+    this.serial = f64(this.serial);
+    this.usage = f64(this.usage);
+    this.uid = f64(this.uid);
+    this.gid = f64(this.gid);
+    this.textStart = u32(this.textStart);
+    this.textEnd = u32(this.textEnd);
+    this.descEnd = u32(this.descEnd);
+    this.line = u32(this.line);
+    this.lineCount = u32(this.lineCount);
+    const complete = new Uint8Array(capacity);
+    complete.set(this.complete.subarray(0, n));
+    this.complete = complete;
+    this.flags = arr(this.flags);
+    this.expiry = arr(this.expiry);
+    this.perm = arr(this.perm);
+    this.type = arr(this.type);
+    this.summary = arr(this.summary);
   }
 
   /** The description's length in bytes (what the kernel charges for it). */

@@ -83,16 +83,51 @@ export interface ProcKeysTableResult {
 
 /** Parse /proc/keys given as bytes (the form the I/O layer reads it in) into a KeyTable. */
 export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
-  const issues: ParseIssue[] = [];
-  const bytes = src.bytes;
-  const size = bytes.length;
+  const stream = streamProcKeys(src.bytes.length);
+  stream.feed(src, src.bytes.length);
+  return stream.finish(src);
+}
 
-  // Physical lines as offsets into the input: no line is copied out unless it is needed. One pass, sized for
-  // the shortest line a record can have (60 bytes), grown if the lines are shorter.
-  let starts = new Uint32Array(Math.ceil(size / 60) + 16);
+/**
+ * A parse fed as the file is read: the reader hands over each part as it arrives, and the lines completed so
+ * far are parsed while the kernel is still printing the rest (procfs/seq-file-reader.ts). The result is the
+ * same as parsing the whole file at once, whatever the parts (test/parser/proc-keys-stream.test.ts).
+ */
+export interface ProcKeysStream {
+  /**
+   * The first `available` bytes of `src.bytes` are read: parse the lines they complete. The bytes handed over
+   * earlier must not change; `src` may be a new buffer holding them.
+   */
+  feed(src: ByteSource, available: number): void;
+  /** The file has ended: `src.bytes` is all of it. Parses the rest and returns the result; the stream is spent. */
+  finish(src: ByteSource): ProcKeysTableResult;
+}
+
+/** A stream for a file of about `expectedBytes` (what sizes the tables; they grow if the file is larger). */
+export function streamProcKeys(expectedBytes = 0): ProcKeysStream {
+  return createStream(false, expectedBytes);
+}
+
+/**
+ * The parser. Lines are split and parsed as they complete, assuming LF endings: a file whose every line ends
+ * with CR (a paste from Windows; no kernel prints one) is parsed again as CRLF when it ends.
+ */
+function createStream(crlf: boolean, expectedBytes: number): ProcKeysStream {
+  const issues: ParseIssue[] = [];
+  let src: ByteSource = byteSourceOf('');
+  let bytes = src.bytes;
+  let size = 0;
+
+  // Physical lines as offsets into the input: no line is copied out unless it is needed. Sized for the
+  // shortest line a record can have (60 bytes), grown if the lines are shorter or the file longer.
+  let starts = new Uint32Array(Math.ceil(expectedBytes / 60) + 16);
   let ends = new Uint32Array(starts.length);
   let lineCount = 0;
-  for (let pos = 0; pos < size; lineCount++) {
+  /** Where the next line starts (the bytes before it are split into lines). */
+  let scanned0 = 0;
+  /** Lines ending with CR (a CRLF file if that is every line). */
+  let crLines = 0;
+  const addLine = (start: number, end: number): void => {
     if (lineCount === starts.length) {
       const s2 = new Uint32Array(starts.length * 2);
       const e2 = new Uint32Array(starts.length * 2);
@@ -101,24 +136,29 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
       starts = s2;
       ends = e2;
     }
-    const nl = bytes.indexOf(0x0a, pos);
-    starts[lineCount] = pos;
-    ends[lineCount] = nl < 0 ? size : nl;
-    pos = nl < 0 ? size : nl + 1;
-  }
-  const trailingNewline = size === 0 || bytes[size - 1] === 0x0a;
-  // CRLF only when every line ends with CR: a single CR at a line end may belong to a description.
-  let crlf = lineCount > 0;
-  for (let i = 0; i < lineCount && crlf; i++) if (bytes[(ends[i] as number) - 1] !== 0x0d || (ends[i] as number) === (starts[i] as number)) crlf = false;
-  if (crlf) for (let i = 0; i < lineCount; i++) ends[i] = (ends[i] as number) - 1;
+    if (end > start && bytes[end - 1] === 0x0d) crLines++;
+    starts[lineCount] = start;
+    ends[lineCount] = crlf ? end - 1 : end;
+    lineCount++;
+  };
+  /** Split the complete lines of bytes [scanned0, size). */
+  const splitLines = (): void => {
+    const view = bytes.length === size ? bytes : bytes.subarray(0, size);
+    for (let pos = scanned0; pos < size; ) {
+      const nl = view.indexOf(0x0a, pos);
+      if (nl < 0) break;
+      addLine(pos, nl);
+      pos = scanned0 = nl + 1;
+    }
+  };
   const lineText = (i: number): string => src.latin1(starts[i] as number, ends[i] as number);
 
-  const format: ProcKeysFormat = { flagWidth: null, permWidth: null, lineEndings: crlf ? 'crlf' : 'lf', physicalLines: lineCount };
+  const format: ProcKeysFormat = { flagWidth: null, permWidth: null, lineEndings: crlf ? 'crlf' : 'lf', physicalLines: 0 };
   const issue = (lineIndex: number, code: ParseIssue['code'], message: string): void => {
     issues.push({ code, file: 'keys', line: lineIndex + 1, message });
   };
 
-  const table = new KeyTable(src, lineCount);
+  const table = new KeyTable(src, starts.length);
   // `scanned` receives each line; opening a record swaps it with `header` (no field copying).
   let scanned = createScannedLine();
   let header = createScannedLine();
@@ -189,6 +229,7 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
 
   const emit = (): void => {
     if (dirty) split();
+    if (table.count === table.capacity) table.grow(table.capacity * 2 + 16);
     const n = table.count++;
     table.serial[n] = header.serialNumber;
     table.flags[n] = header.flags;
@@ -258,58 +299,93 @@ export function parseProcKeysBytes(src: ByteSource): ProcKeysTableResult {
     return -1;
   };
 
+  /** The next line to parse. */
   let i = 0;
-  for (;;) {
-    if (i >= lineCount) {
-      if (!open) break;
-      const resume = finalize();
-      if (resume < 0) break;
-      i = resume; // the record stays open, closed to folding: the resumed lines are compared with it
-      continue;
-    }
-    if (!scanKeyLineAt(src, starts[i] as number, ends[i] as number, scanned)) {
-      if (open) append(i, 'own');
-      else issue(i, 'unparseable_line', describeUnparseable(lineText(i)));
-      i++;
-      continue;
-    }
-    if (!open) {
-      const why = impossibleRecord(scanned, format);
-      if (why !== null) issue(i, 'unparseable_line', `looks like a record but ${why}`);
-      else {
-        if (format.flagWidth === null) {
-          // The first record of a read cannot sit inside a description: it sets the format of the whole file.
-          // Only a line accepted as a record does: a rejected one says nothing about the kernel that printed the rest.
-          format.flagWidth = scanned.flags.raw.length as 6 | 7;
-          format.permWidth = scanned.perm.hex.length as 6 | 8;
-        }
-        openRecord(i);
+  /** Parse the lines split so far; at the end of the file (`eof`), close the last record. */
+  const advance = (eof: boolean): void => {
+    for (;;) {
+      if (i >= lineCount) {
+        if (!eof || !open) break;
+        const resume = finalize();
+        if (resume < 0) break;
+        i = resume; // the record stays open, closed to folding: the resumed lines are compared with it
+        continue;
       }
+      if (!scanKeyLineAt(src, starts[i] as number, ends[i] as number, scanned)) {
+        if (open) append(i, 'own');
+        else issue(i, 'unparseable_line', describeUnparseable(lineText(i)));
+        i++;
+        continue;
+      }
+      if (!open) {
+        const why = impossibleRecord(scanned, format);
+        if (why !== null) issue(i, 'unparseable_line', `looks like a record but ${why}`);
+        else {
+          if (format.flagWidth === null) {
+            // The first record of a read cannot sit inside a description: it sets the format of the whole file.
+            // Only a line accepted as a record does: a rejected one says nothing about the kernel that printed the rest.
+            format.flagWidth = scanned.flags.raw.length as 6 | 7;
+            format.permWidth = scanned.perm.hex.length as 6 | 8;
+          }
+          openRecord(i);
+        }
+        i++;
+        continue;
+      }
+      const certain = scanned.serialNumber <= header.serialNumber ? 'serial not above the previous record' : impossibleRecord(scanned, format);
+      if (certain !== null) {
+        append(i, 'certain');
+        i++;
+        continue;
+      }
+      if (!recClosed && !complete() && textLength() <= MAX_RECORD_TEXT) {
+        append(i, 'more');
+        i++;
+        continue;
+      }
+      const resume = finalize();
+      if (resume >= 0) {
+        i = resume;
+        continue;
+      }
+      openRecord(i);
       i++;
-      continue;
     }
-    const certain = scanned.serialNumber <= header.serialNumber ? 'serial not above the previous record' : impossibleRecord(scanned, format);
-    if (certain !== null) {
-      append(i, 'certain');
-      i++;
-      continue;
-    }
-    if (!recClosed && !complete() && textLength() <= MAX_RECORD_TEXT) {
-      append(i, 'more');
-      i++;
-      continue;
-    }
-    const resume = finalize();
-    if (resume >= 0) {
-      i = resume;
-      continue;
-    }
-    openRecord(i);
-    i++;
-  }
-  if (!trailingNewline) issue(lineCount - 1, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
-  issues.sort((a, b) => a.line - b.line);
-  return { table, issues, format };
+  };
+
+  let spent = false;
+  return {
+    feed(next: ByteSource, available: number): void {
+      if (spent) throw new Error('the /proc/keys stream has finished');
+      src = next;
+      bytes = next.bytes;
+      size = available;
+      splitLines();
+      advance(false);
+    },
+    finish(whole: ByteSource): ProcKeysTableResult {
+      if (spent) throw new Error('the /proc/keys stream has finished');
+      spent = true;
+      src = whole;
+      bytes = whole.bytes;
+      size = bytes.length;
+      splitLines();
+      if (scanned0 < size) addLine(scanned0, size);
+      // CRLF only when every line ends with CR: a single CR at a line end may belong to a description.
+      if (!crlf && lineCount > 0 && crLines === lineCount) {
+        const again = createStream(true, size);
+        again.feed(whole, size);
+        return again.finish(whole);
+      }
+      advance(true);
+      table.source = whole;
+      format.physicalLines = lineCount;
+      const trailingNewline = size === 0 || bytes[size - 1] === 0x0a;
+      if (!trailingNewline) issue(lineCount - 1, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
+      issues.sort((a, b) => a.line - b.line);
+      return { table, issues, format };
+    },
+  };
 }
 
 /** Flag letters by position (key-flags.ts), any of which may be '-'. */
