@@ -4,7 +4,7 @@
  */
 import type { ParseIssue } from './parse-issue.js';
 import { parseProcKeyUsers, type KeyUserRecord } from './proc-key-users.js';
-import { parseProcKeysBytes, type ProcKeysFormat } from './proc-keys.js';
+import { parseProcKeysBytes, type ProcKeysFormat, type ProcKeysTableResult } from './proc-keys.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
 import { EMPTY_KEY_TABLE, type KeyTable } from './key-table.js';
 import { KEYS_SYSCTLS, parseKeysSysctls, type KeysLimits, type KeysSysctl } from './keys-sysctl.js';
@@ -20,6 +20,8 @@ export interface FileRead {
   text?: string;
   /** The content as bytes with a fast latin1 copy, when status is ok (what the I/O layer reads /proc/keys as). */
   source?: ByteSource;
+  /** /proc/keys parsed as it was read (procfs/read-proc-files.ts readKeysFile); parsed from `source` otherwise. */
+  parsed?: ProcKeysTableResult;
   /** Why it could not be read (errno code and message), when status is not ok. */
   error?: string;
 }
@@ -75,7 +77,7 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   let keys = EMPTY_KEY_TABLE;
   let keysFormat: ProcKeysFormat | null = null;
   if (raw.keys.status === 'ok' && (raw.keys.source !== undefined || raw.keys.text !== undefined)) {
-    const r = parseProcKeysBytes(raw.keys.source ?? byteSourceOf(raw.keys.text as string));
+    const r = raw.keys.parsed ?? parseProcKeysBytes(raw.keys.source ?? byteSourceOf(raw.keys.text as string));
     keys = r.table;
     keysFormat = r.format;
     issues.push(...r.issues);

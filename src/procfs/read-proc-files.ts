@@ -6,11 +6,12 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readToEnd } from './seq-file-reader.js';
+import { expectedSize, readToEnd, type OnBytes } from './seq-file-reader.js';
 import { noteRead } from './collect-garbage.js';
 import { KEYS_SYSCTLS, type KeysSysctl } from '../parser/keys-sysctl.js';
 import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '../parser/snapshot.js';
 import type { ByteSource } from '../parser/byte-source.js';
+import { streamProcKeys, type ProcKeysStream } from '../parser/proc-keys.js';
 
 /**
  * Bytes read from a file, for the parser to scan, and a way to cut the strings a record keeps from them.
@@ -56,7 +57,7 @@ export function bufferSource(buf: Buffer): ByteSource {
  * reads it (seq-file-reader.ts), while the event loop stays free for concurrent scrapes to join. A capture (a
  * regular file, its size known) is read in one go.
  */
-function readBytes(path: string): Buffer | Promise<Buffer> {
+function readBytes(path: string, onBytes?: OnBytes): Buffer | Promise<Buffer> {
   // Anything but a regular file (a FIFO, a device, a socket a capture tool left behind) could block a
   // synchronous open or read, and with it every other request: it is read asynchronously.
   if (!statSync(path).isFile()) return readFile(path);
@@ -71,7 +72,7 @@ function readBytes(path: string): Buffer | Promise<Buffer> {
       n += r;
     }
     handedOver = true;
-    return readToEnd(fd, scratch.subarray(0, n)).finally(() => closeSync(fd));
+    return readToEnd(fd, scratch.subarray(0, n), onBytes).finally(() => closeSync(fd));
   } finally {
     if (!handedOver) closeSync(fd);
   }
@@ -81,9 +82,13 @@ function readBytes(path: string): Buffer | Promise<Buffer> {
 const scratch = Buffer.allocUnsafe(64 * 1024);
 const HEAD_READS = 4;
 
-export async function readProcFile(path: string, asBytes = false): Promise<FileRead> {
+/**
+ * A file's bytes (`asBytes`: for the parser to scan) or text. `onBytes`, if given, is told the bytes read so far
+ * as the reader thread reads them (a large seq_file only).
+ */
+export async function readProcFile(path: string, asBytes = false, onBytes?: OnBytes): Promise<FileRead> {
   try {
-    const buf = await readBytes(path);
+    const buf = await readBytes(path, onBytes);
     // /proc/keys is handed over as bytes, its strings cut on demand (parser/byte-source.ts).
     if (asBytes) return { path, status: 'ok', source: bufferSource(buf) };
     return { path, status: 'ok', text: buf.toString('latin1') };
@@ -95,11 +100,37 @@ export async function readProcFile(path: string, asBytes = false): Promise<FileR
   }
 }
 
+/**
+ * /proc/keys, parsed as it is read when it is large enough for the reader thread (FileRead.parsed): the kernel
+ * takes some 150 ms to print 100,000 keys, one page per read(2), and the parse of each part runs on the event
+ * loop's thread while the reader thread waits for the next, instead of 30 ms after the last. A parse that fails
+ * (a bug: the parser never throws on any input) is dropped, and the bytes are parsed again whole.
+ */
+export async function readKeysFile(path: string): Promise<FileRead> {
+  let stream: ProcKeysStream | null = null;
+  let broken = false;
+  const onBytes = (bytes: Buffer): void => {
+    if (broken) return;
+    try {
+      (stream ??= streamProcKeys(expectedSize())).feed({ bytes, latin1: (start, end) => bytes.toString('latin1', start, end) }, bytes.length);
+    } catch {
+      broken = true;
+    }
+  };
+  const read = await readProcFile(path, true, onBytes);
+  if (read.status !== 'ok' || read.source === undefined || stream === null || broken) return read;
+  try {
+    return { ...read, parsed: (stream as ProcKeysStream).finish(read.source) };
+  } catch {
+    return read;
+  }
+}
+
 export async function readProcFiles(procRoot: string): Promise<RawProcFiles> {
   // /proc/key-users before and after /proc/keys: the files are not one atomic snapshot, and a uid whose
   // counters moved in between cannot be checked against what /proc/keys showed (parser/snapshot.ts).
   const keyUsers = await readProcFile(join(procRoot, 'key-users'));
-  const keys = await readProcFile(join(procRoot, 'keys'), true);
+  const keys = await readKeysFile(join(procRoot, 'keys'));
   const keyUsersAfter = keyUsers.status === 'ok' ? await readProcFile(join(procRoot, 'key-users')) : undefined;
   const entries = await Promise.all(
     KEYS_SYSCTLS.map(async (name) => [name, await readProcFile(join(procRoot, 'sys/kernel/keys', name))] as const),

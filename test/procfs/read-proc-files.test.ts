@@ -8,7 +8,8 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bufferSource, readProcFile } from '../../src/procfs/read-proc-files.js';
+import { bufferSource, readKeysFile, readProcFile } from '../../src/procfs/read-proc-files.js';
+import { parseProcKeysBytes } from '../../src/parser/proc-keys.js';
 import type { FileRead } from '../../src/parser/snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kre-read-'));
@@ -41,6 +42,40 @@ describe('readProcFile', () => {
     }
     expect(ours.length).toBeGreaterThan(4 * 64 * 1024);
     expect(ours.equals(cats)).toBe(true);
+  });
+
+  it('tells a listener the bytes read so far as the reader thread reads them, each a prefix of the file', async () => {
+    const seen: Buffer[] = [];
+    const r = await readProcFile('/proc/kallsyms', true, (b) => seen.push(Buffer.from(b)));
+    const whole = bytes(r);
+    // One report of the first pages (read before the hand-over), then one every 256 KB; the buffer grew on the way
+    // when the read outgrew the size of the last one, and kept them.
+    expect(seen.length).toBeGreaterThan(whole.length / (512 * 1024));
+    expect(seen[0]?.length).toBeGreaterThan(0);
+    expect(seen[0]?.length).toBeLessThanOrEqual(4 * 64 * 1024);
+    for (let k = 0; k < seen.length; k++) {
+      const b = seen[k] as Buffer;
+      expect(b.length).toBeGreaterThanOrEqual(k === 0 ? 1 : (seen[k - 1] as Buffer).length);
+      expect(b.equals(whole.subarray(0, b.length))).toBe(true);
+    }
+  });
+
+  it('parses a large /proc/keys as it reads it, to the same result as parsing it whole', async () => {
+    // /proc/kallsyms stands in for a large /proc/keys: megabytes of lines that are not records, which the
+    // parser reports line by line; what matters is that the parse made while reading equals the whole parse.
+    const r = await readKeysFile('/proc/kallsyms');
+    expect(r.parsed).toBeDefined();
+    const whole = parseProcKeysBytes(bufferSource(bytes(r)));
+    expect(r.parsed?.issues.length).toBeGreaterThan(10_000);
+    expect(r.parsed?.issues).toEqual(whole.issues);
+    expect(r.parsed?.format).toEqual(whole.format);
+    expect(r.parsed?.table.count).toBe(whole.table.count);
+  });
+
+  it('parses a small /proc/keys whole: it is all read in the first pages, with no reader thread', async () => {
+    const r = await readKeysFile('/proc/keys');
+    expect(r.status).toBe('ok');
+    expect(r.parsed).toBeUndefined();
   });
 
   it('gives each of several concurrent large reads its own, complete file', async () => {
