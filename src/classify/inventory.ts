@@ -5,7 +5,7 @@
  */
 import type { KeyUserRecord } from '../parser/proc-key-users.js';
 import type { KeyRecord } from '../parser/key-record.js';
-import type { FlagsInfo, KeyTable } from '../parser/key-table.js';
+import { EMPTY_KEY_TABLE, type FlagsInfo, type KeyTable } from '../parser/key-table.js';
 import { decodeKeyFlags } from '../parser/key-flags.js';
 import type { ProcKeysFormat } from '../parser/proc-keys.js';
 import type { KeysLimits } from '../parser/keys-sysctl.js';
@@ -110,36 +110,99 @@ function claimOfRow(table: KeyTable, i: number): NameClaim {
 }
 
 /**
- * Classify and assess a snapshot. It takes ownership of `snapshot.keys`: a forged line folded back into its
- * carrier rewrites the carrier's row in the table, so a snapshot feeds one inventory.
+ * The classification of a table's rows, by column: made row by row as the parser emits them, so that a large
+ * /proc/keys is classified while the reader thread is still reading it (server/scraper.ts), then finished and
+ * assessed by buildInventory. A class, for the reason parser/proc-keys.ts gives for its parser.
  */
-export function buildInventory(snapshot: Snapshot): Inventory {
-  const table = snapshot.keys;
-  const overflowGid = snapshot.overflowGid;
-  const n = table.count;
-  const classes = new Uint8Array(n);
-  const claimedClasses = new Uint8Array(n);
-  const states = new Uint8Array(n);
-  const nameUids = new Float64Array(n).fill(Number.NaN);
+export class RowClassifier {
+  /** The table classified, null before the first row. */
+  private table: KeyTable | null = null;
+  /** Rows [0, done) are classified. */
+  private done = 0;
+  classes: Uint8Array = new Uint8Array(0);
+  claimedClasses: Uint8Array = new Uint8Array(0);
+  states: Uint8Array = new Uint8Array(0);
+  /** The uid in `_uid.N`-style names, NaN when none. */
+  nameUids: Float64Array = new Float64Array(0);
 
-  const classifyRow = (i: number): void => {
+  /** `overflowGid`: what an invalid gid prints as (the snapshot says; buildInventory starts over if it differs). */
+  constructor(public overflowGid = 65534) {}
+
+  /** Classify the rows the table has gained since the last call (all of them for a new table). */
+  classify(table: KeyTable): void {
+    if (table !== this.table) {
+      this.table = table;
+      this.done = 0;
+    }
+    const n = table.count;
+    if (n > this.classes.length) this.grow(Math.max(n, table.capacity));
+    for (let i = this.done; i < n; i++) this.classifyRow(table, i);
+    this.done = n;
+  }
+
+  /** Classify one row again (a fold changed its description). */
+  classifyRow(table: KeyTable, i: number): void {
     const f = table.flags[i] as FlagsInfo;
-    states[i] = STATE_BY_BITS[f.bits * 2 + ((table.expiry[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
+    this.states[i] = STATE_BY_BITS[f.bits * 2 + ((table.expiry[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
     const type = table.type[i] as KeyRecord['type'];
     if (type.name !== 'keyring') {
-      classes[i] = claimedClasses[i] = KEY_INDEX;
+      this.classes[i] = this.claimedClasses[i] = KEY_INDEX;
+      this.nameUids[i] = Number.NaN;
       return;
     }
     // classifyKey(), without its result object.
     const claim = claimOfRow(table, i);
-    const cls = classOfKeyring(claim.claimed, { flags: f.flags, gid: table.gid[i] as number, perm: table.perm[i] as KeyRecord['perm'] }, overflowGid);
-    classes[i] = CLASS_INDEX.get(cls) as number;
-    claimedClasses[i] = CLASS_INDEX.get(claim.claimed === 'keyring' ? cls : claim.claimed) as number;
-    nameUids[i] = claim.nameUid ?? Number.NaN;
+    const cls = classOfKeyring(claim.claimed, { flags: f.flags, gid: table.gid[i] as number, perm: table.perm[i] as KeyRecord['perm'] }, this.overflowGid);
+    this.classes[i] = CLASS_INDEX.get(cls) as number;
+    this.claimedClasses[i] = CLASS_INDEX.get(claim.claimed === 'keyring' ? cls : claim.claimed) as number;
+    this.nameUids[i] = claim.nameUid ?? Number.NaN;
+  }
+
+  private grow(capacity: number): void {
+    const n = this.done;
+    const u8 = (a: Uint8Array): Uint8Array => {
+      const b = new Uint8Array(capacity);
+      b.set(a.subarray(0, n));
+      return b;
+    };
+    this.classes = u8(this.classes);
+    this.claimedClasses = u8(this.claimedClasses);
+    this.states = u8(this.states);
+    const uids = new Float64Array(capacity);
+    uids.set(this.nameUids.subarray(0, n));
+    this.nameUids = uids;
+  }
+}
+
+/** A classifier kept for its hidden class (parser/key-table.ts EMPTY_KEY_TABLE says why). */
+const CLASSIFIER_ANCHOR = new RowClassifier();
+CLASSIFIER_ANCHOR.classify(EMPTY_KEY_TABLE);
+
+/**
+ * Classify and assess a snapshot. It takes ownership of `snapshot.keys`: a forged line folded back into its
+ * carrier rewrites the carrier's row in the table, so a snapshot feeds one inventory. `classifier` may have
+ * classified rows of the table already, as they were read.
+ */
+export function buildInventory(snapshot: Snapshot, classifier: RowClassifier = new RowClassifier(snapshot.overflowGid)): Inventory {
+  const table = snapshot.keys;
+  const n = table.count;
+  if (classifier.overflowGid !== snapshot.overflowGid) {
+    // Classified with a guess that was wrong: start over.
+    classifier = new RowClassifier(snapshot.overflowGid);
+  }
+  classifier.classify(table);
+  const c = classifier;
+  const classes = c.classes.length === n ? c.classes : c.classes.subarray(0, n);
+  const { rows, suspect } = assessTrust({ table, classes, reclassify: (i) => c.classifyRow(table, i) }, snapshot.users, snapshot.unstableUids);
+  const byRow: InventoryRows = {
+    table,
+    rows,
+    classes,
+    claimedClasses: c.claimedClasses.length === n ? c.claimedClasses : c.claimedClasses.subarray(0, n),
+    states: c.states.length === n ? c.states : c.states.subarray(0, n),
+    nameUids: c.nameUids.length === n ? c.nameUids : c.nameUids.subarray(0, n),
+    suspect,
   };
-  for (let i = 0; i < n; i++) classifyRow(i);
-  const { rows, suspect } = assessTrust({ table, classes, reclassify: classifyRow }, snapshot.users, snapshot.unstableUids);
-  const byRow: InventoryRows = { table, rows, classes, claimedClasses, states, nameUids, suspect };
   return new BuiltInventory(snapshot, byRow);
 }
 

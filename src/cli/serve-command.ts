@@ -80,7 +80,7 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     }
   }
 
-  const scraper = createScraper(() => readSnapshot(o.procfs, io.clock));
+  const scraper = createScraper((onRows) => readSnapshot(o.procfs, io.clock, onRows));
   // The first read is only logged, in a function of its own: a local of this function would stay alive as long
   // as the server runs (it is suspended below), and at 100,000 keys an inventory is some 25 MB.
   logStart(await scraper.inventory(), logger, o.procfs);

@@ -99,185 +99,262 @@ export interface ProcKeysStream {
    * earlier must not change; `src` may be a new buffer holding them.
    */
   feed(src: ByteSource, available: number): void;
+  /** The records parsed so far (a record is added once the line after it shows where it ends; none is changed after). */
+  readonly table: KeyTable;
   /** The file has ended: `src.bytes` is all of it. Parses the rest and returns the result; the stream is spent. */
   finish(src: ByteSource): ProcKeysTableResult;
 }
 
 /** A stream for a file of about `expectedBytes` (what sizes the tables; they grow if the file is larger). */
 export function streamProcKeys(expectedBytes = 0): ProcKeysStream {
-  return createStream(false, expectedBytes);
+  return new ProcKeysParser(false, expectedBytes);
 }
+
+type Split = ReturnType<typeof splitDescriptionSummary>;
 
 /**
  * The parser. Lines are split and parsed as they complete, assuming LF endings: a file whose every line ends
  * with CR (a paste from Windows; no kernel prints one) is parsed again as CRLF when it ends.
+ *
+ * A class, not closures over one parse's variables: closures made per read are new functions each read, and
+ * V8 optimised each read's anew, while the reader thread was reading (measured with --trace-opt on a serving
+ * exporter: the parser's nine closures recompiled on every scrape), and a full collection deoptimised code that
+ * had inlined the previous read's. Methods are the same functions for every read.
  */
-function createStream(crlf: boolean, expectedBytes: number): ProcKeysStream {
-  const issues: ParseIssue[] = [];
-  let src: ByteSource = byteSourceOf('');
-  let bytes = src.bytes;
-  let size = 0;
-
+class ProcKeysParser implements ProcKeysStream {
+  private readonly issues: ParseIssue[] = [];
+  private src: ByteSource = NO_BYTES;
+  private bytes: Uint8Array = NO_BYTES.bytes;
+  /** Bytes read so far. */
+  private size = 0;
   // Physical lines as offsets into the input: no line is copied out unless it is needed. Sized for the
   // shortest line a record can have (60 bytes), grown if the lines are shorter or the file longer.
-  let starts = new Uint32Array(Math.ceil(expectedBytes / 60) + 16);
-  let ends = new Uint32Array(starts.length);
-  let lineCount = 0;
+  private starts: Uint32Array;
+  private ends: Uint32Array;
+  private lineCount = 0;
   /** Where the next line starts (the bytes before it are split into lines). */
-  let scanned0 = 0;
+  private scanned0 = 0;
   /** Lines ending with CR (a CRLF file if that is every line). */
-  let crLines = 0;
-  const addLine = (start: number, end: number): void => {
-    if (lineCount === starts.length) {
-      const s2 = new Uint32Array(starts.length * 2);
-      const e2 = new Uint32Array(starts.length * 2);
-      s2.set(starts);
-      e2.set(ends);
-      starts = s2;
-      ends = e2;
-    }
-    if (end > start && bytes[end - 1] === 0x0d) crLines++;
-    starts[lineCount] = start;
-    ends[lineCount] = crlf ? end - 1 : end;
-    lineCount++;
-  };
-  /** Split the complete lines of bytes [scanned0, size). */
-  const splitLines = (): void => {
-    const view = bytes.length === size ? bytes : bytes.subarray(0, size);
-    for (let pos = scanned0; pos < size; ) {
-      const nl = view.indexOf(0x0a, pos);
-      if (nl < 0) break;
-      addLine(pos, nl);
-      pos = scanned0 = nl + 1;
-    }
-  };
-  const lineText = (i: number): string => src.latin1(starts[i] as number, ends[i] as number);
-
-  const format: ProcKeysFormat = { flagWidth: null, permWidth: null, lineEndings: crlf ? 'crlf' : 'lf', physicalLines: 0 };
-  const issue = (lineIndex: number, code: ParseIssue['code'], message: string): void => {
-    issues.push({ code, file: 'keys', line: lineIndex + 1, message });
-  };
-
-  const table = new KeyTable(src, starts.length);
-  // `scanned` receives each line; opening a record swaps it with `header` (no field copying).
-  let scanned = createScannedLine();
-  let header = createScannedLine();
-
-  // The open record: only one is open at a time, so its state lives in these variables and in `header`.
-  let open = false;
-  let recFirst = 0;
-  let recLast = 0;
-  let recFolds: Fold[] | null = null;
-  let recClosed = false;
-  const recSplit: RangeSplit = { descEnd: 0, summary: null, complete: true };
+  private crLines = 0;
+  private readonly format: ProcKeysFormat;
+  readonly table: KeyTable;
+  /** `scanned` receives each line; opening a record swaps it with `header` (no field copying). */
+  private scanned: ScannedLine = createScannedLine();
+  private header: ScannedLine = createScannedLine();
+  // The open record: only one is open at a time, so its state lives in these fields and in `header`.
+  private open = false;
+  private recFirst = 0;
+  private recLast = 0;
+  private recFolds: Fold[] | null = null;
+  private recClosed = false;
+  private readonly recSplit: RangeSplit = { descEnd: 0, summary: null, complete: true };
   /** Set when the record's text is not one contiguous range of the file (CRLF stripped). */
-  let recJoined: string | null = null;
-  let recJoinedSplit: ReturnType<typeof splitDescriptionSummary> | null = null;
-
+  private recJoined: string | null = null;
+  private recJoinedSplit: Split | null = null;
   /**
    * Lines added since the record was last split. Splitting is deferred until someone asks whether the record
    * is complete: re-splitting after every line would make a description of 4095 newlines (which any user can
    * write) cost quadratic time on every scrape.
    */
-  let dirty = false;
+  private dirty = false;
+  /** The next line to parse. */
+  private next = 0;
+  private spent = false;
 
-  const positive = (): boolean => header.flags.flags.instantiated && !header.flags.flags.negative;
-  const complete = (): boolean => {
-    if (dirty) split();
-    return recJoinedSplit !== null ? recJoinedSplit.complete : recSplit.complete;
-  };
+  constructor(
+    private readonly crlf: boolean,
+    expectedBytes: number,
+  ) {
+    this.starts = new Uint32Array(Math.ceil(expectedBytes / 60) + 16);
+    this.ends = new Uint32Array(this.starts.length);
+    this.format = { flagWidth: null, permWidth: null, lineEndings: crlf ? 'crlf' : 'lf', physicalLines: 0 };
+    this.table = new KeyTable(NO_BYTES, this.starts.length);
+  }
+
+  feed(src: ByteSource, available: number): void {
+    if (this.spent) throw new Error('the /proc/keys stream has finished');
+    this.src = src;
+    this.bytes = src.bytes;
+    this.size = available;
+    // The rows so far can be read (classified) between feeds: their text is in these bytes.
+    this.table.source = src;
+    this.splitLines();
+    this.advance(false);
+  }
+
+  finish(whole: ByteSource): ProcKeysTableResult {
+    if (this.spent) throw new Error('the /proc/keys stream has finished');
+    this.spent = true;
+    this.src = whole;
+    this.bytes = whole.bytes;
+    const size = (this.size = whole.bytes.length);
+    this.splitLines();
+    if (this.scanned0 < size) this.addLine(this.scanned0, size);
+    // CRLF only when every line ends with CR: a single CR at a line end may belong to a description.
+    if (!this.crlf && this.lineCount > 0 && this.crLines === this.lineCount) {
+      const again = new ProcKeysParser(true, size);
+      again.feed(whole, size);
+      return again.finish(whole);
+    }
+    this.advance(true);
+    this.table.source = whole;
+    this.format.physicalLines = this.lineCount;
+    if (size > 0 && this.bytes[size - 1] !== 0x0a)
+      this.issue(this.lineCount - 1, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
+    this.issues.sort((a, b) => a.line - b.line);
+    return { table: this.table, issues: this.issues, format: this.format };
+  }
+
+  private addLine(start: number, end: number): void {
+    if (this.lineCount === this.starts.length) {
+      const s2 = new Uint32Array(this.starts.length * 2);
+      const e2 = new Uint32Array(this.starts.length * 2);
+      s2.set(this.starts);
+      e2.set(this.ends);
+      this.starts = s2;
+      this.ends = e2;
+    }
+    if (end > start && this.bytes[end - 1] === 0x0d) this.crLines++;
+    this.starts[this.lineCount] = start;
+    this.ends[this.lineCount] = this.crlf ? end - 1 : end;
+    this.lineCount++;
+  }
+
+  /** Split the complete lines of bytes [scanned0, size). */
+  private splitLines(): void {
+    const size = this.size;
+    const view = this.bytes.length === size ? this.bytes : this.bytes.subarray(0, size);
+    for (let pos = this.scanned0; pos < size; ) {
+      const nl = view.indexOf(0x0a, pos);
+      if (nl < 0) break;
+      this.addLine(pos, nl);
+      pos = this.scanned0 = nl + 1;
+    }
+  }
+
+  private lineText(i: number): string {
+    return this.src.latin1(this.starts[i] as number, this.ends[i] as number);
+  }
+
+  private issue(lineIndex: number, code: ParseIssue['code'], message: string): void {
+    this.issues.push({ code, file: 'keys', line: lineIndex + 1, message });
+  }
+
+  private positive(): boolean {
+    const f = this.header.flags.flags;
+    return f.instantiated && !f.negative;
+  }
+
+  private complete(): boolean {
+    if (this.dirty) this.split();
+    return this.recJoinedSplit !== null ? this.recJoinedSplit.complete : this.recSplit.complete;
+  }
+
   /** Bytes the record spans (CR included under CRLF): bounds how far a record waiting for its summary reaches. */
-  const textLength = (): number => (ends[recLast] as number) - header.textStart;
+  private textLength(): number {
+    return (this.ends[this.recLast] as number) - this.header.textStart;
+  }
 
   /** Re-split the open record's text for its lines recFirst..recLast. */
-  const split = (): void => {
-    dirty = false;
-    if (!crlf || recLast === recFirst) {
-      recJoined = null;
-      recJoinedSplit = null;
-      splitRange(header.type.name, src, header.textStart, ends[recLast] as number, positive(), header.flags.flags.revoked, recSplit);
+  private split(): void {
+    this.dirty = false;
+    const h = this.header;
+    if (!this.crlf || this.recLast === this.recFirst) {
+      this.recJoined = null;
+      this.recJoinedSplit = null;
+      splitRange(h.type.name, this.src, h.textStart, this.ends[this.recLast] as number, this.positive(), h.flags.flags.revoked, this.recSplit);
       return;
     }
-    let t = src.latin1(header.textStart, ends[recFirst] as number);
-    for (let k = recFirst + 1; k <= recLast; k++) t += '\n' + lineText(k);
-    recJoined = t;
-    recJoinedSplit = splitDescriptionSummary(header.type.name, t, positive(), header.flags.flags.revoked);
-  };
-  const openRecord = (i: number): void => {
-    const previous = header;
-    header = scanned;
-    scanned = previous;
-    open = true;
-    recFirst = recLast = i;
-    recFolds = null;
-    recClosed = false;
-    split();
-  };
-  const append = (i: number, kind: 'own' | 'certain' | 'more'): void => {
-    recLast = i;
-    if (kind !== 'own') (recFolds ??= []).push({ line: i, kind });
-    dirty = true;
-  };
-  const cutTo = (last: number): void => {
-    recLast = last;
-    if (recFolds !== null) {
-      recFolds = recFolds.filter((f) => f.line <= last);
-      if (recFolds.length === 0) recFolds = null;
-    }
-    split();
-  };
+    let t = this.src.latin1(h.textStart, this.ends[this.recFirst] as number);
+    for (let k = this.recFirst + 1; k <= this.recLast; k++) t += '\n' + this.lineText(k);
+    this.recJoined = t;
+    this.recJoinedSplit = splitDescriptionSummary(h.type.name, t, this.positive(), h.flags.flags.revoked);
+  }
 
-  const emit = (): void => {
-    if (dirty) split();
+  private openRecord(i: number): void {
+    const previous = this.header;
+    this.header = this.scanned;
+    this.scanned = previous;
+    this.open = true;
+    this.recFirst = this.recLast = i;
+    this.recFolds = null;
+    this.recClosed = false;
+    this.split();
+  }
+
+  private append(i: number, kind: 'own' | 'certain' | 'more'): void {
+    this.recLast = i;
+    if (kind !== 'own') (this.recFolds ??= []).push({ line: i, kind });
+    this.dirty = true;
+  }
+
+  private cutTo(last: number): void {
+    this.recLast = last;
+    if (this.recFolds !== null) {
+      this.recFolds = this.recFolds.filter((f) => f.line <= last);
+      if (this.recFolds.length === 0) this.recFolds = null;
+    }
+    this.split();
+  }
+
+  private emit(): void {
+    if (this.dirty) this.split();
+    const table = this.table;
+    const h = this.header;
+    const recFirst = this.recFirst;
+    const recLast = this.recLast;
+    const textEnd = this.ends[recLast] as number;
     if (table.count === table.capacity) table.grow(table.capacity * 2 + 16);
     const n = table.count++;
-    table.serial[n] = header.serialNumber;
-    table.flags[n] = header.flags;
-    table.usage[n] = header.usage;
-    table.expiry[n] = header.expiry;
-    table.perm[n] = header.perm;
-    table.uid[n] = header.uid;
-    table.gid[n] = header.gid;
-    table.type[n] = header.type;
-    table.textStart[n] = header.textStart;
-    table.textEnd[n] = ends[recLast] as number;
+    table.serial[n] = h.serialNumber;
+    table.flags[n] = h.flags;
+    table.usage[n] = h.usage;
+    table.expiry[n] = h.expiry;
+    table.perm[n] = h.perm;
+    table.uid[n] = h.uid;
+    table.gid[n] = h.gid;
+    table.type[n] = h.type;
+    table.textStart[n] = h.textStart;
+    table.textEnd[n] = textEnd;
     table.line[n] = recFirst + 1;
     table.lineCount[n] = recLast - recFirst + 1;
-    if (recJoinedSplit !== null && recJoined !== null) {
-      table.descEnd[n] = ends[recLast] as number;
-      table.summary[n] = recJoinedSplit.summary;
-      table.complete[n] = recJoinedSplit.complete ? 1 : 0;
-      table.override.set(n, { text: recJoined, description: recJoinedSplit.description, summaryText: recJoinedSplit.summaryText });
+    const joined = this.recJoinedSplit;
+    if (joined !== null && this.recJoined !== null) {
+      table.descEnd[n] = textEnd;
+      table.summary[n] = joined.summary;
+      table.complete[n] = joined.complete ? 1 : 0;
+      table.override.set(n, { text: this.recJoined, description: joined.description, summaryText: joined.summaryText });
     } else {
-      table.descEnd[n] = recSplit.descEnd;
-      table.summary[n] = recSplit.summary;
-      table.complete[n] = recSplit.complete ? 1 : 0;
+      table.descEnd[n] = this.recSplit.descEnd;
+      table.summary[n] = this.recSplit.summary;
+      table.complete[n] = this.recSplit.complete ? 1 : 0;
     }
-    if (recFolds !== null) table.embedded.set(n, recFolds.map((f) => f.line + 1));
+    const folds = this.recFolds;
+    if (folds !== null) table.embedded.set(n, folds.map((f) => f.line + 1));
     // Continuation text that starts like a record but is not one stays in the description, as the kernel may
     // print it, but never silently: a re-spaced or edited paste, or a description written to look like /proc/keys.
     for (let k = recFirst + 1; k <= recLast; k++)
-      if (startsLikeRecord(bytes, starts[k] as number, ends[k] as number) && !(recFolds?.some((f) => f.line === k) ?? false))
-        issue(k, 'near_record_line', `starts like a record (serial and flags) but its columns are not what proc_keys_show() prints; read as part of the description of the key at line ${recFirst + 1}`);
-    open = false;
-  };
+      if (startsLikeRecord(this.bytes, this.starts[k] as number, this.ends[k] as number) && !(folds?.some((f) => f.line === k) ?? false))
+        this.issue(k, 'near_record_line', `starts like a record (serial and flags) but its columns are not what proc_keys_show() prints; read as part of the description of the key at line ${recFirst + 1}`);
+    this.open = false;
+  }
 
   /** Drop trailing lines until the record ends with its summary; report what was dropped. */
-  const trimToSummary = (): void => {
-    const lastBefore = recLast;
-    for (let keep = recLast - 1; keep >= recFirst; keep--) {
-      cutTo(keep);
-      if (complete()) {
+  private trimToSummary(): void {
+    const lastBefore = this.recLast;
+    for (let keep = this.recLast - 1; keep >= this.recFirst; keep--) {
+      this.cutTo(keep);
+      if (this.complete()) {
         for (let t = keep + 1; t <= lastBefore; t++)
-          issue(t, 'unparseable_line', `not a record, and the record at line ${recFirst + 1} already ended with its summary`);
+          this.issue(t, 'unparseable_line', `not a record, and the record at line ${this.recFirst + 1} already ended with its summary`);
         return;
       }
     }
     // Not even the first line ends with the summary: keep what the kernel printed up to here and report it.
-    for (let t = recFirst + 1; t <= lastBefore; t++)
-      issue(t, 'unparseable_line', `not a record, and the record at line ${recFirst + 1} does not end with its summary`);
-    issue(recFirst, 'missing_summary', `a positive ${header.type.name} key always ends with its summary; this record has none (damaged or truncated)`);
-  };
+    for (let t = this.recFirst + 1; t <= lastBefore; t++)
+      this.issue(t, 'unparseable_line', `not a record, and the record at line ${this.recFirst + 1} does not end with its summary`);
+    this.issue(this.recFirst, 'missing_summary', `a positive ${this.header.type.name} key always ends with its summary; this record has none (damaged or truncated)`);
+  }
 
   /**
    * Close the open record. If it never printed the summary its type requires, the folds made while waiting for
@@ -285,41 +362,43 @@ function createStream(crlf: boolean, expectedBytes: number): ProcKeysStream {
    * first of them, close it to further folding, and return the line to resume from. Otherwise trim
    * continuation lines a kernel could not have printed, emit the record and return -1.
    */
-  const finalize = (): number => {
-    if (!complete()) {
-      const firstMore = recFolds?.find((f) => f.kind === 'more');
+  private finalize(): number {
+    if (!this.complete()) {
+      const firstMore = this.recFolds?.find((f) => f.kind === 'more');
       if (firstMore !== undefined) {
-        cutTo(firstMore.line - 1);
-        recClosed = true;
+        this.cutTo(firstMore.line - 1);
+        this.recClosed = true;
         return firstMore.line;
       }
-      trimToSummary();
+      this.trimToSummary();
     }
-    emit();
+    this.emit();
     return -1;
-  };
+  }
 
-  /** The next line to parse. */
-  let i = 0;
   /** Parse the lines split so far; at the end of the file (`eof`), close the last record. */
-  const advance = (eof: boolean): void => {
+  private advance(eof: boolean): void {
+    const format = this.format;
+    const src = this.src;
+    let i = this.next;
     for (;;) {
-      if (i >= lineCount) {
-        if (!eof || !open) break;
-        const resume = finalize();
+      if (i >= this.lineCount) {
+        if (!eof || !this.open) break;
+        const resume = this.finalize();
         if (resume < 0) break;
         i = resume; // the record stays open, closed to folding: the resumed lines are compared with it
         continue;
       }
-      if (!scanKeyLineAt(src, starts[i] as number, ends[i] as number, scanned)) {
-        if (open) append(i, 'own');
-        else issue(i, 'unparseable_line', describeUnparseable(lineText(i)));
+      const scanned = this.scanned;
+      if (!scanKeyLineAt(src, this.starts[i] as number, this.ends[i] as number, scanned)) {
+        if (this.open) this.append(i, 'own');
+        else this.issue(i, 'unparseable_line', describeUnparseable(this.lineText(i)));
         i++;
         continue;
       }
-      if (!open) {
+      if (!this.open) {
         const why = impossibleRecord(scanned, format);
-        if (why !== null) issue(i, 'unparseable_line', `looks like a record but ${why}`);
+        if (why !== null) this.issue(i, 'unparseable_line', `looks like a record but ${why}`);
         else {
           if (format.flagWidth === null) {
             // The first record of a read cannot sit inside a description: it sets the format of the whole file.
@@ -327,66 +406,40 @@ function createStream(crlf: boolean, expectedBytes: number): ProcKeysStream {
             format.flagWidth = scanned.flags.raw.length as 6 | 7;
             format.permWidth = scanned.perm.hex.length as 6 | 8;
           }
-          openRecord(i);
+          this.openRecord(i);
         }
         i++;
         continue;
       }
-      const certain = scanned.serialNumber <= header.serialNumber ? 'serial not above the previous record' : impossibleRecord(scanned, format);
+      const certain = scanned.serialNumber <= this.header.serialNumber ? 'serial not above the previous record' : impossibleRecord(scanned, format);
       if (certain !== null) {
-        append(i, 'certain');
+        this.append(i, 'certain');
         i++;
         continue;
       }
-      if (!recClosed && !complete() && textLength() <= MAX_RECORD_TEXT) {
-        append(i, 'more');
+      if (!this.recClosed && !this.complete() && this.textLength() <= MAX_RECORD_TEXT) {
+        this.append(i, 'more');
         i++;
         continue;
       }
-      const resume = finalize();
+      const resume = this.finalize();
       if (resume >= 0) {
         i = resume;
         continue;
       }
-      openRecord(i);
+      this.openRecord(i);
       i++;
     }
-  };
-
-  let spent = false;
-  return {
-    feed(next: ByteSource, available: number): void {
-      if (spent) throw new Error('the /proc/keys stream has finished');
-      src = next;
-      bytes = next.bytes;
-      size = available;
-      splitLines();
-      advance(false);
-    },
-    finish(whole: ByteSource): ProcKeysTableResult {
-      if (spent) throw new Error('the /proc/keys stream has finished');
-      spent = true;
-      src = whole;
-      bytes = whole.bytes;
-      size = bytes.length;
-      splitLines();
-      if (scanned0 < size) addLine(scanned0, size);
-      // CRLF only when every line ends with CR: a single CR at a line end may belong to a description.
-      if (!crlf && lineCount > 0 && crLines === lineCount) {
-        const again = createStream(true, size);
-        again.feed(whole, size);
-        return again.finish(whole);
-      }
-      advance(true);
-      table.source = whole;
-      format.physicalLines = lineCount;
-      const trailingNewline = size === 0 || bytes[size - 1] === 0x0a;
-      if (!trailingNewline) issue(lineCount - 1, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
-      issues.sort((a, b) => a.line - b.line);
-      return { table, issues, format };
-    },
-  };
+    this.next = i;
+  }
 }
+
+/** The bytes of no file: a parser's before its first feed. */
+const NO_BYTES: ByteSource = byteSourceOf('');
+
+/** A spent parser, kept for its hidden class (parser/key-table.ts EMPTY_KEY_TABLE says why). */
+export const SPENT_PARSER: ProcKeysStream = new ProcKeysParser(false, 0);
+SPENT_PARSER.finish(NO_BYTES);
 
 /** Flag letters by position (key-flags.ts), any of which may be '-'. */
 const FLAG_LETTERS = [0x49, 0x52, 0x44, 0x51, 0x55, 0x4e, 0x69];

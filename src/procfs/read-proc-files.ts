@@ -11,6 +11,7 @@ import { noteRead } from './collect-garbage.js';
 import { KEYS_SYSCTLS, type KeysSysctl } from '../parser/keys-sysctl.js';
 import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '../parser/snapshot.js';
 import type { ByteSource } from '../parser/byte-source.js';
+import type { KeyTable } from '../parser/key-table.js';
 import { streamProcKeys, type ProcKeysStream } from '../parser/proc-keys.js';
 
 /**
@@ -100,19 +101,24 @@ export async function readProcFile(path: string, asBytes = false, onBytes?: OnBy
   }
 }
 
+/** Told the rows of /proc/keys parsed so far, while the reader thread reads the rest (server/scraper.ts classifies them). */
+export type OnRows = (table: KeyTable) => void;
+
 /**
  * /proc/keys, parsed as it is read when it is large enough for the reader thread (FileRead.parsed): the kernel
  * takes some 150 ms to print 100,000 keys, one page per read(2), and the parse of each part runs on the event
  * loop's thread while the reader thread waits for the next, instead of 30 ms after the last. A parse that fails
  * (a bug: the parser never throws on any input) is dropped, and the bytes are parsed again whole.
  */
-export async function readKeysFile(path: string): Promise<FileRead> {
+export async function readKeysFile(path: string, onRows?: OnRows): Promise<FileRead> {
   let stream: ProcKeysStream | null = null;
   let broken = false;
   const onBytes = (bytes: Buffer): void => {
     if (broken) return;
     try {
-      (stream ??= streamProcKeys(expectedSize())).feed({ bytes, latin1: (start, end) => bytes.toString('latin1', start, end) }, bytes.length);
+      stream ??= streamProcKeys(expectedSize());
+      stream.feed({ bytes, latin1: (start, end) => bytes.toString('latin1', start, end) }, bytes.length);
+      onRows?.(stream.table);
     } catch {
       broken = true;
     }
@@ -126,11 +132,11 @@ export async function readKeysFile(path: string): Promise<FileRead> {
   }
 }
 
-export async function readProcFiles(procRoot: string): Promise<RawProcFiles> {
+export async function readProcFiles(procRoot: string, onRows?: OnRows): Promise<RawProcFiles> {
   // /proc/key-users before and after /proc/keys: the files are not one atomic snapshot, and a uid whose
   // counters moved in between cannot be checked against what /proc/keys showed (parser/snapshot.ts).
   const keyUsers = await readProcFile(join(procRoot, 'key-users'));
-  const keys = await readKeysFile(join(procRoot, 'keys'));
+  const keys = await readKeysFile(join(procRoot, 'keys'), onRows);
   const keyUsersAfter = keyUsers.status === 'ok' ? await readProcFile(join(procRoot, 'key-users')) : undefined;
   const entries = await Promise.all(
     KEYS_SYSCTLS.map(async (name) => [name, await readProcFile(join(procRoot, 'sys/kernel/keys', name))] as const),
@@ -140,8 +146,8 @@ export async function readProcFiles(procRoot: string): Promise<RawProcFiles> {
   return { keys, keyUsers, ...(keyUsersAfter !== undefined ? { keyUsersAfter } : {}), sysctls, overflowGid };
 }
 
-export async function readSnapshot(procRoot: string, clock: () => number = () => Date.now() / 1000): Promise<Snapshot> {
-  const raw = await readProcFiles(procRoot);
+export async function readSnapshot(procRoot: string, clock: () => number = () => Date.now() / 1000, onRows?: OnRows): Promise<Snapshot> {
+  const raw = await readProcFiles(procRoot, onRows);
   noteRead(raw.keys.source?.bytes.length ?? 0);
   return buildSnapshot(raw, Math.floor(clock()));
 }

@@ -1,0 +1,77 @@
+/**
+ * Rows classified as the parser emits them, while /proc/keys is still being read (server/scraper.ts), give the
+ * inventory that classifying the whole table at once gives: for every captured fixture, in random parts, and
+ * when the overflow gid the classifier guessed turns out wrong.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildInventory, RowClassifier, type Inventory } from '../../src/classify/inventory.js';
+import { streamProcKeys } from '../../src/parser/proc-keys.js';
+import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '../../src/parser/snapshot.js';
+import { KEYS_SYSCTLS } from '../../src/parser/keys-sysctl.js';
+import type { ByteSource } from '../../src/parser/byte-source.js';
+
+const fixtures = new URL('../fixtures/', import.meta.url);
+const NAMES = readdirSync(fixtures, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+
+const text = (path: string, data: string): FileRead => ({ path, status: 'ok', text: data });
+const sourceOf = (buf: Buffer): ByteSource => ({ bytes: buf, latin1: (s, e) => buf.toString('latin1', s, e) });
+
+function raw(name: string, overflowGid?: string): RawProcFiles {
+  const dir = new URL(`${name}/`, fixtures);
+  const read = (file: string): string => readFileSync(new URL(file, dir), 'latin1');
+  return {
+    keys: { path: 'keys', status: 'ok', source: sourceOf(readFileSync(new URL('keys', dir))) },
+    keyUsers: text('key-users', read('key-users')),
+    sysctls: Object.fromEntries(KEYS_SYSCTLS.map((n) => [n, text(n, read(`sys/kernel/keys/${n}`))])) as RawProcFiles['sysctls'],
+    ...(overflowGid !== undefined ? { overflowGid: text('overflowgid', overflowGid) } : {}),
+  };
+}
+
+/** The snapshot of `r` with /proc/keys parsed in parts ending at `cuts`, and the classifier told the rows after each. */
+function streamed(r: RawProcFiles, cuts: number[], classifier: RowClassifier): Snapshot {
+  const whole = r.keys.source?.bytes as Buffer;
+  const stream = streamProcKeys();
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    stream.feed(sourceOf(whole.subarray(0, cut)), cut);
+    classifier.classify(stream.table);
+  }
+  const parsed = stream.finish(sourceOf(whole));
+  return buildSnapshot({ ...r, keys: { ...r.keys, parsed } }, 1_800_000_000);
+}
+
+function plain(inv: Inventory) {
+  const { table: _table, ...byRow } = inv.byRow;
+  return { keys: inv.keys, summary: inv.summary, issues: inv.issues, byRow: { ...byRow, classes: [...byRow.classes], claimedClasses: [...byRow.claimedClasses], states: [...byRow.states], nameUids: [...byRow.nameUids] } };
+}
+
+describe('RowClassifier', () => {
+  it('has fixtures to test', () => expect(NAMES.length).toBeGreaterThan(8));
+
+  it.each(NAMES)('%s: classified in parts while read, the same inventory as classified whole', (name) => {
+    const expected = plain(buildInventory(buildSnapshot(raw(name), 1_800_000_000)));
+    const size = (raw(name).keys.source?.bytes as Buffer).length;
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: size }), { maxLength: 10 }), (cuts) => {
+        const classifier = new RowClassifier();
+        expect(plain(buildInventory(streamed(raw(name), cuts, classifier), classifier))).toEqual(expected);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('starts over when the overflow gid it classified with is not the snapshot\'s', () => {
+    // The keyrings the kernel makes (_uid.0, .user_reg, ...) print gid 65534, the usual overflow gid: their class depends on it.
+    for (const name of NAMES) {
+      const r = raw(name, '4242\n');
+      const expected = plain(buildInventory(buildSnapshot(r, 1_800_000_000)));
+      const classifier = new RowClassifier(65534);
+      const snapshot = streamed(r, [1000, 3000], classifier);
+      expect(snapshot.overflowGid).toBe(4242);
+      expect(plain(buildInventory(snapshot, classifier))).toEqual(expected);
+    }
+  });
+});
