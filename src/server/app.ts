@@ -4,7 +4,8 @@
  * bound on requests served at once.
  */
 import express, { type Express, type Request, type Response } from 'express';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
+import { registerExporterMetrics } from './exporter-metrics.js';
 import type { AuditConfig } from '../audit/audit-config.js';
 import { createGauges, updateGauges } from '../collector/collectors.js';
 import { joinFamilies } from '../collector/gauge-family.js';
@@ -55,10 +56,10 @@ export function createApp(o: AppOptions): Express {
   app.disable('x-powered-by');
   // An exposition is made afresh for every scrape: an ETag would only cost a hash of the body.
   app.set('etag', false);
-  // The exporter's own metrics live in a registry that persists (collectDefaultMetrics keeps state); each
+  // The exporter's own metrics live in a registry that persists (prom-client's default metrics keep state); each
   // scrape writes it in the format asked for (registry-exposition.ts), then the keyring_* families.
   const own = new Registry();
-  if (o.exporterMetrics) collectDefaultMetrics({ register: own });
+  if (o.exporterMetrics) registerExporterMetrics(own);
   const scraper = o.scraper;
   new Counter({
     ...READS_COUNTER,
