@@ -14,7 +14,7 @@ import { buildSnapshot, type RawProcFiles, type RawProcFilesStatus, type Snapsho
 import { KEYS_SYSCTLS } from '../parser/keys-sysctl.js';
 import { CLAIM_KEYRING, CLAIM_SESSION, claimFromName, classOfKeyring, KEY_CLASSES, type KeyClass, type KeyClassification, type NameClaim } from './keyring-class.js';
 import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
-import { assessTrust, type SuspectReason } from './key-trust.js';
+import { addRow, assessTrust, isSpecialRow, newTally, type CountedRows, type SuspectReason, type Tally } from './key-trust.js';
 
 export interface InventoryKey extends KeyRecord, KeyClassification {
   state: KeyState;
@@ -124,20 +124,90 @@ export class RowClassifier {
   states: Uint8Array = new Uint8Array(0);
   /** The uid in `_uid.N`-style names, NaN when none. */
   nameUids: Float64Array = new Float64Array(0);
+  /**
+   * Counted as each row is classified, for what would otherwise go over every row again after the read
+   * (key-trust.ts CountedRows; the summary): at 100,000 keys, each such pass cost milliseconds of the scrape.
+   */
+  counted: CountedRows = { rows: [], totals: new Map(), special: [] };
+  /** Rows by class and by state index (KEY_CLASSES, KEY_STATES), and by decoded type (in order of first row). */
+  classCounts = new Float64Array(KEY_CLASSES.length);
+  stateCounts = new Float64Array(KEY_STATES.length);
+  typeObjects: KeyRecord['type'][] = [];
+  typeCounts: number[] = [];
+  // The last owner's tally: a host's keys come in runs of one owner.
+  private lastUid = Number.NaN;
+  private lastTally: Tally = newTally();
 
   /** `overflowGid`: what an invalid gid prints as (the snapshot says; buildInventory starts over if it differs). */
   constructor(public overflowGid = 65534) {}
 
   /** Classify the rows the table has gained since the last call (all of them for a new table). */
   classify(table: KeyTable): void {
-    if (table !== this.table) {
-      this.table = table;
-      this.done = 0;
-    }
+    if (table !== this.table) this.restart(table);
     const n = table.count;
     if (n > this.classes.length) this.grow(Math.max(n, table.capacity));
-    for (let i = this.done; i < n; i++) this.classifyRow(table, i);
+    for (let i = this.done; i < n; i++) {
+      this.classifyRow(table, i);
+      this.count(table, i);
+    }
     this.done = n;
+  }
+
+  private restart(table: KeyTable): void {
+    this.table = table;
+    this.done = 0;
+    this.counted = { rows: [], totals: new Map(), special: [] };
+    this.classCounts.fill(0);
+    this.stateCounts.fill(0);
+    this.typeObjects = [];
+    this.typeCounts = [];
+    this.lastUid = Number.NaN;
+  }
+
+  /** Count a classified row (once: a fold's reclassification is not counted again; key-trust.ts keeps the totals). */
+  private count(table: KeyTable, i: number): void {
+    const c = this.counted;
+    c.rows.push(i);
+    const uid = table.uid[i] as number;
+    if (uid !== this.lastUid) {
+      let t = c.totals.get(uid);
+      if (t === undefined) c.totals.set(uid, (t = newTally()));
+      this.lastUid = uid;
+      this.lastTally = t;
+    }
+    addRow(this.lastTally, table, i, 1);
+    if (isSpecialRow(table, this.classes, i)) c.special.push(i);
+    const cls = this.classes[i] as number;
+    const st = this.states[i] as number;
+    this.classCounts[cls] = (this.classCounts[cls] as number) + 1;
+    this.stateCounts[st] = (this.stateCounts[st] as number) + 1;
+    const type = table.type[i] as KeyRecord['type'];
+    const types = this.typeObjects;
+    let k = types.length - 1;
+    // Runs of one type: the last type first, then the others (a host has a handful).
+    if (k < 0 || types[k] !== type) for (k = 0; k < types.length && types[k] !== type; k++);
+    if (k === types.length) {
+      types.push(type);
+      this.typeCounts.push(0);
+    }
+    this.typeCounts[k] = (this.typeCounts[k] as number) + 1;
+  }
+
+  /**
+   * The summary summarize() makes, from the counts: when no fold changed a row and no row is suspect (then every
+   * row counted is a trusted live row, classified once); null otherwise.
+   */
+  summary(folded: boolean, suspect: number): InventorySummary | null {
+    if (folded || suspect > 0) return null;
+    const byType: Record<string, number> = {};
+    this.typeObjects.forEach((t, k) => (byType[t.name] = (byType[t.name] ?? 0) + (this.typeCounts[k] as number)));
+    return {
+      keys: this.done,
+      suspect: 0,
+      byClass: Object.fromEntries(KEY_CLASSES.map((c, k) => [c, this.classCounts[k]])) as Record<KeyClass, number>,
+      byState: Object.fromEntries(KEY_STATES.map((st, k) => [st, this.stateCounts[k]])) as Record<KeyState, number>,
+      byType,
+    };
   }
 
   /** Classify one row again (a fold changed its description). */
@@ -193,7 +263,7 @@ export function buildInventory(snapshot: Snapshot, classifier: RowClassifier = n
   classifier.classify(table);
   const c = classifier;
   const classes = c.classes.length === n ? c.classes : c.classes.subarray(0, n);
-  const { rows, suspect } = assessTrust({ table, classes, reclassify: (i) => c.classifyRow(table, i) }, snapshot.users, snapshot.unstableUids);
+  const { rows, suspect, totals, folded } = assessTrust({ table, classes, reclassify: (i) => c.classifyRow(table, i) }, snapshot.users, snapshot.unstableUids, c.counted);
   const byRow: InventoryRows = {
     table,
     rows,
@@ -203,7 +273,10 @@ export function buildInventory(snapshot: Snapshot, classifier: RowClassifier = n
     nameUids: c.nameUids.length === n ? c.nameUids : c.nameUids.subarray(0, n),
     suspect,
   };
-  return new BuiltInventory(snapshot, byRow);
+  // Listed keys by owner: the tally of the live rows has them (assessTrust keeps it so through a fold, but a fold can
+  // move a uid's first row, and with it the order of the map; countRowsByUid is then asked).
+  const visibleByUid = folded ? null : new Map([...totals].map(([uid, t]) => [uid, t.visible]));
+  return new BuiltInventory(snapshot, byRow, c.summary(folded, suspect.size) ?? summarize(byRow), visibleByUid);
 }
 
 /**
@@ -226,6 +299,8 @@ class BuiltInventory implements Inventory {
   constructor(
     snapshot: Snapshot,
     readonly byRow: InventoryRows,
+    summary: InventorySummary,
+    visibleByUid: Map<number, number> | null,
   ) {
     this.now = snapshot.now;
     this.files = snapshot.files;
@@ -233,8 +308,9 @@ class BuiltInventory implements Inventory {
     this.users = snapshot.users;
     this.unstableUids = snapshot.unstableUids;
     this.limits = snapshot.limits;
-    this.summary = summarize(byRow);
+    this.summary = summary;
     this.issues = snapshot.issues;
+    this.madeVisibleByUid = visibleByUid;
   }
 
   get keys(): InventoryKey[] {

@@ -77,7 +77,7 @@ function quotaBytesExact(type: string, positive: boolean, s: KeySummary | null):
   return !positive || s?.kind === 'length';
 }
 
-interface Tally {
+export interface Tally {
   visible: number;
   instantiated: number;
   inQuota: number;
@@ -85,6 +85,22 @@ interface Tally {
   bytes: number;
   /** Visible in-quota keys whose charge is only a lower bound; 0 means `bytes` is exact. */
   inexact: number;
+}
+
+/**
+ * What the classifier counted of every row as it classified it (classify/inventory.ts RowClassifier), so that
+ * the assessment need not go over every row again: the rows in file order, their tally by owner (tally()),
+ * and the rows the per-row marks below can apply to (no summary, record text folded in, a singleton class).
+ */
+export interface CountedRows {
+  rows: number[];
+  totals: Map<number, Tally>;
+  special: number[];
+}
+
+/** Whether assessTrust's per-row pass can mark row `i` (CountedRows.special). */
+export function isSpecialRow(table: KeyTable, classes: Uint8Array, i: number): boolean {
+  return table.complete[i] === 0 || SINGLETON_CLASSES[classes[i] as number] === 1 || (table.embedded.size > 0 && table.embedded.has(i));
 }
 
 /** What the trust pass needs of a row, read from the table and the classification arrays. */
@@ -96,7 +112,12 @@ export interface TrustRows {
   reclassify: (row: number) => void;
 }
 
-function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void {
+export function newTally(): Tally {
+  return { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 };
+}
+
+/** Count row `i` into (sign 1) or out of (sign -1) its owner's tally. */
+export function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void {
   const f = (table.flags[i] as { flags: KeyRecord['flags'] }).flags;
   t.visible += sign;
   if (f.instantiated) t.instantiated += sign;
@@ -124,7 +145,7 @@ function tally(table: KeyTable, rows: number[]): Map<number, Tally> {
     let t = slotUid[slot] === uid ? slotTally[slot] : undefined;
     if (t === undefined) {
       t = byUid.get(uid);
-      if (t === undefined) byUid.set(uid, (t = { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 }));
+      if (t === undefined) byUid.set(uid, (t = newTally()));
       slotUid[slot] = uid;
       slotTally[slot] = t;
     }
@@ -152,7 +173,7 @@ function totalsProblem(s: Tally, u: KeyUserRecord): string | null {
 const MAX_FOLD_ATTEMPTS = 10_000;
 
 /** By class index: 1 for the classes the kernel keeps one of per owner. */
-const SINGLETON_CLASSES = Uint8Array.from(KEY_CLASSES, (c) => (c === 'user' || c === 'user_session' || c === 'persistent' || c === 'persistent_register' ? 1 : 0));
+export const SINGLETON_CLASSES = Uint8Array.from(KEY_CLASSES, (c) => (c === 'user' || c === 'user_session' || c === 'persistent' || c === 'persistent_register' ? 1 : 0));
 
 /**
  * Assess the rows of a table. Returns the live rows in file order (a forged line folded back into its carrier
@@ -162,15 +183,21 @@ export function assessTrust(
   view: TrustRows,
   allUsers: KeyUserRecord[] | null,
   unstableUids: readonly number[] = [],
-): { rows: number[]; suspect: Map<number, SuspectReason[]> } {
+  counted?: CountedRows,
+): { rows: number[]; suspect: Map<number, SuspectReason[]>; totals: Map<number, Tally>; folded: boolean } {
   const { table, classes } = view;
-  const rows: number[] = new Array<number>(table.count);
-  for (let i = 0; i < table.count; i++) rows[i] = i;
+  let rows: number[];
+  if (counted !== undefined) rows = counted.rows;
+  else {
+    rows = new Array<number>(table.count);
+    for (let i = 0; i < table.count; i++) rows[i] = i;
+  }
   // A uid whose counters moved while /proc/keys was read is neither accused nor used to rebuild records.
   const unstable = new Set(unstableUids);
   const users = allUsers === null ? null : allUsers.filter((u) => !unstable.has(u.uid));
-  const totals = tally(table, rows);
+  const totals = counted?.totals ?? tally(table, rows);
   const live = users === null ? rows : foldByTotals(view, rows, users, unstable, totals);
+  const folded = live !== rows;
 
   const suspect = new Map<number, SuspectReason[]>();
   const mark = (i: number, code: SuspectCode, message: string): void => {
@@ -183,8 +210,11 @@ export function assessTrust(
 
   const singletons = new Map<string, number[]>();
   const anyEmbedded = table.embedded.size > 0;
-  for (let k = 0; k < live.length; k++) {
-    const i = live[k] as number;
+  // Only the rows this loop can mark, when they were picked out as the rows were classified and no fold has
+  // changed one since; every live row otherwise.
+  const candidates = counted !== undefined && !folded ? counted.special : live;
+  for (let k = 0; k < candidates.length; k++) {
+    const i = candidates[k] as number;
     const embedded = anyEmbedded ? table.embedded.get(i) : undefined;
     if (embedded !== undefined)
       mark(
@@ -242,7 +272,7 @@ export function assessTrust(
       }
     }
   }
-  return { rows: live, suspect };
+  return { rows: live, suspect, totals, folded };
 }
 
 /**

@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildInventory, RowClassifier, type Inventory } from '../../src/classify/inventory.js';
+import { buildInventory, countRowsByUid, RowClassifier, summarize, type Inventory } from '../../src/classify/inventory.js';
+import { assessTrust } from '../../src/classify/key-trust.js';
 import { streamProcKeys } from '../../src/parser/proc-keys.js';
 import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '../../src/parser/snapshot.js';
 import { KEYS_SYSCTLS } from '../../src/parser/keys-sysctl.js';
@@ -61,6 +62,20 @@ describe('RowClassifier', () => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  it.each(NAMES)('%s: what it counts while classifying is what the passes over every row give', (name) => {
+    const inv = buildInventory(buildSnapshot(raw(name), 1_800_000_000));
+    expect(inv.summary).toEqual(summarize(inv.byRow));
+    expect([...inv.visibleByUid]).toEqual([...countRowsByUid(inv.byRow)]);
+    // The trust pass over every row, on a fresh snapshot of the same files, marks the same rows for the same reasons.
+    const fresh = buildSnapshot(raw(name), 1_800_000_000);
+    const table = fresh.keys;
+    const classifier = new RowClassifier(fresh.overflowGid);
+    classifier.classify(table);
+    const whole = assessTrust({ table, classes: classifier.classes.subarray(0, table.count), reclassify: (i) => classifier.classifyRow(table, i) }, fresh.users, fresh.unstableUids);
+    expect(whole.rows).toEqual(inv.byRow.rows);
+    expect([...whole.suspect]).toEqual([...inv.byRow.suspect]);
   });
 
   it('starts over when the overflow gid it classified with is not the snapshot\'s', () => {
