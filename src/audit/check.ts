@@ -21,6 +21,10 @@ export interface AuditContext {
   allowedRow: (row: number) => boolean;
   /** Rows a check about keys may report, in file order: trusted (suspect records belong to forged_proc_keys_line) and not allowed. */
   readonly reportable: readonly number[];
+  /** Whether a check about keys may report the row (it is in `reportable`). */
+  isReportable: (row: number) => boolean;
+  /** The reportable rows of a list in file order (the inventory's RowIndex), or null when there is no list. */
+  reportableAmong: (list: readonly number[] | undefined) => number[] | null;
   /** The reportable rows of one class, in file order (bucketed once per audit). */
   reportableOfClass: (cls: KeyClass) => readonly number[];
   /** The reportable rows in one state, in file order. */

@@ -65,6 +65,10 @@ function rowsWith(rows: readonly number[], column: Uint8Array, value: number): n
   return out;
 }
 
+/** The one class and the one state RowIndex does not list (their lists stay empty): asked for, they are looked up. */
+const UNLISTED_CLASS = KEY_CLASSES.indexOf('key');
+const UNLISTED_STATE = KEY_STATES.indexOf('instantiated');
+
 export function runAudit(inventory: Inventory, config: AuditConfig, checks: readonly Check[] = CHECKS): AuditReport {
   const allowTypes = new Set(config.allow.types);
   const allowUids = new Set(config.allow.uids);
@@ -93,9 +97,16 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
   }
   const ofClass = new Map<number, number[]>();
   const inState = new Map<number, number[]>();
-  const cached = (cache: Map<number, number[]>, column: Uint8Array, value: number): number[] => {
+  const isReportable = (i: number): boolean => !v.suspect.has(i) && !allowedRow(i);
+  const among = (list: readonly number[]): number[] => (reportable === v.rows ? list.slice() : list.filter(isReportable));
+  const cached = (cache: Map<number, number[]>, column: Uint8Array, value: number, indexed: readonly number[][] | undefined, unlisted: number): number[] => {
     let rows = cache.get(value);
-    if (rows === undefined) cache.set(value, (rows = rowsWith(reportable, column, value)));
+    if (rows === undefined) {
+      // The rows picked out as they were classified, when the classifier listed that value (RowIndex).
+      const list = value === unlisted ? undefined : indexed?.[value];
+      rows = list !== undefined ? among(list) : rowsWith(reportable, column, value);
+      cache.set(value, rows);
+    }
     return rows;
   };
   const ctx: AuditContext = {
@@ -104,8 +115,10 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
     now: inventory.now,
     allowedRow,
     reportable,
-    reportableOfClass: (cls) => cached(ofClass, v.classes, KEY_CLASSES.indexOf(cls)),
-    reportableInState: (state) => cached(inState, v.states, KEY_STATES.indexOf(state)),
+    isReportable,
+    reportableAmong: (list) => (list === undefined ? null : among(list)),
+    reportableOfClass: (cls) => cached(ofClass, v.classes, KEY_CLASSES.indexOf(cls), v.index?.byClass, UNLISTED_CLASS),
+    reportableInState: (state) => cached(inState, v.states, KEY_STATES.indexOf(state), v.index?.byState, UNLISTED_STATE),
     key: (i) => inventoryKey(v, i),
   };
   const disabled = new Set(config.disabled);

@@ -46,6 +46,53 @@ export interface InventoryRows {
   /** The uid in `_uid.N`-style names, NaN when none, by table row. */
   nameUids: Float64Array;
   suspect: Map<number, SuspectReason[]>;
+  /** Rows picked out as they were classified; undefined when a fold has reclassified a row since. */
+  index?: RowIndex;
+}
+
+/**
+ * Rows the collectors and the audit look for, picked out by the classifier as it classified them, while the
+ * file was read (RowClassifier), so that they need not go over every row after it: each such pass, run cold
+ * after the collection that follows a large read, cost milliseconds at 100,000 keys. Every row of the table is
+ * in it, suspect ones too, in file order.
+ */
+export interface RowIndex {
+  /** The rows of each class (KEY_CLASSES index), but `key`, which nothing asks for: empty. */
+  byClass: number[][];
+  /** The rows in each state (KEY_STATES index), but `instantiated`: empty. */
+  byState: number[][];
+  /** Rows whose perm gives group or other read, write, link or setattr (0x3636). */
+  groupOtherRights: number[];
+  /** Rows without flag I: under construction, or negative. */
+  uninstantiated: number[];
+  /** Rows whose class is not the one their name claims: the impostor candidates. */
+  renamed: number[];
+  /**
+   * Rows by type, class and state: `types` in order of first row; `joint[(t * KEY_CLASSES.length + class) *
+   * KEY_STATES.length + state]` the rows of `types[t]` in that class and state; `cells` those indexes in order of
+   * first row.
+   */
+  types: KeyRecord['type'][];
+  joint: Int32Array;
+  cells: number[];
+}
+
+/** Group and other read, write, link and setattr (include/linux/key.h KEY_GRP_READ ... KEY_OTH_SETATTR). */
+export const GROUP_OR_OTHER_RIGHTS = 0x3636;
+const NC = KEY_CLASSES.length;
+const NS = KEY_STATES.length;
+
+function emptyIndex(): RowIndex {
+  return {
+    byClass: KEY_CLASSES.map(() => []),
+    byState: KEY_STATES.map(() => []),
+    groupOtherRights: [],
+    uninstantiated: [],
+    renamed: [],
+    types: [],
+    joint: new Int32Array(8 * NC * NS),
+    cells: [],
+  };
 }
 
 export interface Inventory {
@@ -69,6 +116,7 @@ export interface Inventory {
 /** Names the kernel reserves for keyrings it creates itself (an impostor is a keyring using one without being one). */
 const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session', 'persistent', 'persistent_register', 'request_key']);
 const KEY_INDEX = KEY_CLASSES.indexOf('key');
+const INSTANTIATED_INDEX = KEY_STATES.indexOf('instantiated');
 const STATE_INDEX = new Map<KeyState, number>(KEY_STATES.map((s, i) => [s, i]));
 const CLASS_INDEX = new Map<KeyClass, number>(KEY_CLASSES.map((c, i) => [c, i]));
 const NO_SUSPECT = Object.freeze([]) as unknown as SuspectReason[];
@@ -134,6 +182,8 @@ export class RowClassifier {
   stateCounts = new Float64Array(KEY_STATES.length);
   typeObjects: KeyRecord['type'][] = [];
   typeCounts: number[] = [];
+  index: RowIndex = emptyIndex();
+  private lastType = -1;
   // The last owner's tally: a host's keys come in runs of one owner.
   private lastUid = Number.NaN;
   private lastTally: Tally = newTally();
@@ -162,6 +212,8 @@ export class RowClassifier {
     this.typeObjects = [];
     this.typeCounts = [];
     this.lastUid = Number.NaN;
+    this.index = emptyIndex();
+    this.lastType = -1;
   }
 
   /** Count a classified row (once: a fold's reclassification is not counted again; key-trust.ts keeps the totals). */
@@ -183,14 +235,33 @@ export class RowClassifier {
     this.stateCounts[st] = (this.stateCounts[st] as number) + 1;
     const type = table.type[i] as KeyRecord['type'];
     const types = this.typeObjects;
-    let k = types.length - 1;
-    // Runs of one type: the last type first, then the others (a host has a handful).
-    if (k < 0 || types[k] !== type) for (k = 0; k < types.length && types[k] !== type; k++);
-    if (k === types.length) {
-      types.push(type);
-      this.typeCounts.push(0);
+    // Runs of one type: the last row's type first, then the others (a host has a handful).
+    let k = this.lastType;
+    if (k < 0 || types[k] !== type) {
+      for (k = 0; k < types.length && types[k] !== type; k++);
+      if (k === types.length) {
+        types.push(type);
+        this.typeCounts.push(0);
+      }
+      this.lastType = k;
     }
     this.typeCounts[k] = (this.typeCounts[k] as number) + 1;
+    // The index (RowIndex); types are the same list.
+    const idx = this.index;
+    idx.types = types;
+    if (cls !== KEY_INDEX) (idx.byClass[cls] as number[]).push(i);
+    if (st !== INSTANTIATED_INDEX) (idx.byState[st] as number[]).push(i);
+    if (((table.perm[i] as KeyRecord['perm']).mask & GROUP_OR_OTHER_RIGHTS) !== 0) idx.groupOtherRights.push(i);
+    if (!(table.flags[i] as FlagsInfo).flags.instantiated) idx.uninstantiated.push(i);
+    if (cls !== this.claimedClasses[i]) idx.renamed.push(i);
+    const cell = (k * NC + cls) * NS + st;
+    if (cell >= idx.joint.length) {
+      const grown = new Int32Array(idx.joint.length + 8 * NC * NS);
+      grown.set(idx.joint);
+      idx.joint = grown;
+    }
+    if (idx.joint[cell] === 0) idx.cells.push(cell);
+    idx.joint[cell] = (idx.joint[cell] as number) + 1;
   }
 
   /**
@@ -272,6 +343,7 @@ export function buildInventory(snapshot: Snapshot, classifier: RowClassifier = n
     states: c.states.length === n ? c.states : c.states.subarray(0, n),
     nameUids: c.nameUids.length === n ? c.nameUids : c.nameUids.subarray(0, n),
     suspect,
+    ...(folded ? {} : { index: c.index }),
   };
   // Listed keys by owner: the tally of the live rows has them (assessTrust keeps it so through a fold, but a fold can
   // move a uid's first row, and with it the order of the map; countRowsByUid is then asked).

@@ -79,42 +79,60 @@ const UPDATES: Record<CollectorName, Update> = {
     const NC = KEY_CLASSES.length;
     const NS = KEY_STATES.length;
     // A typed array, grown by 8 types at a time: a sparse number[] written at arbitrary indexes is slow.
-    let tally = new Int32Array(8 * NC * NS);
+    let tally: Int32Array = new Int32Array(8 * NC * NS);
     const firstSeen: number[] = [];
     const anySuspect = suspect.size > 0;
-    // A host's keys come in runs of one type: the type of the row before is tried first. An indexed loop: a
-    // for...of over the rows costs ten times as much (src/audit/run-audit.ts).
-    let lastType: KeyRecord['type'] | null = null;
-    let t = 0;
-    for (let r = 0; r < rows.length; r++) {
-      const i = rows[r] as number;
-      if (anySuspect && suspect.has(i)) continue;
+    const persistent = (i: number): void => {
       const uid = table.uid[i] as number;
-      const cls = classes[i] as number;
-      const type = table.type[i] as KeyRecord['type'];
-      if (type !== lastType) {
-        t = 0;
-        while (t < types.length && types[t] !== type) t++;
-        if (t === types.length) {
-          types.push(type);
-          if (types.length * NC * NS > tally.length) {
-            const grown = new Int32Array(tally.length + 8 * NC * NS);
-            grown.set(tally);
-            tally = grown;
-          }
-        }
-        lastType = type;
+      const s = table.summary[i];
+      persistentKeys.set(uid, (persistentKeys.get(uid) ?? 0) + (s?.kind === 'keyring' ? s.links : 0));
+      const e = table.expiry[i] as KeyRecord['expiry'];
+      const label = uidLabel(uid);
+      if (e.seconds !== null) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, e.seconds));
+    };
+    const index = inv.byRow.index;
+    if (index !== undefined && !anySuspect) {
+      // Counted as the rows were classified, while the file was read (classify/inventory.ts RowIndex): every row
+      // is a trusted live row, and the classifier's cells and lists are in the order the loop below finds them.
+      types.push(...index.types);
+      tally = index.joint;
+      firstSeen.push(...index.cells);
+      // Indexed loops: a for...of over 100,000 rows costs ten times as much (src/audit/run-audit.ts).
+      const sessionRows = index.byClass[SESSION] as number[];
+      for (let r = 0; r < sessionRows.length; r++) {
+        const uid = table.uid[sessionRows[r] as number] as number;
+        sessions.set(uid, (sessions.get(uid) ?? 0) + 1);
       }
-      const k = (t * NC + cls) * NS + (states[i] as number);
-      if (tally[k] === 0) firstSeen.push(k);
-      tally[k] = (tally[k] as number) + 1;
-      if (cls === SESSION) sessions.set(uid, (sessions.get(uid) ?? 0) + 1);
-      else if (cls === PERSISTENT) {
-        const s = table.summary[i];
-        persistentKeys.set(uid, (persistentKeys.get(uid) ?? 0) + (s?.kind === 'keyring' ? s.links : 0));
-        const e = table.expiry[i] as KeyRecord['expiry'];
-        const label = uidLabel(uid);
-        if (e.seconds !== null) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, e.seconds));
+      const persistentRows = index.byClass[PERSISTENT] as number[];
+      for (let r = 0; r < persistentRows.length; r++) persistent(persistentRows[r] as number);
+    } else {
+      // A host's keys come in runs of one type: the type of the row before is tried first.
+      let lastType: KeyRecord['type'] | null = null;
+      let t = 0;
+      for (let r = 0; r < rows.length; r++) {
+        const i = rows[r] as number;
+        if (anySuspect && suspect.has(i)) continue;
+        const uid = table.uid[i] as number;
+        const cls = classes[i] as number;
+        const type = table.type[i] as KeyRecord['type'];
+        if (type !== lastType) {
+          t = 0;
+          while (t < types.length && types[t] !== type) t++;
+          if (t === types.length) {
+            types.push(type);
+            if (types.length * NC * NS > tally.length) {
+              const grown = new Int32Array(tally.length + 8 * NC * NS);
+              grown.set(tally);
+              tally = grown;
+            }
+          }
+          lastType = type;
+        }
+        const k = (t * NC + cls) * NS + (states[i] as number);
+        if (tally[k] === 0) firstSeen.push(k);
+        tally[k] = (tally[k] as number) + 1;
+        if (cls === SESSION) sessions.set(uid, (sessions.get(uid) ?? 0) + 1);
+        else if (cls === PERSISTENT) persistent(i);
       }
     }
     // Counted once per inventory, shared with the audit's visibility_gap.

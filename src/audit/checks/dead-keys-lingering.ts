@@ -15,7 +15,10 @@ export const deadKeysLingering: Check = {
     'Usually nothing: they go within kernel.keys.gc_delay. If they stay, find the process whose session keyring they are, or the keyring that links them (keyctl show), and end or clear it.',
   run(ctx) {
     const { states, table } = ctx.inventory.byRow;
-    const dead = reportableRows(ctx, (i) => LINGERING[states[i] as number] === 1);
+    const index = ctx.inventory.byRow.index;
+    // The lingering states' lists merged back into file order (row order), or one pass over every row.
+    const listed = index === undefined ? undefined : KEY_STATES.flatMap((_s, k) => (LINGERING[k] === 1 ? (index.byState[k] as number[]) : [])).sort((a, b) => a - b);
+    const dead = reportableRows(ctx, (i) => LINGERING[states[i] as number] === 1, listed);
     return [...byUid(ctx, dead)].map(([uid, list]) => {
       const counts = new Map<number, number>();
       for (const i of list) counts.set(states[i] as number, (counts.get(states[i] as number) ?? 0) + 1);

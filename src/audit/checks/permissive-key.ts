@@ -51,7 +51,11 @@ export const permissiveKey: Check = {
   run(ctx) {
     const findings: Finding[] = [];
     const { table, classes } = ctx.inventory.byRow;
-    const candidates = reportableRows(ctx, (i) => ((table.perm[i] as KeyPermissions).mask & GROUP_OR_OTHER_EXTRA) !== 0 && !SKIPPED_CLASSES.has(classes[i] as number));
+    const candidates = reportableRows(
+      ctx,
+      (i) => ((table.perm[i] as KeyPermissions).mask & GROUP_OR_OTHER_EXTRA) !== 0 && !SKIPPED_CLASSES.has(classes[i] as number),
+      ctx.inventory.byRow.index?.groupOtherRights,
+    );
     for (const k of candidates.map(ctx.key)) {
       if (KERNEL_DEFAULT_PERM[k.class] === k.perm.mask) continue;
       if (systemdInvocationId(k)) continue;

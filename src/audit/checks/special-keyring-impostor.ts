@@ -46,8 +46,9 @@ export const specialKeyringImpostor: Check = {
     };
     const v = ctx.inventory.byRow;
     const noSuspect = v.suspect.size === 0;
-    // An indexed loop, as in run-audit.ts.
-    const { rows } = v;
+    // An indexed loop, as in run-audit.ts; over the rows whose class is not the one their name claims (the only
+    // ones isImpostorRow can accept) when the inventory has them listed and no row is suspect.
+    const rows = noSuspect && v.index !== undefined ? v.index.renamed : v.rows;
     const candidates: number[] = [];
     for (let k = 0; k < rows.length; k++) {
       const i = rows[k] as number;

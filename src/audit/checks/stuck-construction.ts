@@ -24,9 +24,12 @@ export const stuckConstruction: Check = {
       });
     // /proc/key-users counts every key of a uid: nkeys - nikeys are not instantiated yet, i.e. under construction.
     // Those this reader lists without flag I (suspect, allow-listed or not) are not hidden from it.
-    const { table, rows } = ctx.inventory.byRow;
-    const pending: number[] = [];
-    for (let k = 0; k < rows.length; k++) if (!(table.flags[rows[k] as number] as FlagsInfo).flags.instantiated) pending.push(rows[k] as number);
+    const { table, rows, index } = ctx.inventory.byRow;
+    let pending = index?.uninstantiated;
+    if (pending === undefined) {
+      pending = [];
+      for (let k = 0; k < rows.length; k++) if (!(table.flags[rows[k] as number] as FlagsInfo).flags.instantiated) pending.push(rows[k] as number);
+    }
     const listed = countByUid(ctx, pending);
     for (const u of ctx.inventory.users ?? []) {
       if (ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
