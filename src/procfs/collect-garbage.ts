@@ -19,6 +19,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { collectReaderGarbage } from './seq-file-reader.js';
 
 let collector: (() => void) | null | undefined;
 
@@ -54,5 +55,6 @@ export function collectIfDue(): void {
   setImmediate(() => {
     scheduled = false;
     gc()?.();
+    collectReaderGarbage();
   });
 }

@@ -115,9 +115,13 @@ export function createApp(o: AppOptions): Express {
   };
   const rendering = new Map<boolean, Promise<{ contentType: string; body: string }>>();
   const render = async (openMetrics: boolean): Promise<{ contentType: string; body: string }> => {
-    const inventory = await o.scraper.inventory();
-    // The exporter's own metrics first, as they were when its registry was merged with the scrape's.
+    // The read starts first; the exporter's own metrics are collected while the reader thread reads, and written
+    // first, as they were when its registry was merged with the scrape's.
+    const reading = o.scraper.inventory();
+    // Awaited below; handled here too, so that a read failing meanwhile is not an unhandled rejection.
+    reading.catch(() => undefined);
     const families = await formatRegistryFamilies(own, openMetrics);
+    const inventory = await reading;
     const errors = updateGauges(gauges, inventory, {
       enabled: o.enabled,
       maxUids: o.maxUids,
