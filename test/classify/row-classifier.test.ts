@@ -78,6 +78,32 @@ describe('RowClassifier', () => {
     expect([...whole.suspect]).toEqual([...inv.byRow.suspect]);
   });
 
+  it('keeps each owner\'s tally apart when uids share their low bits, in any order', () => {
+    // The classifier finds an owner's tally by the uid's low byte first: 0, 256, 512, 40000 and 40192 share slots.
+    const uids = [0, 256, 512, 40000, 40192, 4294967294];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...uids), { minLength: 1, maxLength: 60 }), (owners) => {
+        const lines = owners.map(
+          (uid, i) =>
+            `${(0x10000000 + i).toString(16)} I--Q---     1 perm 3f010000 ${String(uid).padStart(5)} ${String(uid).padStart(5)} user      k${'x'.repeat(i % 7)}: ${i}\n`,
+        );
+        const r: RawProcFiles = {
+          keys: { path: 'keys', status: 'ok', source: sourceOf(Buffer.from(lines.join(''), 'latin1')) },
+          keyUsers: { path: 'key-users', status: 'absent' },
+          sysctls: Object.fromEntries(KEYS_SYSCTLS.map((n) => [n, { path: n, status: 'absent' }])) as RawProcFiles['sysctls'],
+        };
+        const fresh = buildSnapshot(r, 1_800_000_000);
+        const classifier = new RowClassifier(fresh.overflowGid);
+        classifier.classify(fresh.keys);
+        const table = fresh.keys;
+        const whole = assessTrust({ table, classes: classifier.classes.subarray(0, table.count), reclassify: (i) => classifier.classifyRow(table, i) }, null, []);
+        expect(new Map([...classifier.counted.totals].sort((a, b) => a[0] - b[0]))).toEqual(new Map([...whole.totals].sort((a, b) => a[0] - b[0])));
+        expect([...classifier.counted.totals.keys()].sort((a, b) => a - b)).toEqual([...new Set(owners)].sort((a, b) => a - b));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('starts over when the overflow gid it classified with is not the snapshot\'s', () => {
     // The keyrings the kernel makes (_uid.0, .user_reg, ...) print gid 65534, the usual overflow gid: their class depends on it.
     for (const name of NAMES) {
