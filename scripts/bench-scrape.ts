@@ -33,6 +33,7 @@ import { DEFAULT_AUDIT_CONFIG } from '../src/audit/audit-config.js';
 import { runAudit } from '../src/audit/run-audit.js';
 import { buildInventory } from '../src/classify/inventory.js';
 import { buildSnapshot } from '../src/parser/snapshot.js';
+import { speedReport, timeReference, warmReference } from './machine-speed.js';
 import { readProcFile, readProcFiles } from '../src/procfs/read-proc-files.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -56,6 +57,8 @@ const { values: args } = parseArgs({
 });
 const SCALES = (args.scales ?? (args.quick ? '100,10000' : '100,10000,100000')).split(',').map(Number);
 const RUNS = Number(args.runs ?? (args.quick ? 5 : 11));
+/** Runs of parse, classify and audit alone: cheap, and enough of them fall in the machine's quiet phases. */
+const PIPELINE_RUNS = 31;
 const SMALL_SCRAPES = Number(args['small-scrapes'] ?? (args.quick ? 500 : 2000));
 /**
  * Scrapes before the small host is measured: a serving exporter is scraped for days, so what matters is its
@@ -319,6 +322,10 @@ interface Scale {
   auditMs: number;
   parseClassifyMs: number;
   parseClassifyAuditMs: number;
+  /** The machine's speed around the pipeline's runs (machine-speed.ts), and parse + classify in those at full speed. */
+  machineSlowdownMedian: number;
+  fullSpeedRuns: number;
+  parseClassifyFullSpeedMs: number | null;
   series: number;
   keyringSeries: number;
   findings: number;
@@ -328,7 +335,9 @@ interface Scale {
 }
 
 /** Parse, classify and audit of one read, in this process, warmed up as a serving exporter is. */
-async function pipeline(runs: number): Promise<Pick<Scale, 'parseMs' | 'classifyMs' | 'auditMs' | 'parseClassifyMs' | 'parseClassifyAuditMs' | 'bytes' | 'findings'>> {
+async function pipeline(
+  runs: number,
+): Promise<Pick<Scale, 'parseMs' | 'classifyMs' | 'auditMs' | 'parseClassifyMs' | 'parseClassifyAuditMs' | 'machineSlowdownMedian' | 'fullSpeedRuns' | 'parseClassifyFullSpeedMs' | 'bytes' | 'findings'>> {
   // Without the parse made while reading (readKeysFile): each run parses the whole file, as the target is stated.
   const read = await readProcFiles('/proc');
   const { parsed: _parsed, ...keys } = read.keys;
@@ -338,8 +347,11 @@ async function pipeline(runs: number): Promise<Pick<Scale, 'parseMs' | 'classify
   const audit: number[] = [];
   const pc: number[] = [];
   const pca: number[] = [];
+  const referenceMs: number[] = [];
   let findings = 0;
+  warmReference();
   for (let r = -Math.max(3, Math.floor(runs / 2)); r < runs; r++) {
+    if (r === 0) referenceMs.push(timeReference());
     const t0 = performance.now();
     const snap = buildSnapshot(raw, Math.floor(Date.now() / 1000));
     const t1 = performance.now();
@@ -348,6 +360,7 @@ async function pipeline(runs: number): Promise<Pick<Scale, 'parseMs' | 'classify
     findings = runAudit(inv, DEFAULT_AUDIT_CONFIG).findings.length;
     const t3 = performance.now();
     if (r < 0) continue; // warm-up
+    referenceMs.push(timeReference());
     parse.push(t1 - t0);
     classify.push(t2 - t1);
     audit.push(t3 - t2);
@@ -355,8 +368,13 @@ async function pipeline(runs: number): Promise<Pick<Scale, 'parseMs' | 'classify
     pca.push(t3 - t0);
   }
   const bytes = raw.keys.status === 'ok' && raw.keys.source !== undefined ? raw.keys.source.bytes.length : 0;
+  const speed = speedReport(referenceMs.slice(1).map((after, r) => Math.max(after, referenceMs[r] as number)));
+  const fullSpeed = speed.fullSpeedRuns.map((r) => pc[r] as number);
   return {
     bytes,
+    machineSlowdownMedian: speed.slowdownMedian,
+    fullSpeedRuns: fullSpeed.length,
+    parseClassifyFullSpeedMs: fullSpeed.length > 0 ? round(median(fullSpeed)) : null,
     parseMs: round(median(parse)),
     classifyMs: round(median(classify)),
     auditMs: round(median(audit)),
@@ -429,7 +447,7 @@ async function atScale(keysMade: number, largest: boolean): Promise<Scale> {
       catSpreadMs: spread(cats),
       ratio: round(median(scrapes) / median(reads), 2),
       ratioPerRunMedian: round(median(ratios), 2),
-      ...(await pipeline(RUNS)),
+      ...(await pipeline(Math.max(RUNS, PIPELINE_RUNS))),
       series: lines.length,
       keyringSeries: lines.filter((l) => l.startsWith('keyring_')).length,
       idleRssMb: round(idleRssMb),
@@ -472,7 +490,13 @@ function report(small: SmallHost, scales: Scale[], keys: { before: number; after
   const seriesGrowth = scales.length > 1 ? big.keyringSeries - (scales[scales.length - 2] as Scale).keyringSeries : 0;
   const targets = [
     { target: `scrape <= ${TARGETS.ratio}x the read at ${big.keysMade.toLocaleString('en')} keys`, measured: `${big.ratio}x (${big.scrapeMs} / ${big.readMs} ms)`, ok: big.ratio <= TARGETS.ratio },
-    { target: `parse + classify < ${TARGETS.parseClassifyMs} ms`, measured: `${big.parseClassifyMs} ms at ${big.linesInProcKeys.toLocaleString('en')} lines`, ok: big.parseClassifyMs < TARGETS.parseClassifyMs },
+    {
+      target: `parse + classify < ${TARGETS.parseClassifyMs} ms`,
+      measured:
+        `${big.parseClassifyMs} ms at ${big.linesInProcKeys.toLocaleString('en')} lines (machine ${big.machineSlowdownMedian}x slower than its best at the median run; ` +
+        `${big.parseClassifyFullSpeedMs ?? '-'} ms in the ${big.fullSpeedRuns} runs at full speed)`,
+      ok: big.parseClassifyMs < TARGETS.parseClassifyMs,
+    },
     { target: `small host <= ${TARGETS.smallCpuMs} ms CPU per scrape`, measured: `${small.cpuMsPerScrape} ms`, ok: small.cpuMsPerScrape <= TARGETS.smallCpuMs },
     ...(big.concurrent !== undefined
       ? [
@@ -524,7 +548,7 @@ async function main(): Promise<number> {
       const made = await holder.grow(n);
       console.log(`${made} keys made (${round((performance.now() - t0) / 1000, 2)} s); measuring`);
       const s = await atScale(made, n === largest);
-      console.log(`  scrape ${s.scrapeMs} ms, read ${s.readMs} ms, cat ${s.catMs} ms, ratio ${s.ratio}, parse+classify ${s.parseClassifyMs} ms, audit ${s.auditMs} ms`);
+      console.log(`  scrape ${s.scrapeMs} ms, read ${s.readMs} ms, cat ${s.catMs} ms, ratio ${s.ratio}, parse+classify ${s.parseClassifyMs} ms (${s.parseClassifyFullSpeedMs ?? '-'} ms at full speed), audit ${s.auditMs} ms`);
       scales.push(s);
     }
   } finally {
