@@ -14,7 +14,7 @@ import { buildSnapshot, type RawProcFiles, type RawProcFilesStatus, type Snapsho
 import { KEYS_SYSCTLS } from '../parser/keys-sysctl.js';
 import { CLAIM_KEYRING, CLAIM_SESSION, claimFromName, classOfKeyring, KEY_CLASSES, type KeyClass, type KeyClassification, type NameClaim } from './keyring-class.js';
 import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
-import { addRow, assessTrust, isSpecialRow, newTally, type CountedRows, type SuspectReason, type Tally } from './key-trust.js';
+import { addRow, assessTrust, newTally, SINGLETON_CLASSES, type CountedRows, type SuspectReason, type Tally } from './key-trust.js';
 
 export interface InventoryKey extends KeyRecord, KeyClassification {
   state: KeyState;
@@ -81,6 +81,8 @@ export interface RowIndex {
 export const GROUP_OR_OTHER_RIGHTS = 0x3636;
 const NC = KEY_CLASSES.length;
 const UID_SLOTS = 256;
+/** Rows classified per call of classifyRange (RowClassifier.classify says why). */
+const CLASSIFY_CHUNK = 1024;
 const NS = KEY_STATES.length;
 
 function emptyIndex(): RowIndex {
@@ -198,14 +200,99 @@ export class RowClassifier {
     if (table !== this.table) this.restart(table);
     const n = table.count;
     if (n > this.classes.length) this.grow(Math.max(n, table.capacity));
-    for (let i = this.done; i < n; i++) {
-      this.classifyRow(table, i);
-      this.count(table, i);
-    }
-    // The rows in file order, in a loop of their own: a push in the loop above cost a millisecond at 100,000 keys.
-    const rows = this.counted.rows;
-    for (let i = this.done; i < n; i++) rows.push(i);
+    // In chunks: a loop over 100,000 rows run once per read is compiled on stack replacement (OSR), and a full
+    // collection, which the exporter makes after each large read (procfs/collect-garbage.ts), throws that code
+    // away: every read's classification ran unoptimised until it was compiled again, 3 times slower (36 ms
+    // against 12 at 100,000 keys, with a collection between runs; --trace-osr showed it compiled on every run).
+    // Called once per chunk, the function is optimised as a whole, and keeps its code.
+    for (let from = this.done; from < n; from += CLASSIFY_CHUNK) this.classifyRange(table, from, Math.min(n, from + CLASSIFY_CHUNK));
     this.done = n;
+  }
+
+  /**
+   * Classify and count rows [from, to): what classifyRow() sets, and the counts, in one loop with the columns held
+   * in locals, which reads each column once per row (as two calls per row, classifying and counting, it cost
+   * 10-11 ms at 100,000 keys, 6-7 of them counting: --cpu-prof, and variants with parts left out).
+   */
+  private classifyRange(table: KeyTable, from: number, to: number): void {
+    const flagsCol = table.flags;
+    const expiryCol = table.expiry;
+    const typeCol = table.type;
+    const permCol = table.perm;
+    const uidCol = table.uid;
+    const completeCol = table.complete;
+    const classes = this.classes;
+    const claimed = this.claimedClasses;
+    const states = this.states;
+    const nameUids = this.nameUids;
+    const classCounts = this.classCounts;
+    const stateCounts = this.stateCounts;
+    const slotUid = this.slotUid;
+    const slotTally = this.slotTally;
+    const c = this.counted;
+    const idx = this.index;
+    const types = this.typeObjects;
+    const typeCounts = this.typeCounts;
+    const anyEmbedded = table.embedded.size > 0;
+    idx.types = types;
+    let k = this.lastType;
+    for (let i = from; i < to; i++) {
+      const f = flagsCol[i] as FlagsInfo;
+      const st = STATE_BY_BITS[f.bits * 2 + ((expiryCol[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
+      states[i] = st;
+      const type = typeCol[i] as KeyRecord['type'];
+      const perm = permCol[i] as KeyRecord['perm'];
+      let cls: number;
+      if (type.name !== 'keyring') {
+        cls = KEY_INDEX;
+        classes[i] = claimed[i] = KEY_INDEX;
+        nameUids[i] = Number.NaN;
+      } else cls = this.classifyKeyring(table, i, f, perm);
+      // The owner's tally, by the slot of the uid's low byte before the map.
+      const uid = uidCol[i] as number;
+      const slot = uid & (UID_SLOTS - 1);
+      let t: Tally;
+      if (slotUid[slot] === uid) t = slotTally[slot] as Tally;
+      else {
+        const known = c.totals.get(uid);
+        if (known === undefined) c.totals.set(uid, (t = newTally()));
+        else t = known;
+        slotUid[slot] = uid;
+        slotTally[slot] = t;
+      }
+      addRow(t, table, i, 1);
+      // CountedRows.special
+      if (completeCol[i] === 0 || SINGLETON_CLASSES[cls] === 1 || (anyEmbedded && table.embedded.has(i))) c.special.push(i);
+      classCounts[cls] = (classCounts[cls] as number) + 1;
+      stateCounts[st] = (stateCounts[st] as number) + 1;
+      // Runs of one type: the last row's type first, then the others (a host has a handful).
+      if (k < 0 || types[k] !== type) {
+        for (k = 0; k < types.length && types[k] !== type; k++);
+        if (k === types.length) {
+          types.push(type);
+          typeCounts.push(0);
+        }
+      }
+      typeCounts[k] = (typeCounts[k] as number) + 1;
+      // The index (RowIndex).
+      if (cls !== KEY_INDEX) (idx.byClass[cls] as number[]).push(i);
+      if (st !== INSTANTIATED_INDEX) (idx.byState[st] as number[]).push(i);
+      if ((perm.mask & GROUP_OR_OTHER_RIGHTS) !== 0) idx.groupOtherRights.push(i);
+      if (!f.flags.instantiated) idx.uninstantiated.push(i);
+      if (cls !== claimed[i]) idx.renamed.push(i);
+      const cell = (k * NC + cls) * NS + st;
+      if (cell >= idx.joint.length) {
+        const grown = new Int32Array(idx.joint.length + 8 * NC * NS);
+        grown.set(idx.joint);
+        idx.joint = grown;
+      }
+      if (idx.joint[cell] === 0) idx.cells.push(cell);
+      idx.joint[cell] = (idx.joint[cell] as number) + 1;
+    }
+    this.lastType = k;
+    // The rows in file order, in a loop of their own: a push in the loop above cost a millisecond at 100,000 keys.
+    const rows = c.rows;
+    for (let i = from; i < to; i++) rows.push(i);
   }
 
   private restart(table: KeyTable): void {
@@ -219,57 +306,6 @@ export class RowClassifier {
     this.slotUid.fill(Number.NaN);
     this.index = emptyIndex();
     this.lastType = -1;
-  }
-
-  /** Count a classified row (once: a fold's reclassification is not counted again; key-trust.ts keeps the totals). */
-  private count(table: KeyTable, i: number): void {
-    const c = this.counted;
-    const uid = table.uid[i] as number;
-    const slot = uid & (UID_SLOTS - 1);
-    let t: Tally;
-    if (this.slotUid[slot] === uid) t = this.slotTally[slot] as Tally;
-    else {
-      const known = c.totals.get(uid);
-      if (known === undefined) c.totals.set(uid, (t = newTally()));
-      else t = known;
-      this.slotUid[slot] = uid;
-      this.slotTally[slot] = t;
-    }
-    addRow(t, table, i, 1);
-    if (isSpecialRow(table, this.classes, i)) c.special.push(i);
-    const cls = this.classes[i] as number;
-    const st = this.states[i] as number;
-    this.classCounts[cls] = (this.classCounts[cls] as number) + 1;
-    this.stateCounts[st] = (this.stateCounts[st] as number) + 1;
-    const type = table.type[i] as KeyRecord['type'];
-    const types = this.typeObjects;
-    // Runs of one type: the last row's type first, then the others (a host has a handful).
-    let k = this.lastType;
-    if (k < 0 || types[k] !== type) {
-      for (k = 0; k < types.length && types[k] !== type; k++);
-      if (k === types.length) {
-        types.push(type);
-        this.typeCounts.push(0);
-      }
-      this.lastType = k;
-    }
-    this.typeCounts[k] = (this.typeCounts[k] as number) + 1;
-    // The index (RowIndex); types are the same list.
-    const idx = this.index;
-    idx.types = types;
-    if (cls !== KEY_INDEX) (idx.byClass[cls] as number[]).push(i);
-    if (st !== INSTANTIATED_INDEX) (idx.byState[st] as number[]).push(i);
-    if (((table.perm[i] as KeyRecord['perm']).mask & GROUP_OR_OTHER_RIGHTS) !== 0) idx.groupOtherRights.push(i);
-    if (!(table.flags[i] as FlagsInfo).flags.instantiated) idx.uninstantiated.push(i);
-    if (cls !== this.claimedClasses[i]) idx.renamed.push(i);
-    const cell = (k * NC + cls) * NS + st;
-    if (cell >= idx.joint.length) {
-      const grown = new Int32Array(idx.joint.length + 8 * NC * NS);
-      grown.set(idx.joint);
-      idx.joint = grown;
-    }
-    if (idx.joint[cell] === 0) idx.cells.push(cell);
-    idx.joint[cell] = (idx.joint[cell] as number) + 1;
   }
 
   /**
@@ -293,18 +329,32 @@ export class RowClassifier {
   classifyRow(table: KeyTable, i: number): void {
     const f = table.flags[i] as FlagsInfo;
     this.states[i] = STATE_BY_BITS[f.bits * 2 + ((table.expiry[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
-    const type = table.type[i] as KeyRecord['type'];
-    if (type.name !== 'keyring') {
+    if ((table.type[i] as KeyRecord['type']).name !== 'keyring') {
       this.classes[i] = this.claimedClasses[i] = KEY_INDEX;
       this.nameUids[i] = Number.NaN;
       return;
     }
-    // classifyKey(), without its result object.
+    this.classifyKeyring(table, i, f, table.perm[i] as KeyRecord['perm']);
+  }
+
+  /** classifyKey() of a keyring row, without its result object: sets the row's class, claimed class and name uid, and returns the class. */
+  private classifyKeyring(table: KeyTable, i: number, f: FlagsInfo, perm: KeyRecord['perm']): number {
     const claim = claimOfRow(table, i);
-    const cls = classOfKeyring(claim.claimed, { flags: f.flags, gid: table.gid[i] as number, perm: table.perm[i] as KeyRecord['perm'] }, this.overflowGid);
-    this.classes[i] = CLASS_INDEX.get(cls) as number;
-    this.claimedClasses[i] = CLASS_INDEX.get(claim.claimed === 'keyring' ? cls : claim.claimed) as number;
+    const cls = CLASS_INDEX.get(classOfKeyring(claim.claimed, { flags: f.flags, gid: table.gid[i] as number, perm }, this.overflowGid)) as number;
+    this.classes[i] = cls;
+    this.claimedClasses[i] = claim.claimed === 'keyring' ? cls : (CLASS_INDEX.get(claim.claimed) as number);
     this.nameUids[i] = claim.nameUid ?? Number.NaN;
+    return cls;
+  }
+
+  /** Forget the table and everything classified (the inventory keeps what it needs): buildInventory is done with it. */
+  retire(): void {
+    this.restart(EMPTY_KEY_TABLE);
+    this.classes = new Uint8Array(0);
+    this.claimedClasses = new Uint8Array(0);
+    this.states = new Uint8Array(0);
+    this.nameUids = new Float64Array(0);
+    this.slotTally.fill(newTally());
   }
 
   private grow(capacity: number): void {
@@ -326,6 +376,18 @@ export class RowClassifier {
 /** A classifier kept for its hidden class (parser/key-table.ts EMPTY_KEY_TABLE says why). */
 const CLASSIFIER_ANCHOR = new RowClassifier();
 CLASSIFIER_ANCHOR.classify(EMPTY_KEY_TABLE);
+
+/**
+ * The last classifier an inventory was built with, emptied (RowClassifier.retire), kept until the next one.
+ *
+ * Measured, not understood: when the collection the exporter makes after each large read freed the last
+ * classifier, it deoptimised classifyRange and classifyKeyring ("reason: weak objects", `node --trace-deopt`:
+ * 30 to 36 times over 40 reads of the benchmark's 100,000 keys, and on every scrape of a serving exporter), and
+ * each read ran them unoptimised until they were compiled again (20 ms of compilation each time). Keeping the
+ * last classifier alive prevents it, emptied or not; keeping every object it references, but not the classifier
+ * itself, does not; the classifier's hidden class is the anchor's. Emptied, it holds no read's memory.
+ */
+const LAST: { classifier: RowClassifier } = { classifier: CLASSIFIER_ANCHOR };
 
 /**
  * Classify and assess a snapshot. It takes ownership of `snapshot.keys`: a forged line folded back into its
@@ -356,7 +418,10 @@ export function buildInventory(snapshot: Snapshot, classifier: RowClassifier = n
   // Listed keys by owner: the tally of the live rows has them (assessTrust keeps it so through a fold, but a fold can
   // move a uid's first row, and with it the order of the map; countRowsByUid is then asked).
   const visibleByUid = folded ? null : new Map([...totals].map(([uid, t]) => [uid, t.visible]));
-  return new BuiltInventory(snapshot, byRow, c.summary(folded, suspect.size) ?? summarize(byRow), visibleByUid);
+  const inventory = new BuiltInventory(snapshot, byRow, c.summary(folded, suspect.size) ?? summarize(byRow), visibleByUid);
+  c.retire();
+  LAST.classifier = c;
+  return inventory;
 }
 
 /**

@@ -95,13 +95,10 @@ export interface Tally {
 export interface CountedRows {
   rows: number[];
   totals: Map<number, Tally>;
+  /** The rows assessTrust's per-row pass can mark: incomplete (no summary), of a singleton class, or with record text folded in. */
   special: number[];
 }
 
-/** Whether assessTrust's per-row pass can mark row `i` (CountedRows.special). */
-export function isSpecialRow(table: KeyTable, classes: Uint8Array, i: number): boolean {
-  return table.complete[i] === 0 || SINGLETON_CLASSES[classes[i] as number] === 1 || (table.embedded.size > 0 && table.embedded.has(i));
-}
 
 /** What the trust pass needs of a row, read from the table and the classification arrays. */
 export interface TrustRows {

@@ -54,7 +54,12 @@ export function collectIfDue(): void {
   scheduled = true;
   setImmediate(() => {
     scheduled = false;
-    gc()?.();
-    collectReaderGarbage();
+    collectGarbage();
   });
+}
+
+/** The collection itself: this thread's heap, and the reader thread's (benchmarks make it as the exporter does). */
+export function collectGarbage(): void {
+  gc()?.();
+  collectReaderGarbage();
 }

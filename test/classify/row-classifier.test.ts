@@ -12,6 +12,7 @@ import { streamProcKeys } from '../../src/parser/proc-keys.js';
 import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '../../src/parser/snapshot.js';
 import { KEYS_SYSCTLS } from '../../src/parser/keys-sysctl.js';
 import type { ByteSource } from '../../src/parser/byte-source.js';
+import { generateProcKeys } from '../../scripts/bench.js';
 
 const fixtures = new URL('../fixtures/', import.meta.url);
 const NAMES = readdirSync(fixtures, { withFileTypes: true })
@@ -76,6 +77,42 @@ describe('RowClassifier', () => {
     const whole = assessTrust({ table, classes: classifier.classes.subarray(0, table.count), reclassify: (i) => classifier.classifyRow(table, i) }, fresh.users, fresh.unstableUids);
     expect(whole.rows).toEqual(inv.byRow.rows);
     expect([...whole.suspect]).toEqual([...inv.byRow.suspect]);
+  });
+
+  it('classifies and counts a table of many chunks as row by row, fed whole or in parts', () => {
+    // 5,000 rows: classify() works in chunks of 1,024 (inventory.ts CLASSIFY_CHUNK), and feeds end anywhere.
+    const { keys, keyUsers } = generateProcKeys(5000);
+    const r: RawProcFiles = {
+      keys: { path: 'keys', status: 'ok', source: sourceOf(Buffer.from(keys, 'latin1')) },
+      keyUsers: text('key-users', keyUsers),
+      sysctls: Object.fromEntries(KEYS_SYSCTLS.map((n) => [n, text(n, '200\n')])) as RawProcFiles['sysctls'],
+    };
+    const inv = buildInventory(buildSnapshot(r, 1_800_000_000));
+    expect(inv.byRow.rows.length).toBe(5000);
+    expect(inv.summary).toEqual(summarize(inv.byRow));
+    expect([...inv.visibleByUid]).toEqual([...countRowsByUid(inv.byRow)]);
+    // Row by row, with classifyRow(), on a fresh snapshot (the arrays wiped first).
+    const fresh = buildSnapshot(r, 1_800_000_000);
+    const one = new RowClassifier(fresh.overflowGid);
+    one.classify(fresh.keys);
+    one.classes.fill(255);
+    one.claimedClasses.fill(255);
+    one.states.fill(255);
+    one.nameUids.fill(-1);
+    for (let i = 0; i < fresh.keys.count; i++) one.classifyRow(fresh.keys, i);
+    expect([...inv.byRow.classes]).toEqual([...one.classes.subarray(0, 5000)]);
+    expect([...inv.byRow.claimedClasses]).toEqual([...one.claimedClasses.subarray(0, 5000)]);
+    expect([...inv.byRow.states]).toEqual([...one.states.subarray(0, 5000)]);
+    expect([...inv.byRow.nameUids]).toEqual([...one.nameUids.subarray(0, 5000)]);
+    const expected = plain(inv);
+    const size = keys.length;
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: size }), { maxLength: 6 }), (cuts) => {
+        const classifier = new RowClassifier();
+        expect(plain(buildInventory(streamed(r, cuts, classifier), classifier))).toEqual(expected);
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it('keeps each owner\'s tally apart when uids share their low bits, in any order', () => {
