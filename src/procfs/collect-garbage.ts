@@ -37,14 +37,14 @@ function gc(): (() => void) | null {
 }
 
 /** Reads of at least this many bytes (about 10,000 keys) leave enough behind to be worth a collection. */
-const LARGE_READ = 1024 * 1024;
+export const LARGE_READ_BYTES = 1024 * 1024;
 
 let due = false;
 let scheduled = false;
 
 /** Called when the bytes of a read are handed over to be parsed and served: a large one makes a collection due. */
 export function noteRead(bytes: number): void {
-  if (bytes >= LARGE_READ) due = true;
+  if (bytes >= LARGE_READ_BYTES) due = true;
 }
 
 /** Called once a response has been written: a due collection runs on the next turn of the event loop. */
