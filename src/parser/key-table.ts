@@ -29,24 +29,11 @@ export function flagsInfo(raw: string, flags: KeyFlags | null): FlagsInfo | null
 
 const NO_LINES = Object.freeze([]) as unknown as number[];
 
-/** A table's columns (KeyTable). */
-interface Columns {
-  serial: Float64Array;
-  usage: Float64Array;
-  uid: Float64Array;
-  gid: Float64Array;
-  textStart: Uint32Array;
-  textEnd: Uint32Array;
-  descEnd: Uint32Array;
-  line: Uint32Array;
-  lineCount: Uint32Array;
-  complete: Uint8Array;
-  flags: FlagsInfo[];
-  expiry: KeyExpiry[];
-  perm: KeyPermissions[];
-  type: DecodedKeyType[];
-  summary: (KeySummary | null)[];
-}
+/** A table's columns. */
+type Columns = Pick<
+  KeyTable,
+  'serial' | 'usage' | 'uid' | 'gid' | 'textStart' | 'textEnd' | 'descEnd' | 'line' | 'lineCount' | 'complete' | 'flags' | 'expiry' | 'perm' | 'type' | 'summary'
+>;
 
 function newColumns(capacity: number): Columns {
   return {
