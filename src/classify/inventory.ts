@@ -211,8 +211,8 @@ export class RowClassifier {
 
   /**
    * Classify and count rows [from, to): what classifyRow() sets, and the counts, in one loop with the columns held
-   * in locals, which reads each column once per row (as two calls per row, classifying and counting, it cost
-   * 10-11 ms at 100,000 keys, 6-7 of them counting: --cpu-prof, and variants with parts left out).
+   * in locals. About 10 ms at 100,000 keys, 6-7 of them counting (--cpu-prof, and variants with parts left out;
+   * the owners' tallies are the largest part); as two calls per row it cost the same.
    */
   private classifyRange(table: KeyTable, from: number, to: number): void {
     const flagsCol = table.flags;

@@ -36,7 +36,7 @@ function gc(): (() => void) | null {
   return collector;
 }
 
-/** Reads of at least this many bytes (about 10,000 keys) leave enough behind to be worth a collection. */
+/** Reads of at least this many bytes (some 11,000 keys, at 90 bytes a line) leave enough behind to be worth a collection. */
 export const LARGE_READ_BYTES = 1024 * 1024;
 
 let due = false;
