@@ -3,7 +3,7 @@
  * (a capture, a fixture): DIR/keys, DIR/key-users, DIR/sys/kernel/keys/*.
  * Each file is read once, as bytes (latin1), and a failure is a status, never an exception.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectedSize, readToEnd, type OnBytes } from './seq-file-reader.js';
@@ -60,12 +60,15 @@ export function bufferSource(buf: Buffer): ByteSource {
  */
 function readBytes(path: string, onBytes?: OnBytes): Buffer | Promise<Buffer> {
   // Anything but a regular file (a FIFO, a device, a socket a capture tool left behind) could block a
-  // synchronous open or read, and with it every other request: it is read asynchronously.
-  if (!statSync(path).isFile()) return readFile(path);
-  const fd = openSync(path, 'r');
+  // synchronous read, and with it every other request: it is read asynchronously. Opened without blocking (a
+  // FIFO's open would wait for a writer) and checked on the descriptor: a stat of the path as well was a path
+  // walk per file, 9 files per scrape (4% of a small host's scrape, --cpu-prof).
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   let handedOver = false;
   try {
-    if (fstatSync(fd).size > 0) return readFileSync(fd);
+    const st = fstatSync(fd);
+    if (!st.isFile()) return readFile(path);
+    if (st.size > 0) return readFileSync(fd);
     let n = 0;
     for (let reads = 0; reads < HEAD_READS && n < scratch.length; reads++) {
       const r = readSync(fd, scratch, n, scratch.length - n, null);
