@@ -99,7 +99,6 @@ export interface CountedRows {
   special: number[];
 }
 
-
 /** What the trust pass needs of a row, read from the table and the classification arrays. */
 export interface TrustRows {
   table: KeyTable;
