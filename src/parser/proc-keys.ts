@@ -19,7 +19,7 @@
  * Record-like lines folded into a description are listed in `embeddedRecordLines`; cross-record and
  * cross-file invariants (singletons, /proc/key-users totals) are applied later by classify/key-trust.ts.
  */
-import { createScannedLine, scanKeyLineAt, type ScannedLine } from './key-line.js';
+import { createScannedLine, scanKeyLineAt, viewOf, type ScannedLine } from './key-line.js';
 import { KeyTable } from './key-table.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
 import { splitDescriptionSummary, splitRange, type RangeSplit } from './key-summary.js';
@@ -125,6 +125,8 @@ class ProcKeysParser implements ProcKeysStream {
   private readonly issues: ParseIssue[] = [];
   private src: ByteSource = NO_BYTES;
   private bytes: Uint8Array = NO_BYTES.bytes;
+  /** The same bytes, for the scanner's word reads (key-line.ts scanStandardLayout). */
+  private view: DataView = viewOf(NO_BYTES.bytes);
   /** Bytes read so far. */
   private size = 0;
   // Physical lines as offsets into the input: no line is copied out unless it is needed. Sized for the
@@ -174,6 +176,7 @@ class ProcKeysParser implements ProcKeysStream {
   feed(src: ByteSource, available: number): void {
     if (this.spent) throw new Error('the /proc/keys stream has finished');
     this.src = src;
+    if (src.bytes !== this.bytes) this.view = viewOf(src.bytes);
     this.bytes = src.bytes;
     this.size = available;
     // The rows so far can be read (classified) between feeds: their text is in these bytes.
@@ -186,6 +189,7 @@ class ProcKeysParser implements ProcKeysStream {
     if (this.spent) throw new Error('the /proc/keys stream has finished');
     this.spent = true;
     this.src = whole;
+    if (whole.bytes !== this.bytes) this.view = viewOf(whole.bytes);
     this.bytes = whole.bytes;
     const size = (this.size = whole.bytes.length);
     this.splitLines();
@@ -390,7 +394,7 @@ class ProcKeysParser implements ProcKeysStream {
         continue;
       }
       const scanned = this.scanned;
-      if (!scanKeyLineAt(src, this.starts[i] as number, this.ends[i] as number, scanned)) {
+      if (!scanKeyLineAt(src, this.starts[i] as number, this.ends[i] as number, scanned, this.view)) {
         if (this.open) this.append(i, 'own');
         else this.issue(i, 'unparseable_line', describeUnparseable(this.lineText(i)));
         i++;

@@ -79,4 +79,33 @@ describe('scanStandardLayout (the fast path) agrees with scanKeyLineGeneral', ()
     // not vacuous: many damaged lines (a changed description byte, a changed hex digit) are still records
     expect(accepted).toBeGreaterThan(100);
   });
+
+  it('reads the flags and type columns the line before had through the same view, byte for byte', () => {
+    // The fast path remembers the last valid flags column and each type slot's column as words read through the
+    // parser's DataView: a line that differs from the one before in any one byte of those columns must still
+    // be judged on its own bytes.
+    const base = '3b8e2c4a I--Q---     1 perm 3f010000  1000  1000 keyring   _ses: 1';
+    const positions = [...Array.from({ length: 7 }, (_, j) => 9 + j), ...Array.from({ length: 9 }, (_, j) => 49 + j)];
+    const bytes = [' ', '-', 'I', 'R', 'D', 'Q', 'U', 'N', 'i', 'x', 'k', 'e', 'y', 'u', 's', 'r', '.', '_', '\r'];
+    const lines: string[] = [];
+    for (const p of positions) for (const b of bytes) lines.push(base, base.slice(0, p) + b + base.slice(p + 1));
+    // Near collisions of the type slots' hash, each after the other.
+    for (const t of ['cifs.spnego', 'cifs.idmap', 'rxrpc', 'rxrpc_s', 'keyring', 'id_resolver', 'asymmetric', 'trusted', 'user', 'logon'])
+      lines.push(base.slice(0, 49) + t.slice(0, 9).padEnd(9, ' ') + base.slice(58));
+    const text = lines.join('\n');
+    const src = byteSourceOf(text);
+    const view = new DataView(src.bytes.buffer, src.bytes.byteOffset, src.bytes.byteLength);
+    let start = 0;
+    let accepted = 0;
+    for (const line of lines) {
+      const out = createScannedLine();
+      const ok = scanKeyLineAt(src, start, start + line.length, out, view);
+      const g = scanWith(scanKeyLineGeneral, line);
+      expect({ ok, out: ok ? { ...out, textStart: out.textStart - start } : null }, line).toEqual({ ok: g.ok, out: g.ok ? g.out : null });
+      if (ok) accepted++;
+      start += line.length + 1;
+    }
+    expect(accepted).toBeGreaterThan(lines.length / 2);
+  });
 });
+
