@@ -192,6 +192,25 @@ const typeSlotValue = new Array<DecodedKeyType | null>(TYPE_SLOTS).fill(null);
 let lastFlagsWord0 = 0;
 let lastFlagsWord1 = 0;
 let lastFlags: FlagsInfo | null = null;
+/** "perm" as a little-endian word. */
+const PERM_WORD = 0x6d726570;
+/**
+ * The usage, perm and uid/gid columns of the last line accepted, as words (the uid/gid words span both columns
+ * and the space between), with their values: a host's keys come in runs of one owner, one perm, one usage.
+ */
+const last = {
+  usageWord: 0,
+  usageByte: 0,
+  usage: -1,
+  permWord0: 0,
+  permWord1: 0,
+  perm: null as KeyPermissions | null,
+  idWord0: 0,
+  idWord1: 0,
+  idWord2: 0,
+  uid: Number.NaN,
+  gid: Number.NaN,
+};
 
 /**
  * `%<width>d` right-aligned in [from, to): spaces, an optional '-', digits without a leading zero.
@@ -215,6 +234,39 @@ function fixedInt(b: Uint8Array, from: number, to: number): number {
     v = v * 10 + (c - 0x30);
   }
   return negative ? -v : v;
+}
+
+/** The perm column of the standard layout (8 lowercase hex digits at start + 28), decoded, or null. */
+function permAt(src: ByteSource, start: number): KeyPermissions | null {
+  const b = src.bytes;
+  const p0 = HEX_VALUE[b[start + 28] as number] as number;
+  const p1 = HEX_VALUE[b[start + 29] as number] as number;
+  const p2 = HEX_VALUE[b[start + 30] as number] as number;
+  const p3 = HEX_VALUE[b[start + 31] as number] as number;
+  const p4 = HEX_VALUE[b[start + 32] as number] as number;
+  const p5 = HEX_VALUE[b[start + 33] as number] as number;
+  const p6 = HEX_VALUE[b[start + 34] as number] as number;
+  const p7 = HEX_VALUE[b[start + 35] as number] as number;
+  if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) < 0) return null;
+  const mask = ((p0 << 28) | (p1 << 24) | (p2 << 20) | (p3 << 16) | (p4 << 12) | (p5 << 8) | (p6 << 4) | p7) >>> 0;
+  // Fibonacci hashing: the top bits of mask * 2^32/phi. The XOR of shifts it replaces put five of the commonest
+  // masks (3f030000, 3f130000, 1f3f0000, 3f0b0000, 3f1b0000) in one slot, and a host with two of them looked
+  // one up in the map on every line; of 20 common masks, none now share a slot.
+  const ps = Math.imul(mask, 0x9e3779b1) >>> (32 - PERM_SLOT_BITS);
+  let perm = permSlotValue[ps] as KeyPermissions | null;
+  if (permSlotMask[ps] !== mask || perm === null) {
+    let known = permByCode.get(mask * 2 + 1);
+    if (known === undefined) {
+      known = permOf(src.latin1(start + 28, start + 36));
+      if (permByCode.size >= 4096) permByCode.clear();
+      permByCode.set(mask * 2 + 1, known);
+    }
+    if (known === null) return null;
+    perm = known;
+    permSlotMask[ps] = mask;
+    permSlotValue[ps] = perm;
+  }
+  return perm;
 }
 
 /**
@@ -272,45 +324,60 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
     lastFlagsWord1 = fw1;
     lastFlags = flags;
   }
-  const usage = fixedInt(b, start + 17, start + 22);
-  if (usage !== usage || usage < 0) return false;
-  let e = start + 23;
-  while (e < start + 27 && b[e] === SP) e++;
-  if (e === start + 27) return false;
-  for (let j = e; j < start + 27; j++) if (b[j] === SP) return false;
-  const expiry = expiryAt(src, e, start + 27);
-  if (expiry === null) return false;
-  const p0 = HEX_VALUE[b[start + 28] as number] as number;
-  const p1 = HEX_VALUE[b[start + 29] as number] as number;
-  const p2 = HEX_VALUE[b[start + 30] as number] as number;
-  const p3 = HEX_VALUE[b[start + 31] as number] as number;
-  const p4 = HEX_VALUE[b[start + 32] as number] as number;
-  const p5 = HEX_VALUE[b[start + 33] as number] as number;
-  const p6 = HEX_VALUE[b[start + 34] as number] as number;
-  const p7 = HEX_VALUE[b[start + 35] as number] as number;
-  if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) < 0) return false;
-  const mask = ((p0 << 28) | (p1 << 24) | (p2 << 20) | (p3 << 16) | (p4 << 12) | (p5 << 8) | (p6 << 4) | p7) >>> 0;
-  // Fibonacci hashing: the top bits of mask * 2^32/phi. The XOR of shifts it replaces put five of the commonest
-  // masks (3f030000, 3f130000, 1f3f0000, 3f0b0000, 3f1b0000) in one slot, and a host with two of them looked
-  // one up in the map on every line; of 20 common masks, none now share a slot.
-  const ps = Math.imul(mask, 0x9e3779b1) >>> (32 - PERM_SLOT_BITS);
-  let perm = permSlotValue[ps] as KeyPermissions | null;
-  if (permSlotMask[ps] !== mask || perm === null) {
-    let known = permByCode.get(mask * 2 + 1);
-    if (known === undefined) {
-      known = permOf(src.latin1(start + 28, start + 36));
-      if (permByCode.size >= 4096) permByCode.clear();
-      permByCode.set(mask * 2 + 1, known);
-    }
-    if (known === null) return false;
-    perm = known;
-    permSlotMask[ps] = mask;
-    permSlotValue[ps] = perm;
+  // Usage, perm, uid and gid: a column whose bytes, read as words, are the last accepted line's has its value.
+  const uw = view.getInt32(start + 17, true);
+  const ub = b[start + 21] as number;
+  let usage: number;
+  if (uw === last.usageWord && ub === last.usageByte && last.usage >= 0) usage = last.usage;
+  else {
+    usage = fixedInt(b, start + 17, start + 22);
+    if (usage !== usage || usage < 0) return false;
+    last.usageWord = uw;
+    last.usageByte = ub;
+    last.usage = usage;
   }
-  const uid = fixedInt(b, start + 37, start + 42);
-  if (uid !== uid) return false;
-  const gid = fixedInt(b, start + 43, start + 48);
-  if (gid !== gid) return false;
+  let expiry: KeyExpiry | null;
+  // "perm", filling the column: most keys.
+  if (view.getInt32(start + 23, true) === PERM_WORD) expiry = PERM_EXPIRY;
+  else {
+    let e = start + 23;
+    while (e < start + 27 && b[e] === SP) e++;
+    if (e === start + 27) return false;
+    for (let j = e; j < start + 27; j++) if (b[j] === SP) return false;
+    expiry = expiryAt(src, e, start + 27);
+    if (expiry === null) return false;
+  }
+  const pw0 = view.getInt32(start + 28, true);
+  const pw1 = view.getInt32(start + 32, true);
+  let perm: KeyPermissions;
+  if (pw0 === last.permWord0 && pw1 === last.permWord1 && last.perm !== null) perm = last.perm;
+  else {
+    const found = permAt(src, start);
+    if (found === null) return false;
+    perm = found;
+    last.permWord0 = pw0;
+    last.permWord1 = pw1;
+    last.perm = perm;
+  }
+  const iw0 = view.getInt32(start + 37, true);
+  const iw1 = view.getInt32(start + 41, true);
+  const iw2 = view.getInt32(start + 44, true);
+  let uid: number;
+  let gid: number;
+  if (iw0 === last.idWord0 && iw1 === last.idWord1 && iw2 === last.idWord2 && last.uid === last.uid) {
+    uid = last.uid;
+    gid = last.gid;
+  } else {
+    uid = fixedInt(b, start + 37, start + 42);
+    if (uid !== uid) return false;
+    gid = fixedInt(b, start + 43, start + 48);
+    if (gid !== gid) return false;
+    last.idWord0 = iw0;
+    last.idWord1 = iw1;
+    last.idWord2 = iw2;
+    last.uid = uid;
+    last.gid = gid;
+  }
   // Type column: a slot picked by three bytes, verified by comparing all nine, as two words and a byte, with a
   // column validated before.
   const t = start + 49;

@@ -80,13 +80,14 @@ describe('scanStandardLayout (the fast path) agrees with scanKeyLineGeneral', ()
     expect(accepted).toBeGreaterThan(100);
   });
 
-  it('reads the flags and type columns the line before had through the same view, byte for byte', () => {
-    // The fast path remembers the last valid flags column and each type slot's column as words read through the
-    // parser's DataView: a line that differs from the one before in any one byte of those columns must still
-    // be judged on its own bytes.
+  it('reads the columns the line before had through the same view, byte for byte', () => {
+    // The fast path remembers the last accepted line's flags, usage, perm, uid and gid columns and each type
+    // slot's column as words read through the parser's DataView: a line that differs from the one before in any
+    // one byte of those columns (or of the expiry, read as a word too) must still be judged on its own bytes.
     const base = '3b8e2c4a I--Q---     1 perm 3f010000  1000  1000 keyring   _ses: 1';
-    const positions = [...Array.from({ length: 7 }, (_, j) => 9 + j), ...Array.from({ length: 9 }, (_, j) => 49 + j)];
-    const bytes = [' ', '-', 'I', 'R', 'D', 'Q', 'U', 'N', 'i', 'x', 'k', 'e', 'y', 'u', 's', 'r', '.', '_', '\r'];
+    const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, j) => from + j);
+    const positions = [...range(9, 16), ...range(17, 22), ...range(23, 27), ...range(28, 36), ...range(37, 42), ...range(43, 48), ...range(49, 58)];
+    const bytes = [' ', '-', 'I', 'R', 'D', 'Q', 'U', 'N', 'i', 'x', 'k', 'e', 'y', 'u', 's', 'r', '.', '_', '\r', '0', '1', '9', 'a', 'f', 'g', 'p', 'm', 'd'];
     const lines: string[] = [];
     for (const p of positions) for (const b of bytes) lines.push(base, base.slice(0, p) + b + base.slice(p + 1));
     // Near collisions of the type slots' hash, each after the other.
