@@ -157,7 +157,8 @@ export function createScannedLine(): ScannedLine {
 }
 
 /**
- * Scan the line [start, end) of `src` byte by byte into `out`; false when it is not a record header.
+ * Scan the line [start, end) of `src` into `out`; false when it is not a record header. `view`: a DataView of
+ * `src.bytes` (the parser makes one per part of the file it is fed; viewOf).
  * Nothing is allocated unless a flag string, perm, expiry or type column is seen for the first time.
  */
 export function scanKeyLineAt(src: ByteSource, start: number, end: number, out: ScannedLine, view: DataView = viewOf(src.bytes)): boolean {
@@ -188,17 +189,17 @@ const typeSlotWord0 = new Int32Array(TYPE_SLOTS);
 const typeSlotWord1 = new Int32Array(TYPE_SLOTS);
 const typeSlotByte8 = new Uint8Array(TYPE_SLOTS);
 const typeSlotValue = new Array<DecodedKeyType | null>(TYPE_SLOTS).fill(null);
-/** The flags column of the last line whose flags were valid (bytes 0-3 and 3-6 as words), and its flags. */
-let lastFlagsWord0 = 0;
-let lastFlagsWord1 = 0;
-let lastFlags: FlagsInfo | null = null;
 /** "perm" as a little-endian word. */
 const PERM_WORD = 0x6d726570;
 /**
- * The usage, perm and uid/gid columns of the last line accepted, as words (the uid/gid words span both columns
- * and the space between), with their values: a host's keys come in runs of one owner, one perm, one usage.
+ * The flags, usage, perm and uid/gid columns last decoded, as little-endian words (flags: its bytes 0-3 and 3-6;
+ * uid/gid: both columns and the space between), with their values (null, -1, NaN: none yet). A host's keys
+ * come in runs of one owner, one perm, one set of flags.
  */
 const last = {
+  flagsWord0: 0,
+  flagsWord1: 0,
+  flags: null as FlagsInfo | null,
   usageWord: 0,
   usageByte: 0,
   usage: -1,
@@ -307,7 +308,7 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
   const fw0 = view.getInt32(start + 9, true);
   const fw1 = view.getInt32(start + 12, true);
   let flags: FlagsInfo | null | undefined;
-  if (fw0 === lastFlagsWord0 && fw1 === lastFlagsWord1 && lastFlags !== null) flags = lastFlags;
+  if (fw0 === last.flagsWord0 && fw1 === last.flagsWord1 && last.flags !== null) flags = last.flags;
   else {
     let flagCode = 7 << 8;
     for (let j = 0; j < 7; j++) {
@@ -320,9 +321,9 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
       flagsByCode[flagCode] = flags;
     }
     if (flags === null) return false;
-    lastFlagsWord0 = fw0;
-    lastFlagsWord1 = fw1;
-    lastFlags = flags;
+    last.flagsWord0 = fw0;
+    last.flagsWord1 = fw1;
+    last.flags = flags;
   }
   // Usage, perm, uid and gid: a column whose bytes, read as words, are the last accepted line's has its value.
   const uw = view.getInt32(start + 17, true);
@@ -364,7 +365,7 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
   const iw2 = view.getInt32(start + 44, true);
   let uid: number;
   let gid: number;
-  if (iw0 === last.idWord0 && iw1 === last.idWord1 && iw2 === last.idWord2 && last.uid === last.uid) {
+  if (iw0 === last.idWord0 && iw1 === last.idWord1 && iw2 === last.idWord2 && !Number.isNaN(last.uid)) {
     uid = last.uid;
     gid = last.gid;
   } else {
