@@ -237,19 +237,25 @@ function fixedInt(b: Uint8Array, from: number, to: number): number {
   return negative ? -v : v;
 }
 
+/** %08x at `at`: eight lowercase hex digits, as an unsigned number; -1 for anything else. */
+function hex8(b: Uint8Array, at: number): number {
+  // HEX_VALUE is -1 for anything but a lowercase hex digit, so one OR of all eight tells.
+  const h0 = HEX_VALUE[b[at] as number] as number;
+  const h1 = HEX_VALUE[b[at + 1] as number] as number;
+  const h2 = HEX_VALUE[b[at + 2] as number] as number;
+  const h3 = HEX_VALUE[b[at + 3] as number] as number;
+  const h4 = HEX_VALUE[b[at + 4] as number] as number;
+  const h5 = HEX_VALUE[b[at + 5] as number] as number;
+  const h6 = HEX_VALUE[b[at + 6] as number] as number;
+  const h7 = HEX_VALUE[b[at + 7] as number] as number;
+  if ((h0 | h1 | h2 | h3 | h4 | h5 | h6 | h7) < 0) return -1;
+  return ((h0 << 28) | (h1 << 24) | (h2 << 20) | (h3 << 16) | (h4 << 12) | (h5 << 8) | (h6 << 4) | h7) >>> 0;
+}
+
 /** The perm column of the standard layout (8 lowercase hex digits at start + 28), decoded, or null. */
 function permAt(src: ByteSource, start: number): KeyPermissions | null {
-  const b = src.bytes;
-  const p0 = HEX_VALUE[b[start + 28] as number] as number;
-  const p1 = HEX_VALUE[b[start + 29] as number] as number;
-  const p2 = HEX_VALUE[b[start + 30] as number] as number;
-  const p3 = HEX_VALUE[b[start + 31] as number] as number;
-  const p4 = HEX_VALUE[b[start + 32] as number] as number;
-  const p5 = HEX_VALUE[b[start + 33] as number] as number;
-  const p6 = HEX_VALUE[b[start + 34] as number] as number;
-  const p7 = HEX_VALUE[b[start + 35] as number] as number;
-  if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) < 0) return null;
-  const mask = ((p0 << 28) | (p1 << 24) | (p2 << 20) | (p3 << 16) | (p4 << 12) | (p5 << 8) | (p6 << 4) | p7) >>> 0;
+  const mask = hex8(src.bytes, start + 28);
+  if (mask < 0) return null;
   // Fibonacci hashing: the top bits of mask * 2^32/phi. The XOR of shifts it replaces put five of the commonest
   // masks (3f030000, 3f130000, 1f3f0000, 3f0b0000, 3f1b0000) in one slot, and a host with two of them looked
   // one up in the map on every line; of 20 common masks, none now share a slot.
@@ -291,17 +297,8 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
     b[start + 58] !== SP
   )
     return false;
-  // %08x: eight lowercase hex digits; HEX_VALUE is -1 for anything else, so one OR of all eight tells.
-  const h0 = HEX_VALUE[b[start] as number] as number;
-  const h1 = HEX_VALUE[b[start + 1] as number] as number;
-  const h2 = HEX_VALUE[b[start + 2] as number] as number;
-  const h3 = HEX_VALUE[b[start + 3] as number] as number;
-  const h4 = HEX_VALUE[b[start + 4] as number] as number;
-  const h5 = HEX_VALUE[b[start + 5] as number] as number;
-  const h6 = HEX_VALUE[b[start + 6] as number] as number;
-  const h7 = HEX_VALUE[b[start + 7] as number] as number;
-  if ((h0 | h1 | h2 | h3 | h4 | h5 | h6 | h7) < 0) return false;
-  const serialNumber = ((h0 << 28) | (h1 << 24) | (h2 << 20) | (h3 << 16) | (h4 << 12) | (h5 << 8) | (h6 << 4) | h7) >>> 0;
+  const serialNumber = hex8(b, start);
+  if (serialNumber < 0) return false;
   // Flags: the seven bytes, read as two overlapping words, are most often the line before's (a host's keys are
   // mostly I--Q---); reading words through the view instead of byte by byte took 2-3 ms off the parse of
   // 100,000 lines, with the type column's words below.
