@@ -31,9 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_AUDIT_CONFIG } from '../src/audit/audit-config.js';
 import { runAudit } from '../src/audit/run-audit.js';
-import { buildInventory, RowClassifier } from '../src/classify/inventory.js';
-import { buildSnapshot, type RawProcFiles } from '../src/parser/snapshot.js';
-import { collectGarbage, LARGE_READ_BYTES } from '../src/procfs/collect-garbage.js';
+import { betweenReads, parseAndClassify } from './bench.js';
 import { speedReport, timeReference, warmReference } from './machine-speed.js';
 import { readProcFile, readProcFiles } from '../src/procfs/read-proc-files.js';
 
@@ -335,8 +333,6 @@ interface Scale {
   concurrent?: { scrapes: number; totalMs: number; totalSpreadMs: [number, number]; singleMs: number; ratio: number; reads: number[] };
 }
 
-const bytesOf = (raw: RawProcFiles): number => (raw.keys.status === 'ok' && raw.keys.source !== undefined ? raw.keys.source.bytes.length : 0);
-
 /** Parse, classify and audit of one read, in this process, warmed up as a serving exporter is. */
 async function pipeline(
   runs: number,
@@ -351,33 +347,26 @@ async function pipeline(
   const pc: number[] = [];
   const pca: number[] = [];
   const referenceMs: number[] = [];
+  const bytes = raw.keys.status === 'ok' && raw.keys.source !== undefined ? raw.keys.source.bytes.length : 0;
   let findings = 0;
   warmReference();
   for (let r = -Math.max(3, Math.floor(runs / 2)); r < runs; r++) {
     if (r === 0) referenceMs.push(timeReference());
     const t0 = performance.now();
-    const snap = buildSnapshot(raw, Math.floor(Date.now() / 1000));
-    const t1 = performance.now();
-    // Rows given to a classifier, as the exporter gives them while it reads (server/scraper.ts).
-    const classifier = new RowClassifier(snap.overflowGid);
-    classifier.classify(snap.keys);
-    const inv = buildInventory(snap, classifier);
+    const { parsed, inventory } = parseAndClassify(raw, Math.floor(Date.now() / 1000));
     const t2 = performance.now();
-    findings = runAudit(inv, DEFAULT_AUDIT_CONFIG).findings.length;
+    findings = runAudit(inventory, DEFAULT_AUDIT_CONFIG).findings.length;
     const t3 = performance.now();
-    // Between runs, what the exporter does between large reads (scripts/bench.ts betweenReads).
-    if (bytesOf(raw) >= LARGE_READ_BYTES) collectGarbage();
-    await new Promise((resolve) => setImmediate(resolve));
+    await betweenReads(bytes);
     if (r < 0) continue; // warm-up
     referenceMs.push(timeReference());
-    parse.push(t1 - t0);
-    classify.push(t2 - t1);
+    parse.push(parsed);
+    classify.push(t2 - t0 - parsed);
     audit.push(t3 - t2);
     pc.push(t2 - t0);
     pca.push(t3 - t0);
   }
-  const bytes = bytesOf(raw);
-  const speed = speedReport(referenceMs.slice(1).map((after, r) => Math.max(after, referenceMs[r] as number)));
+  const speed = speedReport(referenceMs);
   const fullSpeed = speed.fullSpeedRuns.map((r) => pc[r] as number);
   return {
     bytes,

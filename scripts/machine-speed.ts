@@ -52,7 +52,12 @@ export interface SpeedReport {
   fullSpeedRuns: number[];
 }
 
-export function speedReport(referenceMs: number[]): SpeedReport {
+/**
+ * `bracketing`: the reference time before the first run, then after each run (runs + 1 times). A run counts at
+ * the slower of the times before and after it: it was made at full speed only if the machine was both times.
+ */
+export function speedReport(bracketing: number[]): SpeedReport {
+  const referenceMs = bracketing.slice(1).map((after, r) => Math.max(after, bracketing[r] as number));
   const best = Math.min(...referenceMs);
   const sorted = [...referenceMs].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] as number;
