@@ -18,8 +18,10 @@
  */
 import type { KeyUserRecord } from '../parser/proc-key-users.js';
 import { formatKeyHeader, type KeyRecord } from '../parser/key-record.js';
-import type { KeyTable } from '../parser/key-table.js';
-import { splitDescriptionSummary, type KeySummary } from '../parser/key-summary.js';
+import type { FlagsInfo, KeyTable } from '../parser/key-table.js';
+import { KEY_FLAG_LETTERS } from '../parser/key-flags.js';
+import { splitDescriptionSummary } from '../parser/key-summary.js';
+import { chargeExact, chargeMin } from '../parser/key-charge.js';
 import { KEY_CLASSES, type KeyClass } from './keyring-class.js';
 
 export const SUSPECT_CODES = [
@@ -47,34 +49,10 @@ export function descriptionUserWritable(typeName: string, cls: KeyClass, descrip
   return cls === 'session' && description() !== '_ses';
 }
 
-/**
- * What a key charges to its owner's byte quota, as far as /proc/keys tells: key.c key_alloc() charges
- * desclen + 1 + type->def_datalen, and instantiation reserves the payload instead (key_payload_reserve()):
- * the data length for user and logon keys, 4 bytes per link for keyrings (keyring.c KEYQUOTA_LINK_BYTES).
- * `exact` is false when the charge can be larger than `min`:
- *   - keyrings: `keyctl unlink` gives the 4 bytes back, but when the garbage collector drops the link to a
- *     dead key (revoked, invalidated, expired) the keyring keeps the charge until it is cleared, so a keyring
- *     charges at least 4 bytes per link it shows (observed on Linux 6.18: see test/fixtures/README.md);
- *   - types whose reservation /proc/keys does not show (asymmetric, encrypted, dns_resolver, ...).
- */
+/** What a key charges to its owner's byte quota, as far as /proc/keys tells (parser/key-charge.ts). */
 export function quotaBytes(r: KeyRecord): { min: number; exact: boolean } {
-  return {
-    min: quotaBytesMin(r.description.length, r.type.name, r.flags.instantiated && !r.flags.negative, r.summary),
-    exact: quotaBytesExact(r.type.name, r.flags.instantiated && !r.flags.negative, r.summary),
-  };
-}
-
-function quotaBytesMin(descriptionLength: number, type: string, positive: boolean, s: KeySummary | null): number {
-  const base = descriptionLength + 1;
-  if (!positive || s === null) return base;
-  if (s.kind === 'keyring' && s.capacity === undefined && type === 'keyring') return base + 4 * s.links;
-  if (s.kind === 'length' && (type === 'user' || type === 'logon')) return base + s.bytes;
-  return base;
-}
-
-function quotaBytesExact(type: string, positive: boolean, s: KeySummary | null): boolean {
-  if (type !== 'user' && type !== 'logon') return false;
-  return !positive || s?.kind === 'length';
+  const positive = r.flags.instantiated && !r.flags.negative;
+  return { min: chargeMin(r.description.length, r.type.name, positive, r.summary), exact: chargeExact(r.type.name, positive, r.summary) };
 }
 
 export interface Tally {
@@ -112,18 +90,19 @@ export function newTally(): Tally {
   return { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 };
 }
 
-/** Count row `i` into (sign 1) or out of (sign -1) its owner's tally. */
+/** The flags' bits (FlagsInfo.bits) for I and Q (key-flags.ts KEY_FLAG_LETTERS). */
+const I_BIT = 1 << KEY_FLAG_LETTERS.indexOf('I');
+const Q_BIT = 1 << KEY_FLAG_LETTERS.indexOf('Q');
+
+/** Count row `i` into (sign 1) or out of (sign -1) its owner's tally: from its flags and the charge the parser stored (KeyTable.charge). */
 export function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void {
-  const f = (table.flags[i] as { flags: KeyRecord['flags'] }).flags;
+  const bits = (table.flags[i] as FlagsInfo).bits;
   t.visible += sign;
-  if (f.instantiated) t.instantiated += sign;
-  if (f.inQuota) {
+  if ((bits & I_BIT) !== 0) t.instantiated += sign;
+  if ((bits & Q_BIT) !== 0) {
     t.inQuota += sign;
-    const positive = f.instantiated && !f.negative;
-    const type = (table.type[i] as KeyRecord['type']).name;
-    const summary = table.summary[i] ?? null;
-    t.bytes += sign * quotaBytesMin(table.descriptionLength(i), type, positive, summary);
-    if (!quotaBytesExact(type, positive, summary)) t.inexact += sign;
+    t.bytes += sign * (table.charge[i] as number);
+    if (table.chargeExact[i] === 0) t.inexact += sign;
   }
 }
 
@@ -314,11 +293,13 @@ function foldByTotals(view: TrustRows, rows: number[], users: KeyUserRecord[], u
     const saved = { override: table.override.get(c), summary: table.summary[c] ?? null, complete: table.complete[c] as number };
     table.override.set(c, { text, description: split.description, summaryText: split.summaryText });
     table.summary[c] = split.summary;
+    table.recharge(c);
     addRow(after.get(cUid) as Tally, table, c, 1);
     if (![...after].every(([uid, s]) => balanced(uid, s))) {
       if (saved.override === undefined) table.override.delete(c);
       else table.override.set(c, saved.override);
       table.summary[c] = saved.summary;
+      table.recharge(c);
       continue;
     }
     table.complete[c] = 1;

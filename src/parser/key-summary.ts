@@ -13,6 +13,7 @@
  */
 import type { ByteSource } from './byte-source.js';
 import { memoize } from './memo.js';
+import { chargeExact, chargeMin } from './key-charge.js';
 
 export type KeySummary =
   | { kind: 'keyring'; links: number; capacity?: number }
@@ -201,6 +202,9 @@ export interface RangeSplit {
   descEnd: number;
   summary: KeySummary | null;
   complete: boolean;
+  /** What the key charges its owner's byte quota at least, and 1 when exactly that (key-charge.ts). */
+  charge: number;
+  chargeExact: number;
 }
 
 /**
@@ -216,12 +220,22 @@ export function splitRange(
   revoked: boolean,
   out: RangeSplit,
 ): void {
-  if (positive && (type === 'keyring' || LENGTH_TYPES.has(type))) {
+  if (positive && (type === 'keyring' || type === 'user' || type === 'logon' || LENGTH_TYPES.has(type))) {
     const at = trailingNumberInBytes(src.bytes, start, end, type === 'keyring');
     if (at >= 0) {
       out.descEnd = at;
-      out.summary = type === 'keyring' ? keyringSummary(trailingValue) : lengthSummary(trailingValue);
       out.complete = true;
+      // chargeMin() and chargeExact() of this summary, with what is known here.
+      if (type === 'keyring') {
+        out.summary = keyringSummary(trailingValue);
+        out.charge = at - start + 1 + 4 * trailingValue;
+        out.chargeExact = 0;
+      } else {
+        out.summary = lengthSummary(trailingValue);
+        const userOrLogon = type === 'user' || type === 'logon';
+        out.charge = at - start + 1 + (userOrLogon ? trailingValue : 0);
+        out.chargeExact = userOrLogon ? 1 : 0;
+      }
       return;
     }
   }
@@ -230,6 +244,8 @@ export function splitRange(
   out.complete = s.complete;
   // .request_key_auth: "key:" + description + summary; everything else: description + summary.
   out.descEnd = s.summary?.kind === 'request_key_auth' ? start + 4 + s.description.length : start + s.description.length;
+  out.charge = chargeMin(s.description.length, type, positive, s.summary);
+  out.chargeExact = chargeExact(type, positive, s.summary) ? 1 : 0;
 }
 
 /** trailingNumberSummary() over bytes[start, end): offset of the ": " or -1; the value in trailingValue. */

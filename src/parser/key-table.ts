@@ -11,6 +11,7 @@ import type { KeyPermissions } from './key-permissions.js';
 import type { KeyRecord } from './key-record.js';
 import type { KeySummary } from './key-summary.js';
 import type { DecodedKeyType } from './key-type.js';
+import { chargeExact, chargeMin } from './key-charge.js';
 
 export interface FlagsInfo {
   raw: string;
@@ -32,7 +33,23 @@ const NO_LINES = Object.freeze([]) as unknown as number[];
 /** A table's columns. */
 type Columns = Pick<
   KeyTable,
-  'serial' | 'usage' | 'uid' | 'gid' | 'textStart' | 'textEnd' | 'descEnd' | 'line' | 'lineCount' | 'complete' | 'flags' | 'expiry' | 'perm' | 'type' | 'summary'
+  | 'serial'
+  | 'usage'
+  | 'uid'
+  | 'gid'
+  | 'textStart'
+  | 'textEnd'
+  | 'descEnd'
+  | 'line'
+  | 'lineCount'
+  | 'complete'
+  | 'charge'
+  | 'chargeExact'
+  | 'flags'
+  | 'expiry'
+  | 'perm'
+  | 'type'
+  | 'summary'
 >;
 
 function newColumns(capacity: number): Columns {
@@ -47,6 +64,8 @@ function newColumns(capacity: number): Columns {
     line: new Uint32Array(capacity),
     lineCount: new Uint32Array(capacity),
     complete: new Uint8Array(capacity),
+    charge: new Float64Array(capacity),
+    chargeExact: new Uint8Array(capacity),
     // Sized once: growing arrays row by row costs more than everything else the parser does per row.
     flags: new Array<FlagsInfo>(capacity),
     expiry: new Array<KeyExpiry>(capacity),
@@ -57,8 +76,8 @@ function newColumns(capacity: number): Columns {
 }
 
 function columnsOf(t: KeyTable): Columns {
-  const { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, flags, expiry, perm, type, summary } = t;
-  return { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, flags, expiry, perm, type, summary };
+  const { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flags, expiry, perm, type, summary } = t;
+  return { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flags, expiry, perm, type, summary };
 }
 
 /*
@@ -113,6 +132,9 @@ export class KeyTable {
   line: Uint32Array;
   lineCount: Uint32Array;
   complete: Uint8Array;
+  /** What the key charges its owner's byte quota at least (key-charge.ts chargeMin), and 1 when exactly that. */
+  charge: Float64Array;
+  chargeExact: Uint8Array;
   flags: FlagsInfo[];
   expiry: KeyExpiry[];
   perm: KeyPermissions[];
@@ -139,6 +161,8 @@ export class KeyTable {
     this.line = c.line;
     this.lineCount = c.lineCount;
     this.complete = c.complete;
+    this.charge = c.charge;
+    this.chargeExact = c.chargeExact;
     this.flags = c.flags;
     this.expiry = c.expiry;
     this.perm = c.perm;
@@ -183,6 +207,10 @@ export class KeyTable {
     const complete = new Uint8Array(capacity);
     complete.set(this.complete.subarray(0, n));
     this.complete = complete;
+    this.charge = f64(this.charge);
+    const chargeExact = new Uint8Array(capacity);
+    chargeExact.set(this.chargeExact.subarray(0, n));
+    this.chargeExact = chargeExact;
     this.flags = arr(this.flags);
     this.expiry = arr(this.expiry);
     this.perm = arr(this.perm);
@@ -191,6 +219,16 @@ export class KeyTable {
     // The columns outgrown are garbage now; the new ones go back to the pool when the table does.
     COLUMNS_FREED.unregister(this);
     if (capacity >= POOLED_ROWS) COLUMNS_FREED.register(this, columnsOf(this), this);
+  }
+
+  /** Set row `i`'s charge columns from its description, type, flags and summary (the parser, and a fold that rewrites a row). */
+  recharge(i: number): void {
+    const type = (this.type[i] as DecodedKeyType).name;
+    const f = (this.flags[i] as FlagsInfo).flags;
+    const positive = f.instantiated && !f.negative;
+    const summary = this.summary[i] ?? null;
+    this.charge[i] = chargeMin(this.descriptionLength(i), type, positive, summary);
+    this.chargeExact[i] = chargeExact(type, positive, summary) ? 1 : 0;
   }
 
   /** The description's length in bytes (what the kernel charges for it). */

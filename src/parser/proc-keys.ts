@@ -149,7 +149,7 @@ class ProcKeysParser implements ProcKeysStream {
   private recLast = 0;
   private recFolds: Fold[] | null = null;
   private recClosed = false;
-  private readonly recSplit: RangeSplit = { descEnd: 0, summary: null, complete: true };
+  private readonly recSplit: RangeSplit = { descEnd: 0, summary: null, complete: true, charge: 0, chargeExact: 0 };
   /** Set when the record's text is not one contiguous range of the file (CRLF stripped). */
   private recJoined: string | null = null;
   private recJoinedSplit: Split | null = null;
@@ -328,10 +328,14 @@ class ProcKeysParser implements ProcKeysStream {
       table.summary[n] = joined.summary;
       table.complete[n] = joined.complete ? 1 : 0;
       table.override.set(n, { text: this.recJoined, description: joined.description, summaryText: joined.summaryText });
+      table.recharge(n);
     } else {
-      table.descEnd[n] = this.recSplit.descEnd;
-      table.summary[n] = this.recSplit.summary;
-      table.complete[n] = this.recSplit.complete ? 1 : 0;
+      const split = this.recSplit;
+      table.descEnd[n] = split.descEnd;
+      table.summary[n] = split.summary;
+      table.complete[n] = split.complete ? 1 : 0;
+      table.charge[n] = split.charge;
+      table.chargeExact[n] = split.chargeExact;
     }
     const folds = this.recFolds;
     if (folds !== null) table.embedded.set(n, folds.map((f) => f.line + 1));
