@@ -114,24 +114,45 @@ export type OnRows = (table: KeyTable) => void;
  * (a bug: the parser never throws on any input) is dropped, and the bytes are parsed again whole.
  */
 export async function readKeysFile(path: string, onRows?: OnRows): Promise<FileRead> {
-  let stream: ProcKeysStream | null = null;
-  let broken = false;
-  const onBytes = (bytes: Buffer): void => {
-    if (broken) return;
+  const parse = new KeysParse(onRows);
+  return parse.finish(await readProcFile(path, true, (bytes) => parse.feed(bytes)));
+}
+
+/**
+ * The parse of /proc/keys as its bytes arrive (readKeysFile; `npm run bench` runs it the same way): `feed` with the
+ * bytes read so far, each time the reader thread tells them, then `finish` with the read.
+ */
+export class KeysParse {
+  private stream: ProcKeysStream | null = null;
+  private broken = false;
+
+  /** `expectedBytes`: how large the file is likely to be (what the parser sizes its tables for). */
+  constructor(
+    private readonly onRows?: OnRows,
+    private readonly expectedBytes = expectedSize(),
+  ) {}
+
+  /** `bytes`: the first `bytes.length` bytes of the file, final. */
+  feed(bytes: Buffer): void {
+    if (this.broken) return;
     try {
-      stream ??= streamProcKeys(expectedSize());
-      stream.feed({ bytes, latin1: (start, end) => bytes.toString('latin1', start, end) }, bytes.length);
-      onRows?.(stream.table);
+      this.stream ??= streamProcKeys(this.expectedBytes);
+      this.stream.feed({ bytes, latin1: (start, end) => bytes.toString('latin1', start, end) }, bytes.length);
+      this.onRows?.(this.stream.table);
     } catch {
-      broken = true;
+      this.broken = true;
     }
-  };
-  const read = await readProcFile(path, true, onBytes);
-  if (read.status !== 'ok' || read.source === undefined || stream === null || broken) return read;
-  try {
-    return { ...read, parsed: (stream as ProcKeysStream).finish(read.source) };
-  } catch {
-    return read;
+  }
+
+  /** The read, with the parse (FileRead.parsed) when every part was parsed. */
+  finish(read: FileRead): FileRead {
+    const stream = this.stream;
+    if (read.status !== 'ok' || read.source === undefined || stream === null || this.broken) return read;
+    try {
+      return { ...read, parsed: stream.finish(read.source) };
+    } catch {
+      return read;
+    }
   }
 }
 

@@ -1,35 +1,44 @@
 /**
- * Reads the rest of a large seq_file (/proc/keys) on one worker thread, with blocking reads into one growing
- * buffer shared with the event loop's thread, and says how far it has got as it goes, so that the file can be
- * parsed while the kernel is still printing it. A seq_file returns at most a page per read(2) however large
- * the buffer (fs/seq_file.c seq_read_iter), so the cost is in the number of reads: on the thread pool every
- * one is a round trip through the event loop, here it is a plain system call, as for cat.
+ * Reads the rest of a large seq_file (/proc/keys) on one worker thread, with blocking reads, and hands the bytes
+ * to the event loop's thread as it goes, so that the file can be parsed while the kernel is still printing it.
+ * A seq_file returns at most a page per read(2) however large the buffer (fs/seq_file.c seq_read_iter), so the
+ * cost is in the number of reads: on the thread pool every one is a round trip through the event loop, here it
+ * is a plain system call, as for cat.
  *
  * The worker is started on the first large read and kept; it holds the process open only while a read is in
  * flight. The file descriptor stays the caller's: the worker reads from its current position and never closes it.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+
+/**
+ * Whether the reader thread tells the event loop it has read `n` bytes, having last told `told`, when the last
+ * read's size was `expected`: every 256 KB, and every 32 KB in the last 512 KB expected. The bytes told last are
+ * parsed after the read, so that part is kept small, and each report costs the reader thread a message. Part of
+ * the worker's source (below), as it is written here; `npm run bench` parses in the same parts.
+ */
+export function shouldReport(n: number, told: number, expected: number): boolean {
+  return n - told >= (n + 524288 >= expected ? 32768 : 262144);
+}
+
+/** The size of the worker's chunks: a report's 256 KB, and room for the read(2) that crosses it. */
+const CHUNK_BYTES = 320 * 1024;
 
 // Plain JavaScript, evaluated by the worker: the same code runs from dist/ and under vitest (no .ts loader).
 //
-// The buffer is a growable SharedArrayBuffer: V8 reserves its maximum as address space and commits pages as it
-// grows, in place, and returns them to the system when it is freed; pages never written to are never
-// resident. A plain buffer grown by doubling copied the file up to eight times into a buffer up to twice its
-// size, from the C heap, whose freed chunks glibc keeps resident: reading /proc/kallsyms (5.4 MB) six times
-// peaked at 129 MB and left 78 MB resident after a collection, against 91 and 65 MB with a buffer reserved
-// this way (and no latin1 copy, read-proc-files.ts). Both threads see it, so nothing is copied or transferred:
-// the worker tells the event loop how many bytes are final as it goes (STEP), and the event loop parses them
-// with views of fixed length (V8 11.3 reads a view that tracks a growable buffer's length on slower paths: the
-// parse took 56 ms against 38 from a resizable ArrayBuffer so viewed; a fixed view is as fast as a plain one).
-// Where the reservation is refused (an address-space limit), a plain SharedArrayBuffer is the fallback, replaced
-// by one twice its size when full (the event loop is sent the new one).
+// The worker reads into chunks of plain memory and transfers each to the event loop when it reports
+// (shouldReport), which copies it to the end of the file's buffer and sends the chunk back to be read into
+// again: the worker takes the chunks returned (receiveMessageOnPort, while it reads) before it makes a new one,
+// so a read uses a few chunks whatever the file's size. The file's buffer is the event loop's own, not shared:
+// V8 11.3 reads a view of a SharedArrayBuffer on slower paths, growable or not (bytes and DataView words alike,
+// about 1.8 times the time of a plain buffer's: the parse of 100,000 keys took 26-28 ms against 24 from plain
+// memory), and a view of a resizable ArrayBuffer slower still (92 ms).
 //
-// The worker drops its handle on the buffer after each read, and collects its own small heap when the event loop
-// collects its own (collectReaderGarbage), between scrapes: the memory of every read would otherwise stay alive
-// until the worker next collected garbage, which an idle worker never does. Collected right after each read, its
-// collection took the CPU from the scrape's last milliseconds (3 ms of a 100,000-key scrape, on 2 CPUs).
+// The worker collects its own small heap when the event loop collects its own (collectReaderGarbage), between
+// scrapes: the memory of every read would otherwise stay alive until the worker next collected garbage, which an
+// idle worker never does. Collected right after each read, its collection took the CPU from the scrape's last
+// milliseconds (3 ms of a 100,000-key scrape, on 2 CPUs).
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const { readSync } = require('node:fs');
 const { setFlagsFromString } = require('node:v8');
 const { runInNewContext } = require('node:vm');
@@ -38,66 +47,57 @@ try {
   setFlagsFromString('--expose-gc');
   gc = runInNewContext('typeof gc === "function" ? gc : null');
 } catch {}
-const MAX = 2 ** 30;
-// Reported every STEP bytes, and every NEAR_END_STEP in the last NEAR_END bytes of the size expected (the last
-// read's): the bytes reported last are parsed after the read, so that part is kept small, and each report costs
-// the reader thread a message.
-const STEP = 256 * 1024;
-const NEAR_END = 512 * 1024;
-const NEAR_END_STEP = 32 * 1024;
-function allocate(size) {
-  try {
-    return new SharedArrayBuffer(size, { maxByteLength: MAX });
-  } catch {
-    return new SharedArrayBuffer(size);
-  }
+${shouldReport.toString()}
+const CHUNK = ${CHUNK_BYTES};
+let returned = null;
+const spare = [];
+function chunk() {
+  for (let m; returned !== null && (m = receiveMessageOnPort(returned)) !== undefined; ) spare.push(m.message);
+  return new Uint8Array(spare.pop() ?? new ArrayBuffer(CHUNK));
 }
-parentPort.on('message', ({ id, fd, head, capacity, expected, collect }) => {
+parentPort.on('message', ({ id, fd, at, expected, collect, returnPort }) => {
+  if (returnPort !== undefined) {
+    returned = returnPort;
+    return;
+  }
   if (collect === true) {
+    // Idle: the chunks go with the rest of the heap.
+    while (returned !== null && receiveMessageOnPort(returned) !== undefined);
+    spare.length = 0;
     if (gc !== null) gc();
     return;
   }
-  let sab = allocate(Math.max(capacity, head.length * 2, 65536));
-  let buf = new Uint8Array(sab);
+  let buf = chunk();
+  let used = 0;
+  let n = at;
+  let told = n;
+  const send = (done) => {
+    parentPort.postMessage({ id, chunk: buf.buffer, length: used, done }, [buf.buffer]);
+    buf = done ? null : chunk();
+    used = 0;
+    told = n;
+  };
   try {
-    buf.set(head);
-    let n = head.length;
-    parentPort.postMessage({ id, sab, length: n });
-    let told = n;
     for (;;) {
-      if (n === sab.byteLength) {
-        if (sab.growable && sab.byteLength < sab.maxByteLength) {
-          sab.grow(Math.min(sab.maxByteLength, sab.byteLength * 2));
-        } else {
-          const bigger = new SharedArrayBuffer(sab.byteLength * 2);
-          new Uint8Array(bigger).set(buf);
-          sab = bigger;
-          parentPort.postMessage({ id, sab, length: n });
-          told = n;
-        }
-        buf = new Uint8Array(sab, 0, sab.byteLength);
-      }
-      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (used === buf.length) send(false);
+      const r = readSync(fd, buf, used, buf.length - used, null);
       if (r === 0) break;
+      used += r;
       n += r;
-      if (n - told >= (n + NEAR_END >= expected ? NEAR_END_STEP : STEP)) {
-        parentPort.postMessage({ id, length: n });
-        told = n;
-      }
+      if (shouldReport(n, told, expected)) send(false);
     }
-    parentPort.postMessage({ id, done: true, length: n });
+    send(true);
   } catch (e) {
     parentPort.postMessage({ id, error: { code: e.code, message: e.message } });
   }
-  sab = buf = null;
+  buf = null;
 });
 `;
 
 interface Reply {
   id: number;
-  /** The buffer the bytes are in: the first reply of a read, and a replacement in the fallback. */
-  sab?: SharedArrayBuffer;
-  /** The first `length` bytes are read and final. */
+  /** The bytes read since the last reply: the first `length` bytes of `chunk`. */
+  chunk?: ArrayBuffer;
   length?: number;
   done?: boolean;
   error?: { code?: string; message: string };
@@ -107,13 +107,17 @@ interface Reply {
 export type OnBytes = (bytes: Buffer) => void;
 
 interface Pending {
-  sab: SharedArrayBuffer | null;
+  /** The file's buffer: the first `length` bytes are read. */
+  bytes: Buffer;
+  length: number;
   onBytes: OnBytes | undefined;
   resolve: (b: Buffer) => void;
   reject: (e: Error) => void;
 }
 
 let worker: Worker | null = null;
+/** Where the event loop sends the worker's chunks back. */
+let returnPort: MessagePort | null = null;
 let nextId = 0;
 const pending = new Map<number, Pending>();
 /** The size of the last file read, so that the next buffer rarely has to grow. */
@@ -128,6 +132,8 @@ function failAll(err: Error): void {
   for (const p of pending.values()) p.reject(err);
   pending.clear();
   worker = null;
+  returnPort?.close();
+  returnPort = null;
 }
 
 function settle(w: Worker, id: number): void {
@@ -135,9 +141,48 @@ function settle(w: Worker, id: number): void {
   if (pending.size === 0) w.unref();
 }
 
+/**
+ * Glibc's malloc serves a request of more than 32 MiB with a mapping of its own, which it unmaps when the buffer is
+ * freed, and only the pages written to are ever resident (smaller requests come from its heap once a large buffer
+ * has been freed, M_MMAP_THRESHOLD's dynamic maximum, and stay resident after they are freed: the exporter serving
+ * 100,000 keys peaked at 163 MB and idled at 156, against 143 and 105 with every file's buffer this large).
+ */
+const ALWAYS_MAPPED = 32 * 1024 * 1024 + 4096;
+
+/** A buffer for a file of up to `bytes` bytes (ALWAYS_MAPPED says why it is never smaller). */
+export function fileBuffer(bytes: number): Buffer {
+  return Buffer.allocUnsafeSlow(Math.max(bytes, ALWAYS_MAPPED));
+}
+
+/** Append `data` to the file's buffer, in a larger one if it is full. */
+function append(p: Pending, data: Uint8Array): void {
+  const end = p.length + data.length;
+  if (end > p.bytes.length) {
+    const larger = fileBuffer(Math.max(end, p.bytes.length * 2));
+    p.bytes.copy(larger, 0, 0, p.length);
+    p.bytes = larger;
+  }
+  p.bytes.set(data, p.length);
+  p.length = end;
+}
+
+function tell(p: Pending): void {
+  if (p.onBytes === undefined) return;
+  try {
+    p.onBytes(p.bytes.subarray(0, p.length));
+  } catch (err) {
+    // The listener's failure is its own (it parses what it can at the end); the read goes on.
+    p.onBytes = undefined;
+    process.emitWarning(err instanceof Error ? err : String(err));
+  }
+}
+
 function reader(): Worker {
   if (worker !== null) return worker;
   const w = new Worker(WORKER_SOURCE, { eval: true });
+  const { port1, port2 } = new MessageChannel();
+  port1.unref();
+  w.postMessage({ returnPort: port2 }, [port2]);
   w.on('message', (m: Reply) => {
     const p = pending.get(m.id);
     if (p === undefined) return;
@@ -146,28 +191,23 @@ function reader(): Worker {
       p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
       return;
     }
-    if (m.sab !== undefined) p.sab = m.sab;
-    const bytes = Buffer.from(p.sab as SharedArrayBuffer, 0, m.length);
+    if (m.chunk !== undefined) {
+      append(p, new Uint8Array(m.chunk, 0, m.length));
+      port1.postMessage(m.chunk, [m.chunk]);
+    }
     if (m.done === true) {
       settle(w, m.id);
-      lastSize = bytes.length;
-      p.resolve(bytes);
+      lastSize = p.length;
+      p.resolve(p.bytes.subarray(0, p.length));
       return;
     }
-    if (p.onBytes !== undefined) {
-      try {
-        p.onBytes(bytes);
-      } catch (err) {
-        // The listener's failure is its own (it parses what it can at the end); the read goes on.
-        p.onBytes = undefined;
-        process.emitWarning(err instanceof Error ? err : String(err));
-      }
-    }
+    tell(p);
   });
   w.on('error', (err) => failAll(err));
   w.on('exit', (code) => failAll(new Error(`the reader thread exited (${code})`)));
   w.unref();
   worker = w;
+  returnPort = port1;
   return w;
 }
 
@@ -179,14 +219,18 @@ export function readToEnd(fd: number, head: Uint8Array, onBytes?: OnBytes): Prom
   const w = reader();
   const id = nextId++;
   return new Promise<Buffer>((resolve, reject) => {
-    pending.set(id, { sab: null, onBytes, resolve, reject });
-    w.ref();
     // A quarter more than last time: keys come and go between scrapes.
-    w.postMessage({ id, fd, head, capacity: Math.ceil(lastSize * 1.25), expected: lastSize });
+    const p: Pending = { bytes: fileBuffer(Math.max(Math.ceil(lastSize * 1.25), head.length * 2)), length: 0, onBytes, resolve, reject };
+    append(p, head);
+    pending.set(id, p);
+    w.ref();
+    w.postMessage({ id, fd, at: head.length, expected: lastSize });
+    // The first pages are parsed while the worker reads the next.
+    tell(p);
   });
 }
 
-/** Ask the reader thread to collect its garbage (the handles of finished reads), if it exists and is idle. */
+/** Ask the reader thread to collect its garbage (the chunks of finished reads), if it exists and is idle. */
 export function collectReaderGarbage(): void {
   if (worker !== null && pending.size === 0) worker.postMessage({ collect: true });
 }

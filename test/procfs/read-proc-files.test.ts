@@ -60,6 +60,22 @@ describe('readProcFile', () => {
     }
   });
 
+  it('hands over plain memory, of its own mapping: never a view of a SharedArrayBuffer (V8 reads those slower)', async () => {
+    const seen: Buffer[] = [];
+    const r = await readProcFile('/proc/kallsyms', true, (b) => seen.push(b));
+    const whole = r.status === 'ok' ? r.source?.bytes : undefined;
+    expect(whole).toBeDefined();
+    expect(seen.length).toBeGreaterThan(2);
+    const all = [...seen, whole as Uint8Array];
+    for (const b of all) {
+      expect(b.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(b.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+      expect((b.buffer as ArrayBuffer & { resizable?: boolean }).resizable ?? false).toBe(false);
+      // More than 32 MiB: glibc maps it on its own and unmaps it when freed (seq-file-reader.ts ALWAYS_MAPPED).
+      expect(b.buffer.byteLength).toBeGreaterThan(32 * 1024 * 1024);
+    }
+  });
+
   it('parses a large /proc/keys as it reads it, to the same result as parsing it whole', async () => {
     // /proc/kallsyms stands in for a large /proc/keys: megabytes of lines that are not records, which the
     // parser reports line by line; what matters is that the parse made while reading equals the whole parse.
