@@ -189,6 +189,11 @@ export class KeyTable {
       b.set(a.subarray(0, n));
       return b;
     };
+    const u8 = (a: Uint8Array): Uint8Array => {
+      const b = new Uint8Array(capacity);
+      b.set(a.subarray(0, n));
+      return b;
+    };
     const arr = <T>(a: T[]): T[] => {
       // A new array, not a longer length: lengthening a large array can turn it into a dictionary.
       const b = new Array<T>(capacity);
@@ -204,13 +209,9 @@ export class KeyTable {
     this.descEnd = u32(this.descEnd);
     this.line = u32(this.line);
     this.lineCount = u32(this.lineCount);
-    const complete = new Uint8Array(capacity);
-    complete.set(this.complete.subarray(0, n));
-    this.complete = complete;
+    this.complete = u8(this.complete);
     this.charge = f64(this.charge);
-    const chargeExact = new Uint8Array(capacity);
-    chargeExact.set(this.chargeExact.subarray(0, n));
-    this.chargeExact = chargeExact;
+    this.chargeExact = u8(this.chargeExact);
     this.flags = arr(this.flags);
     this.expiry = arr(this.expiry);
     this.perm = arr(this.perm);

@@ -107,9 +107,7 @@ interface Reply {
 export type OnBytes = (bytes: Buffer) => void;
 
 interface Pending {
-  /** The file's buffer: the first `length` bytes are read. */
-  bytes: Buffer;
-  length: number;
+  bytes: FileBytes;
   onBytes: OnBytes | undefined;
   resolve: (b: Buffer) => void;
   reject: (e: Error) => void;
@@ -146,30 +144,52 @@ function settle(w: Worker, id: number): void {
  * freed, and only the pages written to are ever resident (smaller requests come from its heap once a large buffer
  * has been freed, M_MMAP_THRESHOLD's dynamic maximum, and stay resident after they are freed: the exporter serving
  * 100,000 keys peaked at 163 MB and idled at 156, against 143 and 105 with every file's buffer this large).
+ * Its pages are faulted in as the bytes are copied, on the event loop's thread while the reader thread waits for
+ * the kernel (about 2,300 at 100,000 keys). Reusing the last read's buffer, once nothing held a view of it, saved
+ * those but kept it resident and raised the peak to 147-150 MB: the next read sometimes began before the last
+ * one's buffer was found free.
  */
 const ALWAYS_MAPPED = 32 * 1024 * 1024 + 4096;
 
-/** A buffer for a file of up to `bytes` bytes (ALWAYS_MAPPED says why it is never smaller). */
-export function fileBuffer(bytes: number): Buffer {
-  return Buffer.allocUnsafeSlow(Math.max(bytes, ALWAYS_MAPPED));
+/** A buffer of at least `bytes` bytes (ALWAYS_MAPPED says why it is never smaller). */
+function newBuffer(bytes: number): ArrayBuffer {
+  return Buffer.allocUnsafeSlow(Math.max(bytes, ALWAYS_MAPPED)).buffer as ArrayBuffer;
 }
 
-/** Append `data` to the file's buffer, in a larger one if it is full. */
-function append(p: Pending, data: Uint8Array): void {
-  const end = p.length + data.length;
-  if (end > p.bytes.length) {
-    const larger = fileBuffer(Math.max(end, p.bytes.length * 2));
-    p.bytes.copy(larger, 0, 0, p.length);
-    p.bytes = larger;
+/** A file's bytes as they arrive (from the reader thread, or `npm run bench`, which reads as the exporter does). */
+export class FileBytes {
+  private buffer: ArrayBuffer;
+  private bytes: Uint8Array;
+  length = 0;
+
+  /** `expected`: the likely size of the file (the buffer grows past it if needed). */
+  constructor(expected: number) {
+    this.buffer = newBuffer(expected);
+    this.bytes = new Uint8Array(this.buffer);
   }
-  p.bytes.set(data, p.length);
-  p.length = end;
+
+  append(data: Uint8Array): void {
+    const end = this.length + data.length;
+    if (end > this.bytes.length) {
+      const larger = newBuffer(Math.max(end, this.bytes.length * 2));
+      new Uint8Array(larger).set(this.bytes.subarray(0, this.length));
+      this.buffer = larger;
+      this.bytes = new Uint8Array(larger);
+    }
+    this.bytes.set(data, this.length);
+    this.length = end;
+  }
+
+  /** The bytes so far. */
+  view(): Buffer {
+    return Buffer.from(this.buffer, 0, this.length);
+  }
 }
 
 function tell(p: Pending): void {
   if (p.onBytes === undefined) return;
   try {
-    p.onBytes(p.bytes.subarray(0, p.length));
+    p.onBytes(p.bytes.view());
   } catch (err) {
     // The listener's failure is its own (it parses what it can at the end); the read goes on.
     p.onBytes = undefined;
@@ -192,13 +212,13 @@ function reader(): Worker {
       return;
     }
     if (m.chunk !== undefined) {
-      append(p, new Uint8Array(m.chunk, 0, m.length));
+      p.bytes.append(new Uint8Array(m.chunk, 0, m.length));
       port1.postMessage(m.chunk, [m.chunk]);
     }
     if (m.done === true) {
       settle(w, m.id);
-      lastSize = p.length;
-      p.resolve(p.bytes.subarray(0, p.length));
+      lastSize = p.bytes.length;
+      p.resolve(p.bytes.view());
       return;
     }
     tell(p);
@@ -220,8 +240,8 @@ export function readToEnd(fd: number, head: Uint8Array, onBytes?: OnBytes): Prom
   const id = nextId++;
   return new Promise<Buffer>((resolve, reject) => {
     // A quarter more than last time: keys come and go between scrapes.
-    const p: Pending = { bytes: fileBuffer(Math.max(Math.ceil(lastSize * 1.25), head.length * 2)), length: 0, onBytes, resolve, reject };
-    append(p, head);
+    const p: Pending = { bytes: new FileBytes(Math.max(Math.ceil(lastSize * 1.25), head.length * 2)), onBytes, resolve, reject };
+    p.bytes.append(head);
     pending.set(id, p);
     w.ref();
     w.postMessage({ id, fd, at: head.length, expected: lastSize });
