@@ -178,11 +178,21 @@ export function viewOf(bytes: Uint8Array): DataView {
 /** The value of a lowercase hex digit by byte, -1 for any other byte (the kernel prints %08x: lowercase). */
 const HEX_VALUE = Int8Array.from({ length: 256 }, (_, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1));
 
-/** Recently seen perms and type columns, direct-mapped by a hash: a host has a few dozen of each. */
-const PERM_SLOT_BITS = 6;
+/**
+ * Recently seen perm columns, direct-mapped by a hash of their eight bytes read as two little-endian words
+ * (scanStandardLayout): a host has a few dozen perms, and a hit, the common case whatever order the lines come in,
+ * is a predicted branch. Of 21 common masks, none share a slot.
+ */
+const PERM_SLOT_BITS = 8;
 const PERM_SLOTS = 1 << PERM_SLOT_BITS;
-const permSlotMask = new Float64Array(PERM_SLOTS).fill(-1);
-const permSlotValue = new Array<KeyPermissions | null>(PERM_SLOTS).fill(null);
+const permWord0 = new Int32Array(PERM_SLOTS);
+const permWord1 = new Int32Array(PERM_SLOTS);
+const permWordValue = new Array<KeyPermissions | null>(PERM_SLOTS).fill(null);
+/** Expiry columns other than "perm" recently seen, by a hash of their four bytes read as a word. */
+const EXPIRY_SLOT_BITS = 7;
+const expirySlotWord = new Int32Array(1 << EXPIRY_SLOT_BITS);
+const expirySlotValue = new Array<KeyExpiry | null>(1 << EXPIRY_SLOT_BITS).fill(null);
+/** Type columns recently seen, direct-mapped by three of their bytes. */
 const TYPE_SLOTS = 32;
 /** A slot's type column: its bytes 0-3 and 4-7 as little-endian words, and byte 8. */
 const typeSlotWord0 = new Int32Array(TYPE_SLOTS);
@@ -192,25 +202,15 @@ const typeSlotValue = new Array<DecodedKeyType | null>(TYPE_SLOTS).fill(null);
 /** "perm" as a little-endian word. */
 const PERM_WORD = 0x6d726570;
 /**
- * The flags, usage, perm and uid/gid columns last decoded, as little-endian words (flags: its bytes 0-3 and 3-6;
- * uid/gid: both columns and the space between), with their values (null, -1, NaN: none yet). A host's keys
- * come in runs of one owner, one perm, one set of flags.
+ * The flags column last decoded, as little-endian words (its bytes 0-3 and 3-6), with its value (null: none yet).
+ * A host's keys mostly share a few sets of flags. The other columns are decoded on every line, without a branch on
+ * their bytes (fixed5, hex8 and the perm and type slots): comparing them with the line before's was a branch the
+ * predictor missed whenever owners, usage counts or perms alternate, as they do in a listing ordered by serial.
  */
 const last = {
   flagsWord0: 0,
   flagsWord1: 0,
   flags: null as FlagsInfo | null,
-  usageWord: 0,
-  usageByte: 0,
-  usage: -1,
-  permWord0: 0,
-  permWord1: 0,
-  perm: null as KeyPermissions | null,
-  idWord0: 0,
-  idWord1: 0,
-  idWord2: 0,
-  uid: Number.NaN,
-  gid: Number.NaN,
 };
 
 /**
@@ -237,6 +237,72 @@ function fixedInt(b: Uint8Array, from: number, to: number): number {
   return negative ? -v : v;
 }
 
+/**
+ * fixedInt() of a 5-byte column (usage, uid, gid: `%5d` within its width) without a branch that depends on the
+ * bytes: the kernel lists keys by serial, in no order of owner or usage, so these columns change from line to line
+ * in no pattern a branch predictor learns, and comparing them with the line before's, or looping over their
+ * digits, cost mispredicted branches. Each byte's class (space, '-', '0', another digit, anything else) picks the
+ * column's shape in F5_SIGN, made with fixedInt() itself for every shape: 1 or -1 when printf prints such a
+ * number, 0 otherwise.
+ */
+const F5_CLASS = Uint8Array.from({ length: 256 }, (_, c) => (c === SP ? 0 : c === 0x2d ? 1 : c === 0x30 ? 2 : c > 0x30 && c <= 0x39 ? 3 : 4));
+/** Per byte: 10 and its value for a digit, 1 and 0 for anything else (a leading space or '-' leaves the value as it is). */
+const F5_MUL = Uint8Array.from({ length: 256 }, (_, c) => (c >= 0x30 && c <= 0x39 ? 10 : 1));
+const F5_ADD = Uint8Array.from({ length: 256 }, (_, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : 0));
+const F5_SIGN: Int8Array = (() => {
+  const table = new Int8Array(5 ** 5);
+  const sample = ' -01x';
+  for (let shape = 0; shape < table.length; shape++) {
+    const bytes = new Uint8Array(5);
+    for (let j = 0, x = shape; j < 5; j++, x = Math.floor(x / 5)) bytes[j] = sample.charCodeAt(x % 5);
+    const v = fixedInt(bytes, 0, 5);
+    table[shape] = v !== v ? 0 : bytes.includes(0x2d) ? -1 : 1;
+  }
+  return table;
+})();
+
+/** `%5d` in the five bytes at `at`: fixedInt(b, at, at + 5). */
+function fixed5(b: Uint8Array, at: number): number {
+  const c0 = b[at] as number;
+  const c1 = b[at + 1] as number;
+  const c2 = b[at + 2] as number;
+  const c3 = b[at + 3] as number;
+  const c4 = b[at + 4] as number;
+  const shape = (F5_CLASS[c0] as number) + (F5_CLASS[c1] as number) * 5 + (F5_CLASS[c2] as number) * 25 + (F5_CLASS[c3] as number) * 125 + (F5_CLASS[c4] as number) * 625;
+  const sign = F5_SIGN[shape] as number;
+  let v = F5_ADD[c0] as number;
+  v = v * (F5_MUL[c1] as number) + (F5_ADD[c1] as number);
+  v = v * (F5_MUL[c2] as number) + (F5_ADD[c2] as number);
+  v = v * (F5_MUL[c3] as number) + (F5_ADD[c3] as number);
+  v = v * (F5_MUL[c4] as number) + (F5_ADD[c4] as number);
+  return sign === 0 ? Number.NaN : sign * v;
+}
+
+/**
+ * Values of the 5-byte `%5d` columns (usage, uid, gid) recently seen, direct-mapped by a hash of their bytes: a
+ * host has a few dozen owners and usage counts. A hit is the common case whatever order the lines come in, so its
+ * branch is predicted, and a miss decodes the bytes (fixed5). The value is a function of the bytes alone, so the
+ * three columns share the slots and no slot can go stale.
+ */
+const COLUMN_SLOT_BITS = 8;
+const columnSlotWord = new Int32Array(1 << COLUMN_SLOT_BITS);
+/** The slot's fifth byte; -1 for an empty slot (no byte matches it). */
+const columnSlotByte = new Int16Array(1 << COLUMN_SLOT_BITS).fill(-1);
+const columnSlotValue = new Float64Array(1 << COLUMN_SLOT_BITS);
+
+/** fixed5(b, at), through the slots; `view` is a DataView of `b`. */
+function column5(b: Uint8Array, view: DataView, at: number): number {
+  const word = view.getInt32(at, true);
+  const byte = b[at + 4] as number;
+  const slot = Math.imul(word ^ (byte << 11), 0x9e3779b1) >>> (32 - COLUMN_SLOT_BITS);
+  if (columnSlotWord[slot] === word && columnSlotByte[slot] === byte) return columnSlotValue[slot] as number;
+  const value = fixed5(b, at);
+  columnSlotWord[slot] = word;
+  columnSlotByte[slot] = byte;
+  columnSlotValue[slot] = value;
+  return value;
+}
+
 /** %08x at `at`: eight lowercase hex digits, as an unsigned number; -1 for anything else. */
 function hex8(b: Uint8Array, at: number): number {
   // HEX_VALUE is -1 for anything but a lowercase hex digit, so one OR of all eight tells.
@@ -256,24 +322,13 @@ function hex8(b: Uint8Array, at: number): number {
 function permAt(src: ByteSource, start: number): KeyPermissions | null {
   const mask = hex8(src.bytes, start + 28);
   if (mask < 0) return null;
-  // Fibonacci hashing: the top bits of mask * 2^32/phi. The XOR of shifts it replaces put five of the commonest
-  // masks (3f030000, 3f130000, 1f3f0000, 3f0b0000, 3f1b0000) in one slot, and a host with two of them looked
-  // one up in the map on every line; of 20 common masks, none now share a slot.
-  const ps = Math.imul(mask, 0x9e3779b1) >>> (32 - PERM_SLOT_BITS);
-  let perm = permSlotValue[ps] as KeyPermissions | null;
-  if (permSlotMask[ps] !== mask || perm === null) {
-    let known = permByCode.get(mask * 2 + 1);
-    if (known === undefined) {
-      known = permOf(src.latin1(start + 28, start + 36));
-      if (permByCode.size >= 4096) permByCode.clear();
-      permByCode.set(mask * 2 + 1, known);
-    }
-    if (known === null) return null;
-    perm = known;
-    permSlotMask[ps] = mask;
-    permSlotValue[ps] = perm;
+  let known = permByCode.get(mask * 2 + 1);
+  if (known === undefined) {
+    known = permOf(src.latin1(start + 28, start + 36));
+    if (permByCode.size >= 4096) permByCode.clear();
+    permByCode.set(mask * 2 + 1, known);
   }
-  return perm;
+  return known;
 }
 
 /**
@@ -323,59 +378,41 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
     last.flags = flags;
   }
   // Usage, perm, uid and gid: a column whose bytes, read as words, are the last accepted line's has its value.
-  const uw = view.getInt32(start + 17, true);
-  const ub = b[start + 21] as number;
-  let usage: number;
-  if (uw === last.usageWord && ub === last.usageByte && last.usage >= 0) usage = last.usage;
-  else {
-    usage = fixedInt(b, start + 17, start + 22);
-    if (usage !== usage || usage < 0) return false;
-    last.usageWord = uw;
-    last.usageByte = ub;
-    last.usage = usage;
-  }
+  const usage = column5(b, view, start + 17);
+  if (!(usage >= 0)) return false;
+  // Expiry: "perm", filling the column, for most keys; else a slot picked by a hash of the column's four bytes.
+  const ew = view.getInt32(start + 23, true);
   let expiry: KeyExpiry | null;
-  // "perm", filling the column: most keys.
-  if (view.getInt32(start + 23, true) === PERM_WORD) expiry = PERM_EXPIRY;
+  if (ew === PERM_WORD) expiry = PERM_EXPIRY;
   else {
-    let e = start + 23;
-    while (e < start + 27 && b[e] === SP) e++;
-    if (e === start + 27) return false;
-    for (let j = e; j < start + 27; j++) if (b[j] === SP) return false;
-    expiry = expiryAt(src, e, start + 27);
-    if (expiry === null) return false;
+    const es = Math.imul(ew, 0x9e3779b1) >>> (32 - EXPIRY_SLOT_BITS);
+    expiry = expirySlotValue[es] as KeyExpiry | null;
+    if (expiry === null || expirySlotWord[es] !== ew) {
+      let e = start + 23;
+      while (e < start + 27 && b[e] === SP) e++;
+      if (e === start + 27) return false;
+      for (let j = e; j < start + 27; j++) if (b[j] === SP) return false;
+      expiry = expiryAt(src, e, start + 27);
+      if (expiry === null) return false;
+      expirySlotWord[es] = ew;
+      expirySlotValue[es] = expiry;
+    }
   }
+  // Perm: a slot picked by a hash of its eight bytes, read as two words, verified by comparing both; else decoded.
   const pw0 = view.getInt32(start + 28, true);
   const pw1 = view.getInt32(start + 32, true);
-  let perm: KeyPermissions;
-  if (pw0 === last.permWord0 && pw1 === last.permWord1 && last.perm !== null) perm = last.perm;
-  else {
-    const found = permAt(src, start);
-    if (found === null) return false;
-    perm = found;
-    last.permWord0 = pw0;
-    last.permWord1 = pw1;
-    last.perm = perm;
+  const pws = Math.imul(pw0 ^ Math.imul(pw1, 0x85ebca6b), 0x9e3779b1) >>> (32 - PERM_SLOT_BITS);
+  let perm = permWordValue[pws] as KeyPermissions | null;
+  if (perm === null || permWord0[pws] !== pw0 || permWord1[pws] !== pw1) {
+    perm = permAt(src, start);
+    if (perm === null) return false;
+    permWord0[pws] = pw0;
+    permWord1[pws] = pw1;
+    permWordValue[pws] = perm;
   }
-  const iw0 = view.getInt32(start + 37, true);
-  const iw1 = view.getInt32(start + 41, true);
-  const iw2 = view.getInt32(start + 44, true);
-  let uid: number;
-  let gid: number;
-  if (iw0 === last.idWord0 && iw1 === last.idWord1 && iw2 === last.idWord2 && !Number.isNaN(last.uid)) {
-    uid = last.uid;
-    gid = last.gid;
-  } else {
-    uid = fixedInt(b, start + 37, start + 42);
-    if (uid !== uid) return false;
-    gid = fixedInt(b, start + 43, start + 48);
-    if (gid !== gid) return false;
-    last.idWord0 = iw0;
-    last.idWord1 = iw1;
-    last.idWord2 = iw2;
-    last.uid = uid;
-    last.gid = gid;
-  }
+  const uid = column5(b, view, start + 37);
+  const gid = column5(b, view, start + 43);
+  if (uid !== uid || gid !== gid) return false;
   // Type column: a slot picked by three bytes, verified by comparing all nine, as two words and a byte, with a
   // column validated before.
   const t = start + 49;

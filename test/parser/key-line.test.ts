@@ -108,5 +108,32 @@ describe('scanStandardLayout (the fast path) agrees with scanKeyLineGeneral', ()
     }
     expect(accepted).toBeGreaterThan(lines.length / 2);
   });
+
+  it('reads every shape of the usage, uid and gid columns as the general scanner does (fixed5)', () => {
+    // Each column set to every 5-character string of spaces, '-', digits and a stray letter: printf's numbers,
+    // and the near misses (leading zeros, "-0", inner spaces, a sign after a digit, a letter).
+    const base = '3b8e2c4a I--Q---     1 perm 3f010000  1000  1000 keyring   _ses: 1';
+    const alphabet = [' ', '-', '0', '1', '7', 'x'];
+    let accepted = 0;
+    let checked = 0;
+    for (const at of [17, 37, 43]) {
+      for (let code = 0; code < alphabet.length ** 5; code++) {
+        let column = '';
+        for (let j = 0, x = code; j < 5; j++, x = Math.floor(x / alphabet.length)) column += alphabet[x % alphabet.length];
+        const line = base.slice(0, at) + column + base.slice(at + 5);
+        const fast = scanWith(scanStandardLayout, line);
+        const general = scanWith(scanKeyLineGeneral, line);
+        // The fast path may decline (the general scanner decides then); what it accepts, it reads the same way.
+        if (fast.ok) {
+          expect(fast.out, line).toEqual(general.out);
+          accepted++;
+        }
+        if (general.ok) expect(scanWith(scanKeyLineAt, line).out, line).toEqual(general.out);
+        checked++;
+      }
+    }
+    expect(checked).toBe(3 * 6 ** 5);
+    expect(accepted).toBeGreaterThan(300);
+  });
 });
 
