@@ -203,9 +203,8 @@ const typeSlotValue = new Array<DecodedKeyType | null>(TYPE_SLOTS).fill(null);
 const PERM_WORD = 0x6d726570;
 /**
  * The flags column last decoded, as little-endian words (its bytes 0-3 and 3-6), with its value (null: none yet).
- * A host's keys mostly share a few sets of flags. The other columns are decoded on every line, without a branch on
- * their bytes (fixed5, hex8 and the perm and type slots): comparing them with the line before's was a branch the
- * predictor missed whenever owners, usage counts or perms alternate, as they do in a listing ordered by serial.
+ * A host's keys mostly share a few sets of flags. The other columns are found in slots (column5, and the expiry,
+ * perm and type slots).
  */
 const last = {
   flagsWord0: 0,
@@ -238,51 +237,12 @@ function fixedInt(b: Uint8Array, from: number, to: number): number {
 }
 
 /**
- * fixedInt() of a 5-byte column (usage, uid, gid: `%5d` within its width) without a branch that depends on the
- * bytes: the kernel lists keys by serial, in no order of owner or usage, so these columns change from line to line
- * in no pattern a branch predictor learns, and comparing them with the line before's, or looping over their
- * digits, cost mispredicted branches. Each byte's class (space, '-', '0', another digit, anything else) picks the
- * column's shape in F5_SIGN, made with fixedInt() itself for every shape: 1 or -1 when printf prints such a
- * number, 0 otherwise.
- */
-const F5_CLASS = Uint8Array.from({ length: 256 }, (_, c) => (c === SP ? 0 : c === 0x2d ? 1 : c === 0x30 ? 2 : c > 0x30 && c <= 0x39 ? 3 : 4));
-/** Per byte: 10 and its value for a digit, 1 and 0 for anything else (a leading space or '-' leaves the value as it is). */
-const F5_MUL = Uint8Array.from({ length: 256 }, (_, c) => (c >= 0x30 && c <= 0x39 ? 10 : 1));
-const F5_ADD = Uint8Array.from({ length: 256 }, (_, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : 0));
-const F5_SIGN: Int8Array = (() => {
-  const table = new Int8Array(5 ** 5);
-  const sample = ' -01x';
-  for (let shape = 0; shape < table.length; shape++) {
-    const bytes = new Uint8Array(5);
-    for (let j = 0, x = shape; j < 5; j++, x = Math.floor(x / 5)) bytes[j] = sample.charCodeAt(x % 5);
-    const v = fixedInt(bytes, 0, 5);
-    table[shape] = v !== v ? 0 : bytes.includes(0x2d) ? -1 : 1;
-  }
-  return table;
-})();
-
-/** `%5d` in the five bytes at `at`: fixedInt(b, at, at + 5). */
-function fixed5(b: Uint8Array, at: number): number {
-  const c0 = b[at] as number;
-  const c1 = b[at + 1] as number;
-  const c2 = b[at + 2] as number;
-  const c3 = b[at + 3] as number;
-  const c4 = b[at + 4] as number;
-  const shape = (F5_CLASS[c0] as number) + (F5_CLASS[c1] as number) * 5 + (F5_CLASS[c2] as number) * 25 + (F5_CLASS[c3] as number) * 125 + (F5_CLASS[c4] as number) * 625;
-  const sign = F5_SIGN[shape] as number;
-  let v = F5_ADD[c0] as number;
-  v = v * (F5_MUL[c1] as number) + (F5_ADD[c1] as number);
-  v = v * (F5_MUL[c2] as number) + (F5_ADD[c2] as number);
-  v = v * (F5_MUL[c3] as number) + (F5_ADD[c3] as number);
-  v = v * (F5_MUL[c4] as number) + (F5_ADD[c4] as number);
-  return sign === 0 ? Number.NaN : sign * v;
-}
-
-/**
  * Values of the 5-byte `%5d` columns (usage, uid, gid) recently seen, direct-mapped by a hash of their bytes: a
  * host has a few dozen owners and usage counts. A hit is the common case whatever order the lines come in, so its
- * branch is predicted, and a miss decodes the bytes (fixed5). The value is a function of the bytes alone, so the
- * three columns share the slots and no slot can go stale.
+ * branch is predicted, and a miss decodes the bytes (fixedInt). The value is a function of the bytes alone, so the
+ * three columns share the slots and no slot can go stale. Comparing each column with the line before's, as the
+ * flags still are, was a mispredicted branch whenever owners or usage counts alternate, as they do in a listing
+ * ordered by serial.
  */
 const COLUMN_SLOT_BITS = 8;
 const columnSlotWord = new Int32Array(1 << COLUMN_SLOT_BITS);
@@ -290,13 +250,13 @@ const columnSlotWord = new Int32Array(1 << COLUMN_SLOT_BITS);
 const columnSlotByte = new Int16Array(1 << COLUMN_SLOT_BITS).fill(-1);
 const columnSlotValue = new Float64Array(1 << COLUMN_SLOT_BITS);
 
-/** fixed5(b, at), through the slots; `view` is a DataView of `b`. */
+/** fixedInt(b, at, at + 5), through the slots; `view` is a DataView of `b`. */
 function column5(b: Uint8Array, view: DataView, at: number): number {
   const word = view.getInt32(at, true);
   const byte = b[at + 4] as number;
   const slot = Math.imul(word ^ (byte << 11), 0x9e3779b1) >>> (32 - COLUMN_SLOT_BITS);
   if (columnSlotWord[slot] === word && columnSlotByte[slot] === byte) return columnSlotValue[slot] as number;
-  const value = fixed5(b, at);
+  const value = fixedInt(b, at, at + 5);
   columnSlotWord[slot] = word;
   columnSlotByte[slot] = byte;
   columnSlotValue[slot] = value;
@@ -377,7 +337,7 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
     last.flagsWord1 = fw1;
     last.flags = flags;
   }
-  // Usage, perm, uid and gid: a column whose bytes, read as words, are the last accepted line's has its value.
+  // Usage, expiry, perm, uid and gid: slots picked by a hash of the column's bytes, verified against them.
   const usage = column5(b, view, start + 17);
   if (!(usage >= 0)) return false;
   // Expiry: "perm", filling the column, for most keys; else a slot picked by a hash of the column's four bytes.

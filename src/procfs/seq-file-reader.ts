@@ -143,11 +143,10 @@ function settle(w: Worker, id: number): void {
  * Glibc's malloc serves a request of more than 32 MiB with a mapping of its own, which it unmaps when the buffer is
  * freed, and only the pages written to are ever resident (smaller requests come from its heap once a large buffer
  * has been freed, M_MMAP_THRESHOLD's dynamic maximum, and stay resident after they are freed: the exporter serving
- * 100,000 keys peaked at 163 MB and idled at 156, against 143 and 105 with every file's buffer this large).
+ * 100,000 keys peaked at 163 MB and idled at 156, against 135 and 110 with every file's buffer this large).
  * Its pages are faulted in as the bytes are copied, on the event loop's thread while the reader thread waits for
  * the kernel (about 2,300 at 100,000 keys). Reusing the last read's buffer, once nothing held a view of it, saved
- * those but kept it resident and raised the peak to 147-150 MB: the next read sometimes began before the last
- * one's buffer was found free.
+ * those, but kept the buffer resident between scrapes and did not lower the peak (147-150 MB in two live runs).
  */
 const ALWAYS_MAPPED = 32 * 1024 * 1024 + 4096;
 

@@ -109,7 +109,7 @@ describe('scanStandardLayout (the fast path) agrees with scanKeyLineGeneral', ()
     expect(accepted).toBeGreaterThan(lines.length / 2);
   });
 
-  it('reads every shape of the usage, uid and gid columns as the general scanner does (fixed5)', () => {
+  it('reads every shape of the usage, uid and gid columns as the general scanner does (column5)', () => {
     // Each column set to every 5-character string of spaces, '-', digits and a stray letter: printf's numbers,
     // and the near misses (leading zeros, "-0", inner spaces, a sign after a digit, a letter).
     const base = '3b8e2c4a I--Q---     1 perm 3f010000  1000  1000 keyring   _ses: 1';
