@@ -119,7 +119,8 @@ describe('scanStandardLayout (the fast path) agrees with scanKeyLineGeneral', ()
     for (const at of [17, 37, 43]) {
       for (let code = 0; code < alphabet.length ** 5; code++) {
         let column = '';
-        for (let j = 0, x = code; j < 5; j++, x = Math.floor(x / alphabet.length)) column += alphabet[x % alphabet.length];
+        // The last character varies fastest: columns that differ only there come one after the other.
+        for (let j = 0, x = code; j < 5; j++, x = Math.floor(x / alphabet.length)) column = alphabet[x % alphabet.length] + column;
         const line = base.slice(0, at) + column + base.slice(at + 5);
         const fast = scanWith(scanStandardLayout, line);
         const general = scanWith(scanKeyLineGeneral, line);
@@ -134,6 +135,15 @@ describe('scanStandardLayout (the fast path) agrees with scanKeyLineGeneral', ()
     }
     expect(checked).toBe(3 * 6 ** 5);
     expect(accepted).toBeGreaterThan(300);
+    // Every fifth byte after a few prefixes: columns that share their first four bytes, one after the other.
+    for (const at of [17, 37, 43])
+      for (const prefix of ['    ', '   1', '  10', ' 100', '1000', '   -'])
+        for (let c = 0; c < 256; c++) {
+          const line = base.slice(0, at) + prefix + String.fromCharCode(c) + base.slice(at + 5);
+          const general = scanWith(scanKeyLineGeneral, line);
+          const fast = scanWith(scanKeyLineAt, line);
+          expect({ ok: fast.ok, out: fast.ok ? fast.out : null }, JSON.stringify(line)).toEqual({ ok: general.ok, out: general.ok ? general.out : null });
+        }
   });
 });
 
