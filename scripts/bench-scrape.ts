@@ -12,7 +12,9 @@
  *     (keyring_exporter_reads_total, the exporter's own count).
  * And, before any key is made, a small host: an exporter running as an unprivileged uid that owns about 20
  * keys, so its /proc/keys is short, and its CPU time per scrape over hundreds of scrapes (/proc/PID/task/ * /schedstat,
- * the scheduler's nanoseconds for every thread; the exporter's process_cpu_seconds_total as a cross-check).
+ * the scheduler's nanoseconds for every thread; the exporter's process_cpu_seconds_total as a cross-check); then
+ * what that exporter costs the host between scrapes: scraped once a second, then not at all, its CPU time and
+ * timeslices (wakeups) per second.
  *
  * Every key is removed afterwards (the holder clears its keyrings when told to, when its stdin closes, or on a
  * signal), every process started is ended by its pid, and no sysctl is changed: the run stops before making
@@ -65,6 +67,8 @@ const SMALL_SCRAPES = Number(args['small-scrapes'] ?? (args.quick ? 500 : 2000))
  * scrapes it was still compiling: 2.5-2.8 ms per scrape over the next 300, against 1.4-1.7 ms after 500.
  */
 const SMALL_WARMUP = Number(args['small-warmup'] ?? 500);
+/** Seconds of scrapes once a second, then as long without any: what the small host's exporter costs between scrapes. */
+const COST_SECONDS = args.quick ? 5 : 10;
 const CONCURRENCY = Number(args.concurrency);
 
 // ---------------------------------------------------------------- processes, and leaving nothing behind
@@ -212,9 +216,26 @@ function status(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m === null ? Number.NaN : Number(m[1]) / 1024;
 }
+/** Fields of /proc/PID/task/TID/schedstat (sched_info) summed over every thread of a process. */
+function schedstat(pid: number): { cpuMs: number; timeslices: number } {
+  let cpuNs = 0;
+  let timeslices = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    // [ns on the CPU, ns waiting for it, timeslices run]; a thread that just ended is not counted.
+    const f = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+      } catch {
+        return ['0', '0', '0'];
+      }
+    })();
+    cpuNs += Number(f[0]);
+    timeslices += Number(f[2]);
+  }
+  return { cpuMs: cpuNs / 1e6, timeslices };
+}
 /** CPU time of a process, every thread of it, in ms: the scheduler's own nanoseconds (sched_info). */
-const cpuMs = (pid: number): number =>
-  readdirSync(`/proc/${pid}/task`).reduce((ms, tid) => ms + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6, 0);
+const cpuMs = (pid: number): number => schedstat(pid).cpuMs;
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -262,6 +283,28 @@ interface SmallHost {
   series: number;
   idleRssMb: number;
   peakRssMb: number;
+  /** Scraped once a second, as Prometheus scrapes: CPU and timeslices per second, every thread. */
+  paced: { seconds: number; cpuMsPerSecond: number; wakeupsPerSecond: number };
+  /** Not scraped at all (right after the paced scrapes): the same. */
+  idle: { seconds: number; cpuMsPerSecond: number; wakeupsPerSecond: number };
+}
+
+/**
+ * What the exporter costs a host over `seconds`, scraped every `everyMs` (never when 0): CPU time and
+ * timeslices (each a wakeup, or a preemption) of all its threads, per second.
+ */
+async function costOver(pid: number, port: number, seconds: number, everyMs: number): Promise<SmallHost['idle']> {
+  const t0 = performance.now();
+  const a = schedstat(pid);
+  const end = t0 + seconds * 1000;
+  for (let next = t0; everyMs > 0 && next < end; next += everyMs) {
+    await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+    await scrape(port);
+  }
+  await new Promise((r) => setTimeout(r, Math.max(0, end - performance.now())));
+  const b = schedstat(pid);
+  const s = (performance.now() - t0) / 1000;
+  return { seconds: round(s, 1), cpuMsPerSecond: round((b.cpuMs - a.cpuMs) / s, 2), wakeupsPerSecond: round((b.timeslices - a.timeslices) / s, 1) };
 }
 
 async function smallHost(): Promise<SmallHost> {
@@ -282,6 +325,8 @@ async function smallHost(): Promise<SmallHost> {
         times.push(last.ms);
       }
       const c1 = cpuMs(ex.pid);
+      const paced = await costOver(ex.pid, ex.port, COST_SECONDS, 1000);
+      const idle = await costOver(ex.pid, ex.port, COST_SECONDS, 0);
       const metric = (metricValue(last.body, 'process_cpu_seconds_total') - metricValue(first.body, 'process_cpu_seconds_total')) * 1000;
       return {
         uid,
@@ -293,6 +338,8 @@ async function smallHost(): Promise<SmallHost> {
         series: sampleLines(last.body).length,
         idleRssMb: round(idleRssMb),
         peakRssMb: round(status(ex.pid, 'VmHWM')),
+        paced,
+        idle,
       };
     } finally {
       await ex.stop();
@@ -479,6 +526,10 @@ function report(small: SmallHost, scales: Scale[], keys: { before: number; after
     `Small host (uid ${small.uid}, ${small.keysVisible} keys visible): ${small.cpuMsPerScrape} ms of CPU per scrape over ${small.scrapes} scrapes ` +
       `(process_cpu_seconds_total: ${small.cpuMsPerScrapeProcessMetric} ms), scrape ${small.medianScrapeMs} ms, ${small.series} series, RSS ${small.idleRssMb} MB idle / ${small.peakRssMb} MB peak.`,
   );
+  out.push(
+    `Between scrapes, the same exporter (every thread): scraped once a second for ${small.paced.seconds} s, ${small.paced.cpuMsPerSecond} ms of CPU and ` +
+      `${small.paced.wakeupsPerSecond} wakeups a second; then not scraped for ${small.idle.seconds} s, ${small.idle.cpuMsPerSecond} ms of CPU and ${small.idle.wakeupsPerSecond} wakeups a second.`,
+  );
   if (big.concurrent !== undefined) {
     const c = big.concurrent;
     out.push(
@@ -538,7 +589,7 @@ async function main(): Promise<number> {
   console.log(`bench-scrape: scales ${SCALES.join(', ')}, ${RUNS} alternating runs each, ${SMALL_SCRAPES} small-host scrapes; /proc/keys has ${before} lines`);
 
   const small = await smallHost();
-  console.log(`small host: ${small.cpuMsPerScrape} ms CPU per scrape (${small.keysVisible} keys visible)`);
+  console.log(`small host: ${small.cpuMsPerScrape} ms CPU per scrape (${small.keysVisible} keys visible); scraped once a second ${small.paced.cpuMsPerSecond} ms CPU/s, idle ${small.idle.cpuMsPerSecond} ms CPU/s and ${small.idle.wakeupsPerSecond} wakeups/s`);
   const scales: Scale[] = [];
   const holder = await startHolder(null, false);
   let after = before;
