@@ -19,7 +19,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { collectReaderGarbage } from './seq-file-reader.js';
+import { collectReaderGarbage, prepareNextRead } from './seq-file-reader.js';
 
 let collector: (() => void) | null | undefined;
 
@@ -60,6 +60,8 @@ export function collectIfDue(): void {
 
 /** The collection itself: this thread's heap, and the reader thread's (benchmarks make it as the exporter does). */
 export function collectGarbage(): void {
+  // Before the collection, so that V8 counts the next read's buffer in the baseline it sets (seq-file-reader.ts `spare`).
+  prepareNextRead();
   gc()?.();
   collectReaderGarbage();
 }
