@@ -21,6 +21,15 @@ import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { packageVersion } from './version.js';
 
+/**
+ * How long a connection may stay idle between two requests. Node closes it after 5 s by default, so Prometheus
+ * (which keeps a target's connection for up to 5 minutes, and scrapes every 15 s to 1 min) opened a new one for
+ * every scrape, and over TLS made a full handshake each time. node_exporter's Go server keeps idle connections
+ * open; this keeps them a little longer than Prometheus does, so that the client, not the server, closes an idle
+ * connection (a server closing one just as a request is sent makes that request fail).
+ */
+export const KEEP_ALIVE_MS = 6 * 60 * 1000;
+
 export const DEFAULT_LISTEN_ADDRESS = ':10142';
 
 export interface ServeOptions {
@@ -109,6 +118,7 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
       const server = await new Promise<Server>((resolve, reject) => {
         // With TLS configured, only HTTPS is served.
         const s: Server = web?.tls !== undefined ? createHttpsServer(web.tls, app) : createHttpServer(app);
+        s.keepAliveTimeout = KEEP_ALIVE_MS;
         s.once('error', reject);
         s.listen(port, host ?? '::', () => resolve(s));
       });
