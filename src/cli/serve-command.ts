@@ -13,6 +13,7 @@ import { createLogger, type LogFormat, type LogLevel, type Logger } from '../ser
 import type { Inventory } from '../classify/inventory.js';
 import { createScraper } from '../server/scraper.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
+import { collectIfDue } from '../procfs/collect-garbage.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
 import { loadAuditConfig } from './audit-command.js';
 import { createConfigReloader } from '../server/config-reloader.js';
@@ -93,6 +94,9 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
   // The first read is only logged, in a function of its own: a local of this function would stay alive as long
   // as the server runs (it is suspended below), and at 100,000 keys an inventory is some 25 MB.
   logStart(await scraper.inventory(), logger, o.procfs);
+  // That read's garbage is collected now, as a scrape's is once served: otherwise it stayed until the first scrape
+  // (live at 990,000 keys: 395 MB resident once listening, bench-scrape; 210 MB two seconds after start now).
+  collectIfDue();
 
   const app = createApp({
     scraper,
