@@ -7,7 +7,7 @@ import { CHECKS, runAudit } from '../audit/run-audit.js';
 import { buildInventory } from '../classify/inventory.js';
 import { escapeByteString } from '../parser/byte-string.js';
 import { snapshotFor, type View } from './snapshot-for.js';
-import { formatAuditJson } from '../report/audit-document.js';
+import { auditJsonChunks } from '../report/audit-document.js';
 import { formatAuditMarkdown } from '../report/audit-markdown.js';
 import { formatAuditText } from '../report/audit-text.js';
 import { EXIT } from './exit-codes.js';
@@ -71,7 +71,7 @@ export async function runAuditCommand(opts: AuditOptions, io: CliIo): Promise<nu
     ...(io.reader !== undefined ? { reader: io.reader } : {}),
     ...(read.coverage !== undefined ? { coverage: read.coverage } : {}),
   };
-  if (opts.format === 'json') io.stdout(formatAuditJson(inventory, report, meta));
+  if (opts.format === 'json') for (const chunk of auditJsonChunks(inventory, report, meta)) io.stdout(chunk);
   else if (opts.format === 'markdown') io.stdout(formatAuditMarkdown(inventory, report, meta));
   else io.stdout(formatAuditText(inventory, report, { ...meta, color: io.stdoutIsTty }));
   return exitCode;

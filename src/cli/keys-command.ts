@@ -1,7 +1,7 @@
 /** `keyring-exporter keys`: every visible key, decoded and classified, as a table or JSON. */
 import { buildInventory } from '../classify/inventory.js';
 import { snapshotFor, type View } from './snapshot-for.js';
-import { formatKeysJson } from '../report/keys-document.js';
+import { keysJsonChunks } from '../report/keys-document.js';
 import { formatKeysTable } from '../report/keys-table.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -23,7 +23,8 @@ export async function runKeysCommand(opts: KeysOptions, io: CliIo): Promise<numb
     ...(io.reader !== undefined ? { reader: io.reader } : {}),
     ...(read.coverage !== undefined ? { coverage: read.coverage } : {}),
   };
-  io.stdout(opts.format === 'json' ? formatKeysJson(inventory, meta) : formatKeysTable(inventory, { color: io.stdoutIsTty, ...(read.coverage !== undefined ? { coverage: read.coverage } : {}) }));
+  if (opts.format === 'json') for (const chunk of keysJsonChunks(inventory, meta)) io.stdout(chunk);
+  else io.stdout(formatKeysTable(inventory, { color: io.stdoutIsTty, ...(read.coverage !== undefined ? { coverage: read.coverage } : {}) }));
   const { keys, keyUsers } = inventory.files;
   for (const f of [keys, keyUsers])
     if (f.status !== 'ok') io.stderr(`keyring-exporter: ${f.path}: ${f.status}${f.error !== undefined ? ` (${f.error})` : ''}\n`);

@@ -5,6 +5,7 @@
 import type { AuditReport } from '../audit/run-audit.js';
 import type { Inventory } from '../classify/inventory.js';
 import { createKeysDocument, type DocumentMeta } from './keys-document.js';
+import { jsonChunks } from './json-chunks.js';
 
 export const AUDIT_DOCUMENT_SCHEMA_VERSION = 1;
 
@@ -23,6 +24,7 @@ export function createAuditDocument(inv: Inventory, report: AuditReport, meta: D
   };
 }
 
-export function formatAuditJson(inv: Inventory, report: AuditReport, meta: DocumentMeta & { failOn: string; exitCode: number }): string {
-  return JSON.stringify(createAuditDocument(inv, report, meta), null, 2) + '\n';
+/** The audit document as JSON, in pieces written as they are made (json-chunks.ts says why). */
+export function auditJsonChunks(inv: Inventory, report: AuditReport, meta: DocumentMeta & { failOn: string; exitCode: number }): Iterable<string> {
+  return jsonChunks(createAuditDocument(inv, report, meta));
 }

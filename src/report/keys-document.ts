@@ -2,6 +2,7 @@
  * The `keys` JSON document (schema: docs/schemas/keys.schema.json). Descriptions are bytes: valid UTF-8 is
  * given as text; anything else as text with \xNN escapes plus the exact bytes in base64, so nothing is lost.
  */
+import { jsonChunks, LazyArray } from './json-chunks.js';
 import { keyCoverage, type Inventory, type InventoryKey } from '../classify/inventory.js';
 import { byteStringToBase64, decodeUtf8, escapeByteString } from '../parser/byte-string.js';
 
@@ -78,7 +79,7 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
       format: inv.keysFormat,
     },
     visibility: visibilityNote(meta.coverage),
-    keys: inv.keys.map(keyDocument),
+    keys: new LazyArray(inv.keys, keyDocument),
     users: inv.users?.map((u) => ({ ...u })) ?? null,
     unstableUids: inv.unstableUids,
     limits: inv.limits,
@@ -87,6 +88,7 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
   };
 }
 
-export function formatKeysJson(inv: Inventory, meta: DocumentMeta): string {
-  return JSON.stringify(createKeysDocument(inv, meta), null, 2) + '\n';
+/** The `keys` document as JSON, in pieces written as they are made (json-chunks.ts says why). */
+export function keysJsonChunks(inv: Inventory, meta: DocumentMeta): Iterable<string> {
+  return jsonChunks(createKeysDocument(inv, meta));
 }

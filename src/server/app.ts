@@ -13,7 +13,7 @@ import { READS_COUNTER, type CollectorName } from '../collector/metric-families.
 import type { Logger } from './logger.js';
 import { formatRegistryFamilies } from './registry-exposition.js';
 import { runAudit } from '../audit/run-audit.js';
-import { formatAuditJson } from '../report/audit-document.js';
+import { auditJsonChunks } from '../report/audit-document.js';
 import type { Scraper } from './scraper.js';
 import { createBasicAuth, type WebConfig } from './web-config.js';
 import { collectIfDue } from '../procfs/collect-garbage.js';
@@ -166,10 +166,19 @@ export function createApp(o: AppOptions): Express {
       try {
         const inventory = await o.scraper.inventory();
         const report = runAudit(inventory, o.auditConfig());
-        res.type('application/json').send(formatAuditJson(inventory, report, { procRoot: o.procRoot, version: o.version, failOn: 'never', exitCode: 0 }));
+        const closed = new Promise<void>((r) => res.once('close', r));
+        res.type('application/json');
+        // In pieces, as they are made: at 1,000,000 keys the document is longer than any string V8 can make.
+        for (const chunk of auditJsonChunks(inventory, report, { procRoot: o.procRoot, version: o.version, failOn: 'never', exitCode: 0 })) {
+          if (res.write(chunk)) continue;
+          await Promise.race([new Promise((r) => res.once('drain', r)), closed]);
+          if (res.destroyed) return;
+        }
+        res.end();
       } catch (err) {
         o.logger.error('audit failed', { error: err instanceof Error ? err.message : String(err) });
-        res.status(500).type('text/plain').send('audit failed; see the exporter log\n');
+        if (res.headersSent) res.destroy();
+        else res.status(500).type('text/plain').send('audit failed; see the exporter log\n');
       }
     });
 
