@@ -169,7 +169,8 @@ function allocate(bytes: number): ArrayBuffer {
  * written to until that read: no page of it is resident, and it holds nothing of any read.
  *
  * V8 counts the memory of every new ArrayBuffer against its old generation's limit until the next full
- * collection. A 32 MiB buffer made when a read starts left no room under the limit the last collection had set
+ * collection (V8 11.3 heap.h OldGenerationSpaceAvailable: the limit less the old generation's objects and the
+ * external memory allocated since the last mark-compact). A 32 MiB buffer made when a read starts left no room under the limit the last collection had set
  * (about 24 MB above the heap at 100,000 keys), so V8 started incremental marking at once, and the parser ran
  * with marking on: every pointer it stores (a row's flags, perm, expiry, type and summary) went through the
  * marking write barrier. Measured over 40 runs of parse + classify at 100,000 lines (`--trace-gc`): the 20 runs
