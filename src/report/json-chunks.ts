@@ -47,8 +47,8 @@ function omitted(value: unknown): boolean {
   return value === undefined || typeof value === 'function' || typeof value === 'symbol';
 }
 
-function* write(value: unknown, key: string, pad: string, depth: number): Generator<string> {
-  const v = resolve(value, key);
+/** `v` already resolved (toJSON called once, as JSON.stringify calls it) and not omitted. */
+function* write(v: unknown, pad: string, depth: number): Generator<string> {
   if (Array.isArray(v) || v instanceof LazyArray) {
     if (v.length === 0) {
       yield '[]';
@@ -61,14 +61,16 @@ function* write(value: unknown, key: string, pad: string, depth: number): Genera
       yield inner;
       const e = resolve(element, String(i));
       if (omitted(e)) yield 'null';
-      else yield* write(e, String(i), inner, depth + 1);
+      else yield* write(e, inner, depth + 1);
       yield ++i < v.length ? ',\n' : '\n';
     }
     yield pad + ']';
     return;
   }
   if (depth <= 1 && v !== null && typeof v === 'object') {
-    const entries = Object.entries(v).filter(([k, x]) => !omitted(resolve(x, k)));
+    const entries = Object.entries(v)
+      .map(([k, x]) => [k, resolve(x, k)] as const)
+      .filter(([, x]) => !omitted(x));
     if (entries.length === 0) {
       yield '{}';
       return;
@@ -76,9 +78,9 @@ function* write(value: unknown, key: string, pad: string, depth: number): Genera
     const inner = pad + INDENT;
     yield '{\n';
     for (let i = 0; i < entries.length; i++) {
-      const [k, x] = entries[i] as [string, unknown];
+      const [k, x] = entries[i] as readonly [string, unknown];
       yield `${inner}${JSON.stringify(k)}: `;
-      yield* write(x, k, inner, depth + 1);
+      yield* write(x, inner, depth + 1);
       yield i < entries.length - 1 ? ',\n' : '\n';
     }
     yield pad + '}';
@@ -91,7 +93,7 @@ function* write(value: unknown, key: string, pad: string, depth: number): Genera
 /** The pieces of `JSON.stringify(value, null, 2) + '\n'`, joined into strings of about `size` characters. */
 export function* jsonChunks(value: unknown, size = 64 * 1024): Generator<string> {
   let buffer = '';
-  for (const piece of write(value, '', '', 0)) {
+  for (const piece of write(resolve(value, ''), '', 0)) {
     buffer += piece;
     if (buffer.length >= size) {
       yield buffer;
