@@ -58,8 +58,11 @@ const { values: args } = parseArgs({
 });
 const SCALES = (args.scales ?? (args.quick ? '100,10000' : '100,10000,100000')).split(',').map(Number);
 const RUNS = Number(args.runs ?? (args.quick ? 5 : 11));
-/** Runs of parse, classify and audit alone: cheap, and enough of them fall in the machine's quiet phases. */
-const PIPELINE_RUNS = 31;
+/**
+ * Runs of parse, classify and audit alone: cheap, and spread over seconds. The machine's slow phases last one to
+ * six seconds (machine-speed.ts); 31 runs at 100,000 keys took about two, and one phase could hold most of them.
+ */
+const PIPELINE_RUNS = args.quick ? 31 : 101;
 const SMALL_SCRAPES = Number(args['small-scrapes'] ?? (args.quick ? 500 : 2000));
 /**
  * Scrapes before the small host is measured: a serving exporter is scraped for days, so what matters is its
@@ -407,7 +410,7 @@ async function pipeline(
   const bytes = raw.bytes.length;
   let findings = 0;
   warmReference();
-  for (let r = -Math.max(3, Math.floor(runs / 2)); r < runs; r++) {
+  for (let r = -Math.min(15, Math.max(3, Math.floor(runs / 2))); r < runs; r++) {
     if (r === 0) referenceMs.push(timeReference());
     const t0 = performance.now();
     const { parsed, copied, inventory } = parseAndClassify(raw, Math.floor(Date.now() / 1000));
