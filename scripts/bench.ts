@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { buildInventory, RowClassifier, type Inventory } from '../src/classify/inventory.js';
-import { collectGarbage, LARGE_READ_BYTES } from '../src/procfs/collect-garbage.js';
+import { collectNowIfDue, noteRead } from '../src/procfs/collect-garbage.js';
 import { buildSnapshot, type FileRead, type RawProcFiles } from '../src/parser/snapshot.js';
 import { KEYS_SYSCTLS, type KeysSysctl } from '../src/parser/keys-sysctl.js';
 import { bufferSource, KeysParse } from '../src/procfs/read-proc-files.js';
@@ -169,13 +169,14 @@ export function parseAndClassify(input: ReadInput, now = 0): { parsed: number; c
 }
 
 /**
- * What the exporter does between two reads of `bytes`: the full collection it makes once a large read's scrape
- * is served (procfs/collect-garbage.ts), then a turn of the event loop. Without them the runs measured a state
+ * What the exporter does between two reads of `bytes`: the full collection it makes once the scrape is served when
+ * the reads since the last one call for it (procfs/collect-garbage.ts), then a turn of the event loop. Without them the runs measured a state
  * the exporter is never in: code compiled on stack replacement kept across runs (a collection throws it away),
  * and the columns of a table never back in the pool (key-table.ts).
  */
 export async function betweenReads(bytes: number): Promise<void> {
-  if (bytes >= LARGE_READ_BYTES) collectGarbage();
+  noteRead(bytes);
+  collectNowIfDue();
   await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setImmediate(resolve));
 }

@@ -92,9 +92,10 @@ function columnsOf(t: KeyTable): Columns {
  * is kept, the last freed: the exporter reads one file at a time.
  *
  * Tables under POOLED_ROWS are not pooled: the pool holds a freed table's columns one collection longer than the
- * collector would, which only pays where the exporter collects after each read (a read of 1 MB or more, about
- * 11,000 keys: procfs/collect-garbage.ts). Pooled from 4,096 rows, the exporter's peak serving 10,000 keys was
- * 134 MB against 124; from 32,768, its peak at 100,000 keys is 2-4 MB higher than without a pool.
+ * collector would, which only pays where the exporter collects after each read or every other (a read of 4 MiB
+ * or more, about 45,000 keys, or enough smaller ones: procfs/collect-garbage.ts). Pooled from 4,096 rows, the
+ * exporter's peak serving 10,000 keys was 134 MB against 124 (when it collected after each read of 1 MB); from
+ * 32,768, its peak at 100,000 keys is 2-4 MB higher than without a pool.
  */
 const POOLED_ROWS = 32_768;
 const POOL_SIZE = 1;

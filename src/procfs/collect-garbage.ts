@@ -1,5 +1,6 @@
 /**
- * A full garbage collection after each large read, once the scrape it was read for is served.
+ * A full garbage collection after each large read (and after every few smaller ones), once the scrape it was read
+ * for is served.
  *
  * A read of /proc/keys at 100,000 keys makes some 15 MB outside the JavaScript heap (the file's 9 MB, the key
  * table's columns) and 15 MB inside it, all garbage once its scrape is served. V8 starts a full collection on
@@ -9,7 +10,10 @@
  * collection per large read; a capture of the same 100,000 keys scraped 62 times (15 in a row, 32 at once, 15
  * more): 211 to 218 MB without the collection, 139 to 158 MB with it.
  *
- * A large read only marks the collection as due (noteRead); the server asks for it once a response has been
+ * Smaller reads are collected after every few (seq-file-reader.ts says why not after each): at 10,000 keys a
+ * collection costs some 25 ms of CPU, most of a scrape's.
+ *
+ * A read only marks the collection as due (noteRead); the server asks for it once a response has been
  * written (collectIfDue), and it runs on the next turn of the event loop: between scrapes, never inside one
  * (it takes 15 to 40 ms at 100,000 keys; scheduled when the read was handed over, it landed inside the scrape
  * whenever the scrape awaited, and the bench's scrape at 100,000 keys went from 282 to 334 ms). A one-shot
@@ -19,7 +23,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { collectReaderGarbage, prepareNextRead } from './seq-file-reader.js';
+import { collectReaderGarbage, LARGE_BUFFER_BYTES, largeBufferTaken, prepareNextRead } from './seq-file-reader.js';
 
 let collector: (() => void) | null | undefined;
 
@@ -36,15 +40,39 @@ function gc(): (() => void) | null {
   return collector;
 }
 
-/** Reads of at least this many bytes (some 11,000 keys, at 90 bytes a line) leave enough behind to be worth a collection. */
-export const LARGE_READ_BYTES = 1024 * 1024;
+/** Reads of at least this many bytes (about 45,000 keys: a large buffer, seq-file-reader.ts) are collected after each. */
+export const LARGE_READ_BYTES = LARGE_BUFFER_BYTES;
+
+/**
+ * Smaller reads are collected once they add up to a large one since the last collection: every fifth read at
+ * 10,000 keys, every 45th at 1,000. With 8 MiB, V8 started a collection of its own inside one scrape in 20 to 40
+ * at 10,000 keys (its limit counts the objects a scrape leaves in the old generation too).
+ */
+export const BYTES_PER_COLLECTION = LARGE_READ_BYTES;
 
 let due = false;
 let scheduled = false;
+let readSinceCollection = 0;
 
-/** Called when the bytes of a read are handed over to be parsed and served: a large one makes a collection due. */
+/** Whether the reads since the last collection call for one once their scrape is served. */
+export function collectionWanted(): boolean {
+  return largeBufferTaken() || readSinceCollection >= BYTES_PER_COLLECTION;
+}
+
+/**
+ * Called when the bytes of /proc/keys are handed over to be parsed and served: a large read, one that took a large
+ * buffer, or enough smaller ones since the last collection make a collection due after the scrape.
+ */
 export function noteRead(bytes: number): void {
-  if (bytes >= LARGE_READ_BYTES) due = true;
+  readSinceCollection += bytes;
+  if (bytes >= LARGE_READ_BYTES || collectionWanted()) due = true;
+}
+
+/** A due collection, now (`npm run bench`, which reads and parses as the exporter does, between its runs). */
+export function collectNowIfDue(): void {
+  if (!due) return;
+  due = false;
+  collectGarbage();
 }
 
 /** Called once a response has been written: a due collection runs on the next turn of the event loop. */
@@ -62,6 +90,7 @@ export function collectIfDue(): void {
 export function collectGarbage(): void {
   // Before the collection, so that V8 counts the next read's buffer in the baseline it sets (seq-file-reader.ts `spare`).
   prepareNextRead();
+  readSinceCollection = 0;
   gc()?.();
   collectReaderGarbage();
 }

@@ -140,18 +140,42 @@ function settle(w: Worker, id: number): void {
 }
 
 /**
- * Glibc's malloc serves a request of more than 32 MiB with a mapping of its own, which it unmaps when the buffer is
- * freed, and only the pages written to are ever resident (smaller requests come from its heap once a large buffer
- * has been freed, M_MMAP_THRESHOLD's dynamic maximum, and stay resident after they are freed: the exporter serving
- * 100,000 keys peaked at 163 MB and idled at 156, against 135 and 110 with every file's buffer this large).
- * Its pages are faulted in as the bytes are copied, on the event loop's thread while the reader thread waits for
- * the kernel (about 2,300 at 100,000 keys). Reusing the last read's buffer, once nothing held a view of it, saved
- * those, but kept the buffer resident between scrapes and did not lower the peak (147-150 MB in two live runs).
+ * A file's buffer is made one of two ways, by its size.
+ *
+ * Large (LARGE_BUFFER_BYTES and more: about 45,000 keys): a mapping of its own, made before the full collection
+ * that follows each large read (`spare`, prepareNextRead; procfs/collect-garbage.ts). Glibc's malloc serves a
+ * request of more than 32 MiB with a mapping of its own, which it unmaps when the buffer is freed, and only the
+ * pages written to are ever resident (smaller requests come from its heap once a large buffer has been freed,
+ * M_MMAP_THRESHOLD's dynamic maximum, and stay resident after they are freed: the exporter serving 100,000 keys
+ * peaked at 163 MB and idled at 156, against 135 and 110 with every file's buffer this large). Its pages are
+ * faulted in as the bytes are copied, on the event loop's thread while the reader thread waits for the kernel
+ * (about 2,300 at 100,000 keys). Reusing the last read's buffer, once nothing held a view of it, saved those, but
+ * kept the buffer resident between scrapes and did not lower the peak (147-150 MB in two live runs).
+ *
+ * Small: the size asked for. A 32 MiB buffer for every read that reaches the reader thread (a file of more than
+ * four pages, from some 180 keys) made V8 collect its whole heap in every scrape: V8 counts a new buffer against
+ * its old generation's limit (below), so each read started incremental marking, with two scavenges for "external
+ * memory pressure" and a mark-compact inside the scrape. Measured live, 150 scrapes at 300 keys: 32-38 ms of CPU
+ * a scrape (23 of them on V8's GC threads) and 16 ms to answer; at 10,000 keys 53-58 ms and 33. Small reads are
+ * collected after every few instead (procfs/collect-garbage.ts).
  */
 const ALWAYS_MAPPED = 32 * 1024 * 1024 + 4096;
 
-/** A buffer of at least `bytes` bytes (ALWAYS_MAPPED says why it is never smaller): the spare if it is large enough. */
+/** Buffers of at least this many bytes are large (above). */
+export const LARGE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** Whether a read asked for a large buffer since the last collection, and the size of the last one asked for. */
+let largeTaken = false;
+let largeAsked = 0;
+
+/** A buffer of at least `bytes` bytes: the spare if it is large enough, else a new one (large or small, above). */
 function newBuffer(bytes: number): ArrayBuffer {
+  if (bytes >= LARGE_BUFFER_BYTES) {
+    largeTaken = true;
+    largeAsked = bytes;
+  }
+  // The spare serves a smaller read too (the host lost keys): it was made before the last collection, so it adds
+  // nothing V8 counts.
   const s = spare;
   if (s !== null && s.byteLength >= bytes) {
     spare = null;
@@ -161,7 +185,12 @@ function newBuffer(bytes: number): ArrayBuffer {
 }
 
 function allocate(bytes: number): ArrayBuffer {
-  return Buffer.allocUnsafeSlow(Math.max(bytes, ALWAYS_MAPPED)).buffer as ArrayBuffer;
+  return Buffer.allocUnsafeSlow(bytes >= LARGE_BUFFER_BYTES ? Math.max(bytes, ALWAYS_MAPPED) : bytes).buffer as ArrayBuffer;
+}
+
+/** Whether a read since the last collection asked for a large buffer: the next must be made before a collection. */
+export function largeBufferTaken(): boolean {
+  return largeTaken;
 }
 
 /**
@@ -181,11 +210,12 @@ function allocate(bytes: number): ArrayBuffer {
 let spare: ArrayBuffer | null = null;
 
 /**
- * Called just before the full collection that follows a large read (procfs/collect-garbage.ts): makes the buffer
- * the next large read will fill (`spare`).
+ * Called just before a collection (procfs/collect-garbage.ts): after a large read, makes the buffer the next read
+ * will fill (`spare`), as large as the last one asked for or a quarter more than the last file read.
  */
 export function prepareNextRead(): void {
-  spare ??= allocate(Math.ceil(lastSize * 1.25));
+  if (largeTaken) spare ??= allocate(Math.max(largeAsked, Math.ceil(lastSize * 1.25)));
+  largeTaken = false;
 }
 
 /** A file's bytes as they arrive (from the reader thread, or `npm run bench`, which reads as the exporter does). */

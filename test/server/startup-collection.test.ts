@@ -19,7 +19,7 @@ describe('serve at start', () => {
   it('collects the garbage of its first large read before any scrape', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kre-start-'));
     cpSync(new URL('../fixtures/root-host-baseline/sys', import.meta.url).pathname, join(dir, 'sys'), { recursive: true });
-    const { keys, keyUsers } = generateProcKeys(20_000);
+    const { keys, keyUsers } = generateProcKeys(50_000);
     expect(keys.length).toBeGreaterThan(LARGE_READ_BYTES);
     writeFileSync(join(dir, 'keys'), keys, 'latin1');
     writeFileSync(join(dir, 'key-users'), keyUsers, 'latin1');
