@@ -301,8 +301,11 @@ export function readToEnd(fd: number, head: Uint8Array, onBytes?: OnBytes): Prom
   const w = reader();
   const id = nextId++;
   return new Promise<Buffer>((resolve, reject) => {
-    // A quarter more than last time: keys come and go between scrapes.
-    const p: Pending = { bytes: new FileBytes(Math.max(Math.ceil(lastSize * 1.25), head.length * 2)), onBytes, resolve, reject };
+    // A quarter more than last time: keys come and go between scrapes. The first read, of a size unknown, gets a
+    // large buffer: grown from a small one it was copied into ever larger buffers, left in malloc's heap (the
+    // exporter serving 100,000 keys idled 3 MB and peaked 5 MB higher).
+    const expected = lastSize === 0 ? LARGE_BUFFER_BYTES : Math.max(Math.ceil(lastSize * 1.25), head.length * 2);
+    const p: Pending = { bytes: new FileBytes(expected), onBytes, resolve, reject };
     p.bytes.append(head);
     pending.set(id, p);
     w.ref();
