@@ -5,7 +5,8 @@
  * them; the exporter is started as `keyring-exporter serve` on a port of its own. Measured side by side, in
  * alternating runs, at each scale:
  *   - a scrape of /metrics (the whole body received) against one read of /proc/keys done the way the exporter
- *     reads it (src/procfs, in this process), and `cat /proc/keys > /dev/null` (a process started per run);
+ *     reads it (src/procfs, in this process), `cat /proc/keys > /dev/null`, and an awk script counting keys by
+ *     owner and type (AWK_PROGRAM; each a process started per run);
  *   - parse, classify and audit alone, in this process, on the bytes of one read;
  *   - the series exported (sample lines), the exporter's resident memory at idle and at peak (VmHWM);
  *   - at the largest scale, 32 concurrent scrapes against one, and how many reads of /proc/keys they caused
@@ -64,6 +65,8 @@ const RUNS = Number(args.runs ?? (args.quick ? 5 : 11));
  */
 const PIPELINE_RUNS = args.quick ? 31 : 101;
 const SMALL_SCRAPES = Number(args['small-scrapes'] ?? (args.quick ? 500 : 2000));
+/** Runs of the awk script on the small host: its CPU is counted in ticks of 10 ms, so a few hundred. */
+const SMALL_AWK_RUNS = args.quick ? 100 : 500;
 /**
  * Scrapes before the small host is measured: a serving exporter is scraped for days, so what matters is its
  * steady state, once V8 has compiled what every scrape runs (its compiler threads are counted too). After 50
@@ -213,6 +216,33 @@ function catProcKeys(): number {
   }
 }
 
+/**
+ * The simplest other way to watch keyrings: an awk script over /proc/keys, keys counted by owner and type (what a
+ * cron job would write for node_exporter's textfile collector). Issue 6 measured it at about 1.2 times `cat`.
+ */
+const AWK_PROGRAM = '{ n[$6 " " $8]++ } END { for (k in n) print k, n[k] }';
+
+/** One run of the awk script (a process started per run, as for cat), as `uid` if given; its wall time in ms. */
+function awkProcKeys(uid?: number): number {
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    const t0 = performance.now();
+    const r = spawnSync('awk', [AWK_PROGRAM, '/proc/keys'], { stdio: ['ignore', devNull, 'inherit'], ...(uid === undefined ? {} : { uid, gid: uid }) });
+    if (r.status !== 0) throw new Error(`awk over /proc/keys failed (${r.error?.message ?? `exit ${r.status}`})`);
+    return performance.now() - t0;
+  } finally {
+    closeSync(devNull);
+  }
+}
+
+/** CPU time of this process's children that have been waited for (/proc/self/stat cutime + cstime, in USER_HZ = 100 ticks a second). */
+function childrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'latin1');
+  // The fields after the command, which is in parentheses and may hold spaces: state is field 3, cutime 16, cstime 17.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10;
+}
+
 const sampleLines = (body: string): string[] => body.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
 const metricValue = (body: string, name: string): number => {
   const line = sampleLines(body).find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
@@ -295,6 +325,9 @@ interface SmallHost {
   series: number;
   idleRssMb: number;
   peakRssMb: number;
+  /** The awk script (AWK_PROGRAM) over the same keys, as the same uid: runs, and the CPU of each (process start included). */
+  awkRuns: number;
+  awkCpuMsPerRun: number;
   /** Scraped once a second, as Prometheus scrapes: CPU and timeslices per second, every thread. */
   paced: { seconds: number; cpuMsPerSecond: number; wakeupsPerSecond: number };
   /** Not scraped at all (right after the paced scrapes): the same. */
@@ -337,6 +370,11 @@ async function smallHost(): Promise<SmallHost> {
         times.push(last.ms);
       }
       const c1 = cpuMs(ex.pid);
+      // The awk script over the same keys, as the same uid.
+      for (let i = 0; i < 20; i++) awkProcKeys(uid);
+      const a0 = childrenCpuMs();
+      for (let i = 0; i < SMALL_AWK_RUNS; i++) awkProcKeys(uid);
+      const awkCpuMsPerRun = round((childrenCpuMs() - a0) / SMALL_AWK_RUNS, 3);
       const paced = await costOver(ex.pid, ex.port, COST_SECONDS, 1000);
       const idle = await costOver(ex.pid, ex.port, COST_SECONDS, 0);
       const metric = (metricValue(last.body, 'process_cpu_seconds_total') - metricValue(first.body, 'process_cpu_seconds_total')) * 1000;
@@ -350,6 +388,8 @@ async function smallHost(): Promise<SmallHost> {
         series: sampleLines(last.body).length,
         idleRssMb: round(idleRssMb),
         peakRssMb: round(status(ex.pid, 'VmHWM')),
+        awkRuns: SMALL_AWK_RUNS,
+        awkCpuMsPerRun,
         paced,
         idle,
       };
@@ -372,6 +412,14 @@ interface Scale {
   readSpreadMs: [number, number];
   catMs: number;
   catSpreadMs: [number, number];
+  /** The awk script (AWK_PROGRAM), a process per run. */
+  awkMs: number;
+  awkSpreadMs: [number, number];
+  /**
+   * The exporter's CPU time per scrape over the alternating runs, every thread (schedstat): the kernel's printing of
+   * /proc/keys, charged to the reader thread, and the collection after a scrape included.
+   */
+  cpuMsPerScrape: number;
   /** median(scrape) / median(read), and the median of the per-run ratios. */
   ratio: number;
   ratioPerRunMedian: number;
@@ -463,12 +511,15 @@ async function atScale(keysMade: number, largest: boolean): Promise<Scale> {
   const ex = await startExporter(null);
   try {
     const idleRssMb = status(ex.pid, 'VmRSS');
-    const warm = keysMade >= 50_000 ? 3 : 10;
+    // Enough for V8 to have compiled what a scrape runs, so that the CPU per scrape is a serving exporter's.
+    const warm = keysMade >= 50_000 ? 3 : 50;
     for (let i = 0; i < warm; i++) await scrape(ex.port);
     await readLikeExporter();
     const scrapes: number[] = [];
     const reads: number[] = [];
     const cats: number[] = [];
+    const awks: number[] = [];
+    const cpu0 = cpuMs(ex.pid);
     const ratios: number[] = [];
     let body = '';
     for (let r = 0; r < RUNS; r++) {
@@ -487,12 +538,16 @@ async function atScale(keysMade: number, largest: boolean): Promise<Scale> {
         async (): Promise<void> => {
           cats.push(catProcKeys());
         },
+        async (): Promise<void> => {
+          awks.push(awkProcKeys());
+        },
       ];
       for (let k = 0; k < steps.length; k++) await (steps[(k + r) % steps.length] as () => Promise<void>)();
       scrapes.push(s);
       reads.push(rd);
       ratios.push(s / rd);
     }
+    const cpuMsPerScrape = (cpuMs(ex.pid) - cpu0) / RUNS;
     const lines = sampleLines(body);
     const result: Scale = {
       keysMade,
@@ -504,6 +559,9 @@ async function atScale(keysMade: number, largest: boolean): Promise<Scale> {
       readSpreadMs: spread(reads),
       catMs: round(median(cats)),
       catSpreadMs: spread(cats),
+      awkMs: round(median(awks)),
+      awkSpreadMs: spread(awks),
+      cpuMsPerScrape: round(cpuMsPerScrape),
       ratio: round(median(scrapes) / median(reads), 2),
       ratioPerRunMedian: round(median(ratios), 2),
       ...(await pipeline(Math.max(RUNS, PIPELINE_RUNS))),
@@ -525,18 +583,19 @@ async function atScale(keysMade: number, largest: boolean): Promise<Scale> {
 function report(small: SmallHost, scales: Scale[], keys: { before: number; after: number }): { markdown: string; targets: { target: string; measured: string; ok: boolean }[] } {
   const big = scales[scales.length - 1] as Scale;
   const out: string[] = [];
-  out.push('| keys made | lines in /proc/keys | bytes | scrape (median, min-max) | read as the exporter does | cat /proc/keys | scrape / read | parse | classify | audit | series (keyring_*) | exporter RSS idle / peak |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| keys made | lines in /proc/keys | bytes | scrape (median, min-max) | read as the exporter does | cat /proc/keys | awk, keys by owner and type | scrape / read | exporter CPU per scrape | parse | classify | audit | series (keyring_*) | exporter RSS idle / peak |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of scales)
     out.push(
       `| ${s.keysMade.toLocaleString('en')} | ${s.linesInProcKeys.toLocaleString('en')} | ${(s.bytes / 1e6).toFixed(2)} MB | ${s.scrapeMs} ms (${s.scrapeSpreadMs.join('-')}) | ` +
-        `${s.readMs} ms (${s.readSpreadMs.join('-')}) | ${s.catMs} ms (${s.catSpreadMs.join('-')}) | ${s.ratio} (per run ${s.ratioPerRunMedian}) | ` +
+        `${s.readMs} ms (${s.readSpreadMs.join('-')}) | ${s.catMs} ms (${s.catSpreadMs.join('-')}) | ${s.awkMs} ms (${s.awkSpreadMs.join('-')}) | ${s.ratio} (per run ${s.ratioPerRunMedian}) | ${s.cpuMsPerScrape} ms | ` +
         `${s.parseMs} ms | ${s.classifyMs} ms | ${s.auditMs} ms (${s.findings} findings) | ${s.series} (${s.keyringSeries}) | ${s.idleRssMb} / ${s.peakRssMb} MB |`,
     );
   out.push('');
   out.push(
     `Small host (uid ${small.uid}, ${small.keysVisible} keys visible): ${small.cpuMsPerScrape} ms of CPU per scrape over ${small.scrapes} scrapes ` +
-      `(process_cpu_seconds_total: ${small.cpuMsPerScrapeProcessMetric} ms), scrape ${small.medianScrapeMs} ms, ${small.series} series, RSS ${small.idleRssMb} MB idle / ${small.peakRssMb} MB peak.`,
+      `(process_cpu_seconds_total: ${small.cpuMsPerScrapeProcessMetric} ms), scrape ${small.medianScrapeMs} ms, ${small.series} series, RSS ${small.idleRssMb} MB idle / ${small.peakRssMb} MB peak. ` +
+      `The awk script over the same keys, as the same uid: ${small.awkCpuMsPerRun} ms of CPU per run over ${small.awkRuns} runs (a process each).`,
   );
   out.push(
     `Between scrapes, the same exporter (every thread): scraped once a second for ${small.paced.seconds} s, ${small.paced.cpuMsPerSecond} ms of CPU and ` +
@@ -611,7 +670,7 @@ async function main(): Promise<number> {
       const made = await holder.grow(n);
       console.log(`${made} keys made (${round((performance.now() - t0) / 1000, 2)} s); measuring`);
       const s = await atScale(made, n === largest);
-      console.log(`  scrape ${s.scrapeMs} ms, read ${s.readMs} ms, cat ${s.catMs} ms, ratio ${s.ratio}, parse+classify ${s.parseClassifyMs} ms (${s.parseClassifyFullSpeedMs ?? '-'} ms at full speed), audit ${s.auditMs} ms`);
+      console.log(`  scrape ${s.scrapeMs} ms, read ${s.readMs} ms, cat ${s.catMs} ms, awk ${s.awkMs} ms, exporter CPU ${s.cpuMsPerScrape} ms, ratio ${s.ratio}, parse+classify ${s.parseClassifyMs} ms (${s.parseClassifyFullSpeedMs ?? '-'} ms at full speed), audit ${s.auditMs} ms`);
       scales.push(s);
     }
   } finally {
