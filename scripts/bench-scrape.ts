@@ -204,17 +204,20 @@ async function readLikeExporter(): Promise<number> {
   return performance.now() - t0;
 }
 
-function catProcKeys(): number {
+/** One run of a command, a process started for it, its output discarded, as `uid` if given: its wall time in ms. */
+function timeCommand(command: string, args: string[], uid?: number): number {
   const devNull = openSync('/dev/null', 'w');
   try {
     const t0 = performance.now();
-    const r = spawnSync('cat', ['/proc/keys'], { stdio: ['ignore', devNull, 'inherit'] });
-    if (r.status !== 0) throw new Error('cat /proc/keys failed');
+    const r = spawnSync(command, args, { stdio: ['ignore', devNull, 'inherit'], ...(uid === undefined ? {} : { uid, gid: uid }) });
+    if (r.status !== 0) throw new Error(`${command} over /proc/keys failed (${r.error?.message ?? `exit ${r.status}`})`);
     return performance.now() - t0;
   } finally {
     closeSync(devNull);
   }
 }
+
+const catProcKeys = (): number => timeCommand('cat', ['/proc/keys']);
 
 /**
  * The simplest other way to watch keyrings: an awk script over /proc/keys, keys counted by owner and type (what a
@@ -222,18 +225,7 @@ function catProcKeys(): number {
  */
 const AWK_PROGRAM = '{ n[$6 " " $8]++ } END { for (k in n) print k, n[k] }';
 
-/** One run of the awk script (a process started per run, as for cat), as `uid` if given; its wall time in ms. */
-function awkProcKeys(uid?: number): number {
-  const devNull = openSync('/dev/null', 'w');
-  try {
-    const t0 = performance.now();
-    const r = spawnSync('awk', [AWK_PROGRAM, '/proc/keys'], { stdio: ['ignore', devNull, 'inherit'], ...(uid === undefined ? {} : { uid, gid: uid }) });
-    if (r.status !== 0) throw new Error(`awk over /proc/keys failed (${r.error?.message ?? `exit ${r.status}`})`);
-    return performance.now() - t0;
-  } finally {
-    closeSync(devNull);
-  }
-}
+const awkProcKeys = (uid?: number): number => timeCommand('awk', [AWK_PROGRAM, '/proc/keys'], uid);
 
 /** CPU time of this process's children that have been waited for (/proc/self/stat cutime + cstime, in USER_HZ = 100 ticks a second). */
 function childrenCpuMs(): number {

@@ -170,9 +170,9 @@ export function parseAndClassify(input: ReadInput, now = 0): { parsed: number; c
 
 /**
  * What the exporter does between two reads of `bytes`: the full collection it makes once the scrape is served when
- * the reads since the last one call for it (procfs/collect-garbage.ts), then a turn of the event loop. Without them the runs measured a state
- * the exporter is never in: code compiled on stack replacement kept across runs (a collection throws it away),
- * and the columns of a table never back in the pool (key-table.ts).
+ * the reads since the last one call for it (procfs/collect-garbage.ts), then a turn of the event loop. Without
+ * them the runs measured a state the exporter is never in: code compiled on stack replacement kept across runs (a
+ * collection throws it away), and the columns of a table never back in the pool (key-table.ts).
  */
 export async function betweenReads(bytes: number): Promise<void> {
   noteRead(bytes);

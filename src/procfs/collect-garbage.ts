@@ -23,7 +23,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { collectReaderGarbage, LARGE_BUFFER_BYTES, largeBufferTaken, prepareNextRead } from './seq-file-reader.js';
+import { collectReaderGarbage, LARGE_BUFFER_BYTES, largeBufferAsked, prepareNextRead } from './seq-file-reader.js';
 
 let collector: (() => void) | null | undefined;
 
@@ -55,17 +55,17 @@ let scheduled = false;
 let readSinceCollection = 0;
 
 /** Whether the reads since the last collection call for one once their scrape is served. */
-export function collectionWanted(): boolean {
-  return largeBufferTaken() || readSinceCollection >= BYTES_PER_COLLECTION;
+function collectionWanted(): boolean {
+  return largeBufferAsked() || readSinceCollection >= BYTES_PER_COLLECTION;
 }
 
 /**
- * Called when the bytes of /proc/keys are handed over to be parsed and served: a large read, one that took a large
- * buffer, or enough smaller ones since the last collection make a collection due after the scrape.
+ * Called when the bytes of /proc/keys are handed over to be parsed and served: a read that asked for a large
+ * buffer, or reads that add up to a large one since the last collection, make a collection due after the scrape.
  */
 export function noteRead(bytes: number): void {
   readSinceCollection += bytes;
-  if (bytes >= LARGE_READ_BYTES || collectionWanted()) due = true;
+  if (collectionWanted()) due = true;
 }
 
 /** A due collection, now (`npm run bench`, which reads and parses as the exporter does, between its runs). */

@@ -165,13 +165,13 @@ const ALWAYS_MAPPED = 32 * 1024 * 1024 + 4096;
 export const LARGE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Whether a read asked for a large buffer since the last collection, and the size of the last one asked for. */
-let largeTaken = false;
+let largeAskedSinceCollection = false;
 let largeAsked = 0;
 
 /** A buffer of at least `bytes` bytes: the spare if it is large enough, else a new one (large or small, above). */
 function newBuffer(bytes: number): ArrayBuffer {
   if (bytes >= LARGE_BUFFER_BYTES) {
-    largeTaken = true;
+    largeAskedSinceCollection = true;
     largeAsked = bytes;
   }
   // The spare serves a smaller read too (the host lost keys): it was made before the last collection, so it adds
@@ -189,8 +189,8 @@ function allocate(bytes: number): ArrayBuffer {
 }
 
 /** Whether a read since the last collection asked for a large buffer: the next must be made before a collection. */
-export function largeBufferTaken(): boolean {
-  return largeTaken;
+export function largeBufferAsked(): boolean {
+  return largeAskedSinceCollection;
 }
 
 /**
@@ -214,8 +214,8 @@ let spare: ArrayBuffer | null = null;
  * will fill (`spare`), as large as the last one asked for or a quarter more than the last file read.
  */
 export function prepareNextRead(): void {
-  if (largeTaken) spare ??= allocate(Math.max(largeAsked, Math.ceil(lastSize * 1.25)));
-  largeTaken = false;
+  if (largeAskedSinceCollection) spare ??= allocate(Math.max(largeAsked, Math.ceil(lastSize * 1.25)));
+  largeAskedSinceCollection = false;
 }
 
 /** A file's bytes as they arrive (from the reader thread, or `npm run bench`, which reads as the exporter does). */
