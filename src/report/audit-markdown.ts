@@ -15,9 +15,10 @@ export function escapeMarkdown(s: string): string {
 }
 
 /**
- * Remediation text is ours, never a key's: its `code spans` stay code spans, the text around them is escaped.
+ * Remediation text: its `code spans` stay code spans, the text around them is escaped. Safe for any text: what
+ * is not escaped is inside a code span, where Markdown interprets nothing.
  */
-function escapeMarkdownKeepingCode(s: string): string {
+export function escapeMarkdownKeepingCode(s: string): string {
   return s
     .split(/(`[^`\n]+`)/)
     .map((part, i) => (i % 2 === 1 ? part : escapeMarkdown(part)))

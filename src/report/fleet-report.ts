@@ -1,7 +1,7 @@
 /** The fleet audit for people (text, Markdown) and machines (JSON); findings name their instance. */
 import type { FleetReport } from '../audit/fleet.js';
 import type { Finding, Severity } from '../audit/finding.js';
-import { escapeMarkdown } from './audit-markdown.js';
+import { escapeMarkdown, escapeMarkdownKeepingCode } from './audit-markdown.js';
 import { plural } from './plural.js';
 
 const ORDER: Severity[] = ['critical', 'warning', 'info'];
@@ -41,7 +41,7 @@ export function formatFleetMarkdown(r: FleetReport, o: { url: string; exitCode: 
     const list = r.findings.filter((f) => f.severity === s);
     if (list.length === 0) continue;
     out.push('', `## ${s[0]?.toUpperCase()}${s.slice(1)} (${list.length})`, '');
-    for (const f of list) out.push(`- \`${f.check}\` (${escapeMarkdown(where(f))}): ${escapeMarkdown(f.message)}`, `  - Fix: ${escapeMarkdown(f.remediation)}`);
+    for (const f of list) out.push(`- \`${f.check}\` (${escapeMarkdown(where(f))}): ${escapeMarkdown(f.message)}`, `  - Fix: ${escapeMarkdownKeepingCode(f.remediation)}`);
   }
   if (r.findings.length === 0) out.push('', 'No findings.');
   return out.join('\n') + '\n';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
 import { buildFleetReport, fleetQueries } from '../../src/audit/fleet.js';
+import { formatFleetMarkdown } from '../../src/report/fleet-report.js';
 import { runCli } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 
@@ -33,6 +34,20 @@ describe('fleet audit', () => {
       ['warning', 'exporter_down', 'c:1', undefined],
     ]);
     expect(r.counts).toEqual({ info: 0, warning: 2, critical: 2 });
+  });
+
+  it('keeps the code spans of a fix in Markdown, as the host audit does, and escapes the rest', () => {
+    const r = buildFleetReport(
+      {
+        keys: [],
+        bytes: [],
+        findings: [{ labels: { instance: 'a*1', check: 'forged_proc_keys_line', severity: 'critical' }, value: 1 }],
+        up: [{ labels: { instance: 'a*1' }, value: 1 }],
+      },
+      DEFAULT_AUDIT_CONFIG,
+    );
+    const md = formatFleetMarkdown(r, { url: 'http://prometheus:9090', exitCode: 2, failOn: 'critical' });
+    expect(md).toContain('  - Fix: Run `keyring-exporter audit` on a\\*1 for the details;');
   });
 
   it('selects the exporters\' job in every query', () => {
