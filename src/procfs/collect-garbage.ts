@@ -10,8 +10,9 @@
  * collection per large read; a capture of the same 100,000 keys scraped 62 times (15 in a row, 32 at once, 15
  * more): 211 to 218 MB without the collection, 139 to 158 MB with it.
  *
- * Smaller reads are collected after every few (seq-file-reader.ts says why not after each): at 10,000 keys a
- * collection costs some 25 ms of CPU, most of a scrape's.
+ * Smaller reads are collected once the buffers they were read into add up to a large one (seq-file-reader.ts
+ * says why not after each): at 10,000 keys a collection costs some 25 ms of CPU, most of a scrape's. A small
+ * host's reads, made without such a buffer, are left to V8.
  *
  * A read only marks the collection as due (noteRead); the server asks for it once a response has been
  * written (collectIfDue), and it runs on the next turn of the event loop: between scrapes, never inside one
@@ -23,7 +24,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { collectReaderGarbage, LARGE_BUFFER_BYTES, largeBufferAsked, prepareNextRead } from './seq-file-reader.js';
+import { buffersCallForCollection, collectReaderGarbage, LARGE_BUFFER_BYTES, prepareNextRead } from './seq-file-reader.js';
 
 let collector: (() => void) | null | undefined;
 
@@ -43,29 +44,16 @@ function gc(): (() => void) | null {
 /** Reads of at least this many bytes (about 45,000 keys: a large buffer, seq-file-reader.ts) are collected after each. */
 export const LARGE_READ_BYTES = LARGE_BUFFER_BYTES;
 
-/**
- * Smaller reads are collected once they add up to a large one since the last collection: every fifth read at
- * 10,000 keys, every 45th at 1,000. With 8 MiB, V8 started a collection of its own inside one scrape in 20 to 40
- * at 10,000 keys (its limit counts the objects a scrape leaves in the old generation too).
- */
-export const BYTES_PER_COLLECTION = LARGE_READ_BYTES;
-
 let due = false;
 let scheduled = false;
-let readSinceCollection = 0;
-
-/** Whether the reads since the last collection call for one once their scrape is served. */
-function collectionWanted(): boolean {
-  return largeBufferAsked() || readSinceCollection >= BYTES_PER_COLLECTION;
-}
 
 /**
- * Called when the bytes of /proc/keys are handed over to be parsed and served: a read that asked for a large
- * buffer, or reads that add up to a large one since the last collection, make a collection due after the scrape.
+ * Called when the bytes of /proc/keys are handed over to be parsed and served: a large read, or buffers made since
+ * the last collection that call for one (seq-file-reader.ts buffersCallForCollection: a large one, or small ones
+ * adding up to a large one), make a collection due after the scrape.
  */
 export function noteRead(bytes: number): void {
-  readSinceCollection += bytes;
-  if (collectionWanted()) due = true;
+  if (bytes >= LARGE_READ_BYTES || buffersCallForCollection()) due = true;
 }
 
 /** A due collection, now (`npm run bench`, which reads and parses as the exporter does, between its runs). */
@@ -90,7 +78,6 @@ export function collectIfDue(): void {
 export function collectGarbage(): void {
   // Before the collection, so that V8 counts the next read's buffer in the baseline it sets (seq-file-reader.ts `spare`).
   prepareNextRead();
-  readSinceCollection = 0;
   gc()?.();
   collectReaderGarbage();
 }

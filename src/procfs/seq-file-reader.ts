@@ -156,17 +156,21 @@ function settle(w: Worker, id: number): void {
  * four pages, from some 180 keys) made V8 collect its whole heap in every scrape: V8 counts a new buffer against
  * its old generation's limit (below), so each read started incremental marking, with two scavenges for "external
  * memory pressure" and a mark-compact inside the scrape. Measured live, 150 scrapes at 300 keys: 32-38 ms of CPU
- * a scrape (23 of them on V8's GC threads) and 16 ms to answer; at 10,000 keys 53-58 ms and 33. Small reads are
- * collected after every few instead (procfs/collect-garbage.ts).
+ * a scrape (23 of them on V8's GC threads) and 16 ms to answer; at 10,000 keys 53-58 ms and 33. A collection
+ * follows once the small buffers made add up to a large one instead (buffersCallForCollection).
  */
 const ALWAYS_MAPPED = 32 * 1024 * 1024 + 4096;
 
 /** Buffers of at least this many bytes are large (above). */
 export const LARGE_BUFFER_BYTES = 4 * 1024 * 1024;
 
-/** Whether a read asked for a large buffer since the last collection, and the size of the last one asked for. */
+/** Small buffers made between two collections, in bytes, at most: as much as one large read (about four reads at 10,000 keys). */
+export const SMALL_BUFFERS_PER_COLLECTION = LARGE_BUFFER_BYTES;
+
+/** Since the last collection: whether a read asked for a large buffer (and the size of the last one), and the bytes of the small buffers made. */
 let largeAskedSinceCollection = false;
 let largeAsked = 0;
+let smallMadeSinceCollection = 0;
 
 /** A buffer of at least `bytes` bytes: the spare if it is large enough, else a new one (large or small, above). */
 function newBuffer(bytes: number): ArrayBuffer {
@@ -181,6 +185,7 @@ function newBuffer(bytes: number): ArrayBuffer {
     spare = null;
     return s;
   }
+  if (bytes < LARGE_BUFFER_BYTES) smallMadeSinceCollection += bytes;
   return allocate(bytes);
 }
 
@@ -188,9 +193,13 @@ function allocate(bytes: number): ArrayBuffer {
   return Buffer.allocUnsafeSlow(bytes >= LARGE_BUFFER_BYTES ? Math.max(bytes, ALWAYS_MAPPED) : bytes).buffer as ArrayBuffer;
 }
 
-/** Whether a read since the last collection asked for a large buffer: the next must be made before a collection. */
-export function largeBufferAsked(): boolean {
-  return largeAskedSinceCollection;
+/**
+ * Whether the buffers made since the last collection call for one once their scrape is served: a large one (the
+ * next must be made before a collection), or small ones adding up to SMALL_BUFFERS_PER_COLLECTION. A small host's
+ * file is read in its first pages, with no buffer of this module's, and never calls for one.
+ */
+export function buffersCallForCollection(): boolean {
+  return largeAskedSinceCollection || smallMadeSinceCollection >= SMALL_BUFFERS_PER_COLLECTION;
 }
 
 /**
@@ -216,6 +225,7 @@ let spare: ArrayBuffer | null = null;
 export function prepareNextRead(): void {
   if (largeAskedSinceCollection) spare ??= allocate(Math.max(largeAsked, Math.ceil(lastSize * 1.25)));
   largeAskedSinceCollection = false;
+  smallMadeSinceCollection = 0;
 }
 
 /** A file's bytes as they arrive (from the reader thread, or `npm run bench`, which reads as the exporter does). */

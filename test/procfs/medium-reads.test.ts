@@ -8,9 +8,9 @@
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { asRead, betweenReads, generateProcKeys, parseAndClassify } from '../../scripts/bench.js';
-import { BYTES_PER_COLLECTION, collectGarbage, collectNowIfDue, LARGE_READ_BYTES, noteRead } from '../../src/procfs/collect-garbage.js';
+import { collectGarbage, collectNowIfDue, LARGE_READ_BYTES, noteRead } from '../../src/procfs/collect-garbage.js';
 import { bufferSource } from '../../src/procfs/read-proc-files.js';
-import { FileBytes } from '../../src/procfs/seq-file-reader.js';
+import { FileBytes, SMALL_BUFFERS_PER_COLLECTION } from '../../src/procfs/seq-file-reader.js';
 import { KEYS_SYSCTLS } from '../../src/parser/keys-sysctl.js';
 import type { RawProcFiles } from '../../src/parser/snapshot.js';
 
@@ -47,25 +47,41 @@ describe('reads smaller than a large one', () => {
     expect(new FileBytes(LARGE_READ_BYTES).view().buffer.byteLength).toBeGreaterThanOrEqual(32 * 1024 * 1024);
   });
 
-  it('are collected once they add up to a large read, and a large read at once', async () => {
-    collectGarbage(); // counting starts from a collection
+  it('are collected once their buffers add up to a large one, and a large read at once', async () => {
     const step = 1024 * 1024;
+    // Counting starts from a collection, with no spare buffer left from a large read (a read takes it whatever its size).
+    collectGarbage();
+    new FileBytes(step).append(Buffer.alloc(16));
+    collectGarbage();
     const { result: dueAt, gcs } = await observeGc(async () => {
       const at: number[] = [];
-      for (let read = 1; read <= 2 * Math.ceil(BYTES_PER_COLLECTION / step); read++) {
+      for (let read = 1; read <= 2 * Math.ceil(SMALL_BUFFERS_PER_COLLECTION / step); read++) {
+        // A read into a small buffer, as the reader thread's are below LARGE_READ_BYTES.
+        new FileBytes(step).append(Buffer.alloc(16));
         noteRead(step);
-        const before = performance.now();
+        at.push(performance.now());
         collectNowIfDue();
-        at.push(before);
       }
-      noteRead(LARGE_READ_BYTES);
       at.push(performance.now());
+      noteRead(LARGE_READ_BYTES);
       collectNowIfDue();
       return at;
     });
     const reads = gcs.filter(forced).map((g) => dueAt.findLastIndex((t) => t <= g.start) + 1);
-    const every = Math.ceil(BYTES_PER_COLLECTION / step);
+    const every = Math.ceil(SMALL_BUFFERS_PER_COLLECTION / step);
     expect(reads).toEqual([every, 2 * every, 2 * every + 1]);
+  });
+
+  it('never makes a collection for a small host, whose file is read without such a buffer', async () => {
+    collectGarbage();
+    const { gcs } = await observeGc(async () => {
+      // 5,000 scrapes of a 20-key host (2 KB): 10 MB in all.
+      for (let read = 0; read < 5_000; read++) {
+        noteRead(2_000);
+        collectNowIfDue();
+      }
+    });
+    expect(gcs.filter(forced)).toEqual([]);
   });
 
   it('are parsed with no collection of V8 own starting inside them, at 10,000 keys', async () => {
