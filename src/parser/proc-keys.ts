@@ -19,7 +19,7 @@
  * Record-like lines folded into a description are listed in `embeddedRecordLines`; cross-record and
  * cross-file invariants (singletons, /proc/key-users totals) are applied later by classify/key-trust.ts.
  */
-import { createScannedLine, scanKeyLineAt, viewOf, type ScannedLine } from './key-line.js';
+import { createScannedLine, scanKeyLineAt, scanStandardLayout, viewOf, type ScannedLine } from './key-line.js';
 import { KeyTable } from './key-table.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
 import { splitDescriptionSummary, splitRange, type RangeSplit } from './key-summary.js';
@@ -384,12 +384,76 @@ class ProcKeysParser implements ProcKeysStream {
     return -1;
   }
 
+  /**
+   * What advance() does for the lines of almost every file, in one loop: the open record is one line that
+   * ended with its summary, and the next line is a record in today's layout with a higher serial, so the open
+   * record is emitted as it is (finalize(), emit()) and the line opens the next (openRecord(), split()). The
+   * same columns are written as emit() writes, without a call per step and with the table's columns held in
+   * locals. Returns the first line not taken; advance() takes that line, whatever it is.
+   */
+  private runOfRecords(from: number): number {
+    if (this.dirty || this.recFolds !== null || this.recFirst !== this.recLast || this.recJoinedSplit !== null || !this.recSplit.complete) return from;
+    const format = this.format;
+    if (format.flagWidth !== 7 || format.permWidth !== 8) return from;
+    const table = this.table;
+    const src = this.src;
+    const view = this.view;
+    const starts = this.starts;
+    const ends = this.ends;
+    const split = this.recSplit;
+    const lines = this.lineCount;
+    let { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flags, expiry, perm, type, summary } = table;
+    let i = from;
+    while (i < lines) {
+      const scanned = this.scanned;
+      const end = ends[i] as number;
+      if (!scanStandardLayout(src, starts[i] as number, end, scanned, view)) break;
+      const h = this.header;
+      if (scanned.serialNumber <= h.serialNumber || impossibleRecord(scanned, format) !== null) break;
+      // emit() of the open record
+      if (table.count === table.capacity) {
+        table.grow(table.capacity * 2 + 16);
+        ({ serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flags, expiry, perm, type, summary } = table);
+      }
+      const n = table.count++;
+      const first = this.recFirst;
+      serial[n] = h.serialNumber;
+      flags[n] = h.flags;
+      usage[n] = h.usage;
+      expiry[n] = h.expiry;
+      perm[n] = h.perm;
+      uid[n] = h.uid;
+      gid[n] = h.gid;
+      type[n] = h.type;
+      textStart[n] = h.textStart;
+      textEnd[n] = ends[first] as number;
+      line[n] = first + 1;
+      lineCount[n] = 1;
+      descEnd[n] = split.descEnd;
+      summary[n] = split.summary;
+      complete[n] = 1;
+      charge[n] = split.charge;
+      chargeExact[n] = split.chargeExact;
+      // openRecord(i) and split()
+      this.header = scanned;
+      this.scanned = h;
+      this.recFirst = this.recLast = i;
+      this.recClosed = false;
+      const f = scanned.flags.flags;
+      splitRange(scanned.type.name, src, scanned.textStart, end, f.instantiated && !f.negative, f.revoked, split);
+      i++;
+      if (!split.complete) break;
+    }
+    return i;
+  }
+
   /** Parse the lines split so far; at the end of the file (`eof`), close the last record. */
   private advance(eof: boolean): void {
     const format = this.format;
     const src = this.src;
     let i = this.next;
     for (;;) {
+      if (this.open && i < this.lineCount) i = this.runOfRecords(i);
       if (i >= this.lineCount) {
         if (!eof || !this.open) break;
         const resume = this.finalize();
