@@ -20,7 +20,7 @@ export interface AuditContext {
   /** True when the row's key is allow-listed by uid, type or description: checks about keys skip it. */
   allowedRow: (row: number) => boolean;
   /** Rows a check about keys may report, in file order: trusted (suspect records belong to forged_proc_keys_line) and not allowed. */
-  readonly reportable: readonly number[];
+  readonly reportable: ArrayLike<number>;
   /** Whether a check about keys may report the row (it is in `reportable`). */
   isReportable: (row: number) => boolean;
   /** The reportable rows of a list in file order (the inventory's RowIndex), or null when there is no list. */

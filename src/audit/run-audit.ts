@@ -56,7 +56,7 @@ export interface AuditReport {
  * the audit, and a `for...of` over the rows costs ten times an indexed loop (1.1 ms against 0.12 ms a pass,
  * measured); the checks ask for a few rare classes and states only.
  */
-function rowsWith(rows: readonly number[], column: Uint8Array, value: number): number[] {
+function rowsWith(rows: ArrayLike<number>, column: Uint8Array, value: number): number[] {
   const out: number[] = [];
   for (let k = 0; k < rows.length; k++) {
     const i = rows[k] as number;
@@ -86,7 +86,7 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
   // Made up front, not behind a getter: every audit asks for it (the checks about classes and states start from
   // it), and an accessor in the literal below would give each audit's context a hidden class of its own (its
   // getter is a new closure each time), which the checks' optimised code would then be deoptimised for.
-  let reportable: readonly number[] = v.rows;
+  let reportable: ArrayLike<number> = v.rows;
   if (v.suspect.size > 0 || anyAllowed) {
     const out: number[] = [];
     for (let k = 0; k < v.rows.length; k++) {

@@ -38,13 +38,13 @@ export interface InventorySummary {
 export interface InventoryRows {
   table: KeyTable;
   /** Live rows in file order (a forged line folded into its carrier is not a row). */
-  rows: number[];
+  rows: Uint32Array;
   /** Indexes into KEY_CLASSES, KEY_STATES, by table row. */
   classes: Uint8Array;
   claimedClasses: Uint8Array;
   states: Uint8Array;
-  /** The uid in `_uid.N`-style names, NaN when none, by table row. */
-  nameUids: Float64Array;
+  /** The uid in `_uid.N`-style names, by table row; a row whose name has none is absent. */
+  nameUids: ReadonlyMap<number, number>;
   suspect: Map<number, SuspectReason[]>;
   /** Rows picked out as they were classified; undefined when a fold has reclassified a row since. */
   index?: RowIndex;
@@ -173,13 +173,16 @@ export class RowClassifier {
   classes: Uint8Array = new Uint8Array(0);
   claimedClasses: Uint8Array = new Uint8Array(0);
   states: Uint8Array = new Uint8Array(0);
-  /** The uid in `_uid.N`-style names, NaN when none. */
-  nameUids: Float64Array = new Float64Array(0);
+  /**
+   * The uid in `_uid.N`-style names, by row; rows without one are absent. A map: a few keyrings per user have
+   * one, and a column of 8 bytes a row was 1.4 MB of fresh memory per read at 100,000 keys, written row by row.
+   */
+  nameUids = new Map<number, number>();
   /**
    * Counted as each row is classified, for what would otherwise go over every row again after the read
    * (key-trust.ts CountedRows; the summary): at 100,000 keys, each such pass cost milliseconds of the scrape.
    */
-  counted: CountedRows = { rows: [], totals: new Map(), special: [] };
+  counted: CountedRows = { rows: new Uint32Array(0), totals: new Map(), special: [] };
   /** Rows by class and by state index (KEY_CLASSES, KEY_STATES), and by decoded type (in order of first row). */
   classCounts = new Float64Array(KEY_CLASSES.length);
   stateCounts = new Float64Array(KEY_STATES.length);
@@ -200,6 +203,11 @@ export class RowClassifier {
     if (table !== this.table) this.restart(table);
     const n = table.count;
     if (n > this.classes.length) this.grow(Math.max(n, table.capacity));
+    if (n > this.counted.rows.length) {
+      const rows = new Uint32Array(Math.max(n, table.capacity));
+      rows.set(this.counted.rows.subarray(0, this.done));
+      this.counted.rows = rows;
+    }
     // In chunks: a loop over 100,000 rows run once per read is compiled on stack replacement (OSR), and a full
     // collection, which the exporter makes after each large read (procfs/collect-garbage.ts), throws that code
     // away: every read's classification ran unoptimised until it was compiled again, 3 times slower (36 ms
@@ -224,7 +232,6 @@ export class RowClassifier {
     const classes = this.classes;
     const claimed = this.claimedClasses;
     const states = this.states;
-    const nameUids = this.nameUids;
     const classCounts = this.classCounts;
     const stateCounts = this.stateCounts;
     const slotUid = this.slotUid;
@@ -246,7 +253,6 @@ export class RowClassifier {
       if (type.name !== 'keyring') {
         cls = KEY_INDEX;
         classes[i] = claimed[i] = KEY_INDEX;
-        nameUids[i] = Number.NaN;
       } else cls = this.classifyKeyring(table, i, f, perm);
       // The owner's tally, by the slot of the uid's low byte before the map.
       const uid = uidCol[i] as number;
@@ -291,27 +297,29 @@ export class RowClassifier {
     }
     this.lastType = k;
     // The rows in file order, in a loop of their own, into an array sized for the table (restart; cut to length
-    // by finish): pushed row by row, it was copied as it grew, and its fresh memory cost 640 page faults per read
-    // at 100,000 keys, against 200.
+    // by finish). A typed array: pushed row by row, an array was copied as it grew, and made at its size, V8
+    // wrote the whole of it at once into fresh pages (400 page faults and about 1 ms per read at 100,000 keys);
+    // a typed array's memory comes from malloc, mostly reused.
     const rows = c.rows;
     for (let i = from; i < to; i++) rows[i] = i;
   }
 
   /** The rows counted, once every row is classified (buildInventory). */
   finish(): CountedRows {
-    this.counted.rows.length = this.done;
+    this.counted.rows = this.counted.rows.subarray(0, this.done);
     return this.counted;
   }
 
   private restart(table: KeyTable): void {
     this.table = table;
     this.done = 0;
-    this.counted = { rows: new Array<number>(table.capacity), totals: new Map(), special: [] };
+    this.counted = { rows: new Uint32Array(table.capacity), totals: new Map(), special: [] };
     this.classCounts.fill(0);
     this.stateCounts.fill(0);
     this.typeObjects = [];
     this.typeCounts = [];
     this.slotUid.fill(Number.NaN);
+    this.nameUids = new Map();
     this.index = emptyIndex();
     this.lastType = -1;
   }
@@ -339,7 +347,7 @@ export class RowClassifier {
     this.states[i] = STATE_BY_BITS[f.bits * 2 + ((table.expiry[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
     if ((table.type[i] as KeyRecord['type']).name !== 'keyring') {
       this.classes[i] = this.claimedClasses[i] = KEY_INDEX;
-      this.nameUids[i] = Number.NaN;
+      this.nameUids.delete(i);
       return;
     }
     this.classifyKeyring(table, i, f, table.perm[i] as KeyRecord['perm']);
@@ -351,7 +359,8 @@ export class RowClassifier {
     const cls = CLASS_INDEX.get(classOfKeyring(claim.claimed, { flags: f.flags, gid: table.gid[i] as number, perm }, this.overflowGid)) as number;
     this.classes[i] = cls;
     this.claimedClasses[i] = claim.claimed === 'keyring' ? cls : (CLASS_INDEX.get(claim.claimed) as number);
-    this.nameUids[i] = claim.nameUid ?? Number.NaN;
+    if (claim.nameUid !== null) this.nameUids.set(i, claim.nameUid);
+    else if (this.nameUids.size > 0) this.nameUids.delete(i);
     return cls;
   }
 
@@ -361,7 +370,7 @@ export class RowClassifier {
     this.classes = new Uint8Array(0);
     this.claimedClasses = new Uint8Array(0);
     this.states = new Uint8Array(0);
-    this.nameUids = new Float64Array(0);
+    this.nameUids = new Map();
     this.slotTally.fill(newTally());
   }
 
@@ -375,9 +384,6 @@ export class RowClassifier {
     this.classes = u8(this.classes);
     this.claimedClasses = u8(this.claimedClasses);
     this.states = u8(this.states);
-    const uids = new Float64Array(capacity);
-    uids.set(this.nameUids.subarray(0, n));
-    this.nameUids = uids;
   }
 }
 
@@ -419,7 +425,7 @@ export function buildInventory(snapshot: Snapshot, classifier: RowClassifier = n
     classes,
     claimedClasses: c.claimedClasses.length === n ? c.claimedClasses : c.claimedClasses.subarray(0, n),
     states: c.states.length === n ? c.states : c.states.subarray(0, n),
-    nameUids: c.nameUids.length === n ? c.nameUids : c.nameUids.subarray(0, n),
+    nameUids: c.nameUids,
     suspect,
     ...(folded ? {} : { index: c.index }),
   };
@@ -467,7 +473,7 @@ class BuiltInventory implements Inventory {
   }
 
   get keys(): InventoryKey[] {
-    this.madeKeys ??= this.byRow.rows.map((i) => inventoryKey(this.byRow, i));
+    this.madeKeys ??= Array.from(this.byRow.rows, (i) => inventoryKey(this.byRow, i));
     return this.madeKeys;
   }
 
@@ -499,7 +505,7 @@ export const EMPTY_INVENTORY: Inventory = buildInventory(
  * indexed loop, as a for...of over the rows costs ten times as much. Rows, not a predicate: a closure made per
  * read and inlined here was freed by the next full collection, and this function deoptimised with it.
  */
-export function countRowsByUid(v: InventoryRows, rows: readonly number[] = v.rows): Map<number, number> {
+export function countRowsByUid(v: InventoryRows, rows: ArrayLike<number> = v.rows): Map<number, number> {
   const uid = v.table.uid;
   const counts = new Map<number, number>();
   let run = 0;
@@ -529,7 +535,7 @@ export function inventoryKey(v: InventoryRows, i: number): InventoryKey {
   const r = v.table.record(i);
   const cls = KEY_CLASSES[v.classes[i] as number] as KeyClass;
   const claimed = KEY_CLASSES[v.claimedClasses[i] as number] as KeyClass;
-  const nameUid = v.nameUids[i] as number;
+  const nameUid = v.nameUids.get(i) ?? null;
   // An explicit literal: spreading `r` takes V8's slow object-clone path (about 7 µs a key, measured).
   return {
     serial: r.serial,
@@ -551,7 +557,7 @@ export function inventoryKey(v: InventoryRows, i: number): InventoryKey {
     complete: r.complete,
     class: cls,
     claimedClass: claimed,
-    nameUid: Number.isNaN(nameUid) ? null : nameUid,
+    nameUid,
     state: KEY_STATES[v.states[i] as number] as KeyState,
     impostor: isImpostorRow(v, i),
     suspect: v.suspect.get(i) ?? NO_SUSPECT,

@@ -71,7 +71,8 @@ export interface Tally {
  * and the rows the per-row marks below can apply to (no summary, record text folded in, a singleton class).
  */
 export interface CountedRows {
-  rows: number[];
+  /** Rows [0, n) of the table. */
+  rows: Uint32Array;
   totals: Map<number, Tally>;
   /** The rows assessTrust's per-row pass can mark: incomplete (no summary), of a singleton class, or with record text folded in. */
   special: number[];
@@ -106,7 +107,7 @@ export function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void
   }
 }
 
-function tally(table: KeyTable, rows: number[]): Map<number, Tally> {
+function tally(table: KeyTable, rows: Uint32Array): Map<number, Tally> {
   const byUid = new Map<number, Tally>();
   // A host has a few hundred uids at most: a direct-mapped slot by uid finds the tally without hashing.
   const slotUid = new Float64Array(256).fill(Number.NaN);
@@ -159,12 +160,12 @@ export function assessTrust(
   allUsers: KeyUserRecord[] | null,
   unstableUids: readonly number[] = [],
   counted?: CountedRows,
-): { rows: number[]; suspect: Map<number, SuspectReason[]>; totals: Map<number, Tally>; folded: boolean } {
+): { rows: Uint32Array; suspect: Map<number, SuspectReason[]>; totals: Map<number, Tally>; folded: boolean } {
   const { table, classes } = view;
-  let rows: number[];
+  let rows: Uint32Array;
   if (counted !== undefined) rows = counted.rows;
   else {
-    rows = new Array<number>(table.count);
+    rows = new Uint32Array(table.count);
     for (let i = 0; i < table.count; i++) rows[i] = i;
   }
   // A uid whose counters moved while /proc/keys was read is neither accused nor used to rebuild records.
@@ -255,7 +256,7 @@ export function assessTrust(
  * it leaves both uids consistent, that fold is the reconstruction: the carrier's row gets the whole text, the
  * forged row is dropped.
  */
-function foldByTotals(view: TrustRows, rows: number[], users: KeyUserRecord[], unstable: ReadonlySet<number>, totals: Map<number, Tally>): number[] {
+function foldByTotals(view: TrustRows, rows: Uint32Array, users: KeyUserRecord[], unstable: ReadonlySet<number>, totals: Map<number, Tally>): Uint32Array {
   const { table, classes } = view;
   const byUid = new Map(users.map((u) => [u.uid, u]));
   const balanced = (uid: number, s: Tally | undefined): boolean => {
@@ -267,7 +268,7 @@ function foldByTotals(view: TrustRows, rows: number[], users: KeyUserRecord[], u
   for (const [uid, s] of totals) if (!balanced(uid, s)) unbalanced.add(uid);
   if (unbalanced.size === 0) return rows;
 
-  const live = rows.slice();
+  const live = Array.from(rows);
   let attempts = 0;
   for (let k = 0; k + 1 < live.length && attempts < MAX_FOLD_ATTEMPTS; k++) {
     const c = live[k] as number;
@@ -315,5 +316,5 @@ function foldByTotals(view: TrustRows, rows: number[], users: KeyUserRecord[], u
     }
     live.splice(k + 1, 1);
   }
-  return live;
+  return Uint32Array.from(live);
 }

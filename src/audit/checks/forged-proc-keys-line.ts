@@ -34,7 +34,11 @@ export const forgedProcKeysLine: Check = {
     const v = ctx.inventory.byRow;
     if (v.suspect.size === 0) return findings;
     // Suspect rows only, in file order.
-    const suspect = v.rows.filter((i) => v.suspect.has(i) && !ctx.config.allow.uids.includes(v.table.uid[i] as number));
+    const suspect: number[] = [];
+    for (let k = 0; k < v.rows.length; k++) {
+      const i = v.rows[k] as number;
+      if (v.suspect.has(i) && !ctx.config.allow.uids.includes(v.table.uid[i] as number)) suspect.push(i);
+    }
     for (const k of suspect.map(ctx.key)) {
       if (k.suspect.some((s) => s.code === 'carries_record_text'))
         findings.push({
