@@ -167,12 +167,10 @@ class ProcKeysParser implements ProcKeysStream {
     private readonly crlf: boolean,
     expectedBytes: number,
   ) {
-    const lines = Math.ceil(expectedBytes / 60) + 16;
-    const spare = takeLines(lines);
-    this.starts = spare?.starts ?? new Uint32Array(lines);
-    this.ends = spare?.ends ?? new Uint32Array(lines);
+    this.starts = new Uint32Array(Math.ceil(expectedBytes / 60) + 16);
+    this.ends = new Uint32Array(this.starts.length);
     this.format = { flagWidth: null, permWidth: null, lineEndings: crlf ? 'crlf' : 'lf', physicalLines: 0 };
-    this.table = new KeyTable(NO_BYTES, lines);
+    this.table = new KeyTable(NO_BYTES, this.starts.length);
   }
 
   feed(src: ByteSource, available: number): void {
@@ -198,7 +196,6 @@ class ProcKeysParser implements ProcKeysStream {
     if (this.scanned0 < size) this.addLine(this.scanned0, size);
     // CRLF only when every line ends with CR: a single CR at a line end may belong to a description.
     if (!this.crlf && this.lineCount > 0 && this.crLines === this.lineCount) {
-      this.releaseLines();
       const again = new ProcKeysParser(true, size);
       again.feed(whole, size);
       return again.finish(whole);
@@ -209,15 +206,7 @@ class ProcKeysParser implements ProcKeysStream {
     if (size > 0 && this.bytes[size - 1] !== 0x0a)
       this.issue(this.lineCount - 1, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
     this.issues.sort((a, b) => a.line - b.line);
-    this.releaseLines();
     return { table: this.table, issues: this.issues, format: this.format };
-  }
-
-  /** The parse is over: its line offsets go to the next parser (takeLines). */
-  private releaseLines(): void {
-    giveBackLines(this.starts, this.ends);
-    this.starts = this.ends = NO_LINES;
-    this.lineCount = 0;
   }
 
   private addLine(start: number, end: number): void {
@@ -515,28 +504,6 @@ class ProcKeysParser implements ProcKeysStream {
     }
     this.next = i;
   }
-}
-
-/**
- * The line offsets of the last large parse, for the next one. A parser's offsets are 8 bytes a line, fresh
- * memory each read: at 100,000 keys 1.4 MB and 330 page faults per read, the kernel zeroing each page, which cost
- * most in the phases when the machine's memory was slow (procfs/seq-file-reader.ts, key-table.ts say the same
- * of the file's buffer and the table's columns). A parser owns its arrays until it has finished, then gives them
- * back; nothing reads them after that.
- */
-const POOLED_LINES = { min: 32_768, max: 1 << 19 };
-let spareLines: { starts: Uint32Array; ends: Uint32Array } | null = null;
-const NO_LINES = new Uint32Array(0);
-
-function takeLines(n: number): { starts: Uint32Array; ends: Uint32Array } | null {
-  const s = spareLines;
-  if (s === null || n < POOLED_LINES.min || s.starts.length < n || s.starts.length > 2 * n) return null;
-  spareLines = null;
-  return s;
-}
-
-function giveBackLines(starts: Uint32Array, ends: Uint32Array): void {
-  if (starts.length >= POOLED_LINES.min && starts.length <= POOLED_LINES.max) spareLines = { starts, ends };
 }
 
 /** The bytes of no file: a parser's before its first feed. */
