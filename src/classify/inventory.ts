@@ -12,7 +12,7 @@ import type { KeysLimits } from '../parser/keys-sysctl.js';
 import type { ParseIssue } from '../parser/parse-issue.js';
 import { buildSnapshot, type RawProcFiles, type RawProcFilesStatus, type Snapshot } from '../parser/snapshot.js';
 import { KEYS_SYSCTLS } from '../parser/keys-sysctl.js';
-import { CLAIM_KEYRING, CLAIM_SESSION, claimFromName, classOfKeyring, KEY_CLASSES, type KeyClass, type KeyClassification, type NameClaim } from './keyring-class.js';
+import { CLAIM_KEYRING, CLAIM_SESSION, claimFromName, classIndexOfKeyring, KEY_CLASSES, type KeyClass, type KeyClassification, type NameClaim } from './keyring-class.js';
 import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
 import { addRow, assessTrust, newTally, SINGLETON_CLASSES, type CountedRows, type SuspectReason, type Tally } from './key-trust.js';
 
@@ -121,7 +121,6 @@ const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session',
 const KEY_INDEX = KEY_CLASSES.indexOf('key');
 const INSTANTIATED_INDEX = KEY_STATES.indexOf('instantiated');
 const STATE_INDEX = new Map<KeyState, number>(KEY_STATES.map((s, i) => [s, i]));
-const CLASS_INDEX = new Map<KeyClass, number>(KEY_CLASSES.map((c, i) => [c, i]));
 const NO_SUSPECT = Object.freeze([]) as unknown as SuspectReason[];
 
 /**
@@ -356,9 +355,9 @@ export class RowClassifier {
   /** classifyKey() of a keyring row, without its result object: sets the row's class, claimed class and name uid, and returns the class. */
   private classifyKeyring(table: KeyTable, i: number, f: FlagsInfo, perm: KeyRecord['perm']): number {
     const claim = claimOfRow(table, i);
-    const cls = CLASS_INDEX.get(classOfKeyring(claim.claimed, { flags: f.flags, gid: table.gid[i] as number, perm }, this.overflowGid)) as number;
+    const cls = classIndexOfKeyring(claim.claimed, f.flags.inQuota, table.gid[i] as number, perm.mask, this.overflowGid);
     this.classes[i] = cls;
-    this.claimedClasses[i] = claim.claimed === 'keyring' ? cls : (CLASS_INDEX.get(claim.claimed) as number);
+    this.claimedClasses[i] = claim.claimed === 'keyring' ? cls : claim.claimedIndex;
     if (claim.nameUid !== null) this.nameUids.set(i, claim.nameUid);
     else if (this.nameUids.size > 0) this.nameUids.delete(i);
     return cls;
