@@ -27,8 +27,22 @@ export const KEY_CLASSES = [
   'key',
 ] as const;
 export type KeyClass = (typeof KEY_CLASSES)[number];
-/** Each class's index in KEY_CLASSES. */
-const I = Object.fromEntries(KEY_CLASSES.map((c, k) => [c, k])) as Record<KeyClass, number>;
+/**
+ * Each class's index in KEY_CLASSES, as constants. Not an object made by Object.fromEntries() over KEY_CLASSES:
+ * it shared its hidden class with every object made the same way, such as the inventory summary's counts by
+ * class, and each of those that held a fraction changed the field's representation under the classifier's
+ * optimised code, which V8 deoptimised several times a read (--trace-deopt: "code dependencies").
+ */
+const I_SESSION = 0;
+const I_USER_SESSION = 1;
+const I_USER = 2;
+const I_PERSISTENT = 3;
+const I_PERSISTENT_REGISTER = 4;
+const I_PROCESS = 5;
+const I_THREAD = 6;
+const I_REQUEST_KEY = 7;
+const I_KERNEL = 8;
+const I_KEYRING = 9;
 
 export interface KeyClassification {
   class: KeyClass;
@@ -88,9 +102,9 @@ export function claimFromName(description: string): NameClaim {
   if (c0 !== 0x5f && c0 !== 0x2e) return CLAIM_KEYRING;
   let m: RegExpExecArray | null;
   if (description === '_ses' || description.startsWith('_ses.')) return CLAIM_SESSION;
-  if ((m = RE_UID_SES.exec(description)) !== null) return { claimed: 'user_session', claimedIndex: I.user_session, nameUid: Number(m[1]) };
-  if ((m = RE_UID.exec(description)) !== null) return { claimed: 'user', claimedIndex: I.user, nameUid: Number(m[1]) };
-  if ((m = RE_PERSISTENT.exec(description)) !== null) return { claimed: 'persistent', claimedIndex: I.persistent, nameUid: Number(m[1]) };
+  if ((m = RE_UID_SES.exec(description)) !== null) return { claimed: 'user_session', claimedIndex: I_USER_SESSION, nameUid: Number(m[1]) };
+  if ((m = RE_UID.exec(description)) !== null) return { claimed: 'user', claimedIndex: I_USER, nameUid: Number(m[1]) };
+  if ((m = RE_PERSISTENT.exec(description)) !== null) return { claimed: 'persistent', claimedIndex: I_PERSISTENT, nameUid: Number(m[1]) };
   if (description === '.persistent_register') return CLAIM_PERSISTENT_REGISTER;
   if (description === '_pid' || RE_LEGACY_PID.test(description)) return CLAIM_PROCESS;
   if (description === '_tid' || RE_LEGACY_TID.test(description)) return CLAIM_THREAD;
@@ -126,31 +140,32 @@ export function classIndexOfKeyring(claimed: KeyClass, inQuota: boolean, gid: nu
   if (claimed === 'keyring') return unclaimedClassIndex(inQuota, permMask);
   // process_keys.c join_session_keyring() / install_session_keyring_to_cred(): "_ses" or a caller's name;
   // runc names its per-container session keyring "_ses.<container id>".
-  if (claimed === 'session') return I.session;
+  if (claimed === 'session') return I_SESSION;
   switch (claimed) {
     case 'user':
     case 'user_session':
       // process_keys.c look_up_user_keyrings(): keyring_alloc(name, uid, INVALID_GID, ...,
       // KEY_ALLOC_UID_KEYRING | KEY_ALLOC_IN_QUOTA, ...)
-      return inQuota && hasInvalidGid(gid, overflowGid) ? I[claimed] : I.keyring;
+      return inQuota && hasInvalidGid(gid, overflowGid) ? (claimed === 'user' ? I_USER : I_USER_SESSION) : I_KEYRING;
     case 'persistent':
       // persistent.c key_create_persistent(): keyring_alloc("_persistent.N", uid, INVALID_GID, ...,
       // KEY_ALLOC_NOT_IN_QUOTA, ...)
-      return !inQuota && hasInvalidGid(gid, overflowGid) ? I.persistent : I.keyring;
+      return !inQuota && hasInvalidGid(gid, overflowGid) ? I_PERSISTENT : I_KEYRING;
     case 'persistent_register':
       // persistent.c key_create_persistent_register(): keyring_alloc(".persistent_register", uid 0, gid 0, ...,
       // KEY_ALLOC_NOT_IN_QUOTA, ...). A dot name cannot come from userspace at all.
-      return !inQuota ? I.persistent_register : I.kernel;
+      return !inQuota ? I_PERSISTENT_REGISTER : I_KERNEL;
     case 'process': // process_keys.c install_process_keyring_to_cred(): "_pid"
+      return I_PROCESS;
     case 'thread': // process_keys.c install_thread_keyring_to_cred(): "_tid"
-      return I[claimed];
+      return I_THREAD;
     case 'request_key':
       // request_key.c construct_key(): keyring_alloc("_req.<serial>", fsuid, fsgid, cred,
       // KEY_POS_ALL | KEY_USR_VIEW | KEY_USR_READ, KEY_ALLOC_QUOTA_OVERRUN, ...): in quota, perm 0x3f030000.
       // The keyring lives only while /sbin/request-key runs; add_key() would have given 0x3f010000.
-      return inQuota && permMask === 0x3f030000 ? I.request_key : I.keyring;
+      return inQuota && permMask === 0x3f030000 ? I_REQUEST_KEY : I_KEYRING;
     case 'kernel':
-      return I.kernel;
+      return I_KERNEL;
     default:
       return unclaimedClassIndex(inQuota, permMask);
   }
@@ -159,8 +174,8 @@ export function classIndexOfKeyring(claimed: KeyClass, inQuota: boolean, gid: nu
 /** The class of a keyring whose name claims nothing. */
 function unclaimedClassIndex(inQuota: boolean, permMask: number): number {
   // Not in quota: only the kernel allocates keys with KEY_ALLOC_NOT_IN_QUOTA (e.g. fscrypt-<id>-users).
-  if (!inQuota) return I.kernel;
+  if (!inQuota) return I_KERNEL;
   // Any other name joined with KEYCTL_JOIN_SESSION_KEYRING: `keyctl session NAME`, crun's per-container keyring.
-  if (looksJoinedByName(permMask)) return I.session;
-  return I.keyring;
+  if (looksJoinedByName(permMask)) return I_SESSION;
+  return I_KEYRING;
 }
