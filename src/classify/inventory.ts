@@ -14,7 +14,7 @@ import { buildSnapshot, type RawProcFiles, type RawProcFilesStatus, type Snapsho
 import { KEYS_SYSCTLS } from '../parser/keys-sysctl.js';
 import { CLAIM_KEYRING, CLAIM_SESSION, claimFromName, classIndexOfKeyring, KEY_CLASSES, type KeyClass, type KeyClassification, type NameClaim } from './keyring-class.js';
 import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
-import { addRow, assessTrust, newTally, SINGLETON_CLASSES, type CountedRows, type SuspectReason, type Tally } from './key-trust.js';
+import { addRowOf, assessTrust, newTally, SINGLETON_CLASSES, type CountedRows, type SuspectReason, type Tally } from './key-trust.js';
 
 export interface InventoryKey extends KeyRecord, KeyClassification {
   state: KeyState;
@@ -182,11 +182,8 @@ export class RowClassifier {
    * (key-trust.ts CountedRows; the summary): at 100,000 keys, each such pass cost milliseconds of the scrape.
    */
   counted: CountedRows = { rows: new Uint32Array(0), totals: new Map(), special: [] };
-  /** Rows by class and by state index (KEY_CLASSES, KEY_STATES), and by decoded type (in order of first row). */
-  classCounts = new Float64Array(KEY_CLASSES.length);
-  stateCounts = new Float64Array(KEY_STATES.length);
+  /** The decoded types, in order of first row (RowIndex.types). */
   typeObjects: KeyRecord['type'][] = [];
-  typeCounts: number[] = [];
   index: RowIndex = emptyIndex();
   private lastType = -1;
   // Owners' tallies by a slot of the uid's low bits, looked up before the map: a host has a few hundred owners,
@@ -231,14 +228,13 @@ export class RowClassifier {
     const classes = this.classes;
     const claimed = this.claimedClasses;
     const states = this.states;
-    const classCounts = this.classCounts;
-    const stateCounts = this.stateCounts;
     const slotUid = this.slotUid;
     const slotTally = this.slotTally;
     const c = this.counted;
     const idx = this.index;
     const types = this.typeObjects;
-    const typeCounts = this.typeCounts;
+    const charge = table.charge;
+    const chargeExact = table.chargeExact;
     const anyEmbedded = table.embedded.size > 0;
     idx.types = types;
     let k = this.lastType;
@@ -265,20 +261,15 @@ export class RowClassifier {
         slotUid[slot] = uid;
         slotTally[slot] = t;
       }
-      addRow(t, table, i, 1);
+      addRowOf(t, f.bits, charge[i] as number, chargeExact[i] as number, 1);
       // CountedRows.special
       if (completeCol[i] === 0 || SINGLETON_CLASSES[cls] === 1 || (anyEmbedded && table.embedded.has(i))) c.special.push(i);
-      classCounts[cls] = (classCounts[cls] as number) + 1;
-      stateCounts[st] = (stateCounts[st] as number) + 1;
-      // Runs of one type: the last row's type first, then the others (a host has a handful).
+      // Runs of one type: the last row's type first, then the others (a host has a handful). The counts by type,
+      // class and state are the joint counts' (summary()).
       if (k < 0 || types[k] !== type) {
         for (k = 0; k < types.length && types[k] !== type; k++);
-        if (k === types.length) {
-          types.push(type);
-          typeCounts.push(0);
-        }
+        if (k === types.length) types.push(type);
       }
-      typeCounts[k] = (typeCounts[k] as number) + 1;
       // The index (RowIndex).
       if (cls !== KEY_INDEX) (idx.byClass[cls] as number[]).push(i);
       if (st !== INSTANTIATED_INDEX) (idx.byState[st] as number[]).push(i);
@@ -313,10 +304,7 @@ export class RowClassifier {
     this.table = table;
     this.done = 0;
     this.counted = { rows: new Uint32Array(table.capacity), totals: new Map(), special: [] };
-    this.classCounts.fill(0);
-    this.stateCounts.fill(0);
     this.typeObjects = [];
-    this.typeCounts = [];
     this.slotUid.fill(Number.NaN);
     this.nameUids = new Map();
     this.index = emptyIndex();
@@ -330,12 +318,22 @@ export class RowClassifier {
   summary(folded: boolean, suspect: number): InventorySummary | null {
     if (folded || suspect > 0) return null;
     const byType: Record<string, number> = {};
-    this.typeObjects.forEach((t, k) => (byType[t.name] = (byType[t.name] ?? 0) + (this.typeCounts[k] as number)));
+    const classCounts = new Array<number>(NC).fill(0);
+    const stateCounts = new Array<number>(NS).fill(0);
+    const { joint, cells, types } = this.index;
+    for (const cell of cells) {
+      const n = joint[cell] as number;
+      const name = (types[Math.floor(cell / (NC * NS))] as KeyRecord['type']).name;
+      byType[name] = (byType[name] ?? 0) + n;
+      const cls = Math.floor(cell / NS) % NC;
+      classCounts[cls] = (classCounts[cls] as number) + n;
+      stateCounts[cell % NS] = (stateCounts[cell % NS] as number) + n;
+    }
     return {
       keys: this.done,
       suspect: 0,
-      byClass: Object.fromEntries(KEY_CLASSES.map((c, k) => [c, this.classCounts[k]])) as Record<KeyClass, number>,
-      byState: Object.fromEntries(KEY_STATES.map((st, k) => [st, this.stateCounts[k]])) as Record<KeyState, number>,
+      byClass: Object.fromEntries(KEY_CLASSES.map((c, k) => [c, classCounts[k]])) as Record<KeyClass, number>,
+      byState: Object.fromEntries(KEY_STATES.map((st, k) => [st, stateCounts[k]])) as Record<KeyState, number>,
       byType,
     };
   }

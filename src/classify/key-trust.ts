@@ -97,13 +97,17 @@ const Q_BIT = 1 << KEY_FLAG_LETTERS.indexOf('Q');
 
 /** Count row `i` into (sign 1) or out of (sign -1) its owner's tally: from its flags and the charge the parser stored (KeyTable.charge). */
 export function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void {
-  const bits = (table.flags[i] as FlagsInfo).bits;
+  addRowOf(t, (table.flags[i] as FlagsInfo).bits, table.charge[i] as number, table.chargeExact[i] as number, sign);
+}
+
+/** addRow() of a row whose flag bits (FlagsInfo.bits) and charge columns are read already (the classifier's loop). */
+export function addRowOf(t: Tally, bits: number, charge: number, chargeExact: number, sign: 1 | -1): void {
   t.visible += sign;
   if ((bits & I_BIT) !== 0) t.instantiated += sign;
   if ((bits & Q_BIT) !== 0) {
     t.inQuota += sign;
-    t.bytes += sign * (table.charge[i] as number);
-    if (table.chargeExact[i] === 0) t.inexact += sign;
+    t.bytes += sign * charge;
+    if (chargeExact === 0) t.inexact += sign;
   }
 }
 
