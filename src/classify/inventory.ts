@@ -342,9 +342,10 @@ export class RowClassifier {
   classifyRow(table: KeyTable, i: number): void {
     const f = table.flags[i] as FlagsInfo;
     this.states[i] = STATE_BY_BITS[f.bits * 2 + ((table.expiry[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
+    // A row classified before may have had a name uid (classifyKeyring() only sets one).
+    this.nameUids.delete(i);
     if ((table.type[i] as KeyRecord['type']).name !== 'keyring') {
       this.classes[i] = this.claimedClasses[i] = KEY_INDEX;
-      this.nameUids.delete(i);
       return;
     }
     this.classifyKeyring(table, i, f, table.perm[i] as KeyRecord['perm']);
@@ -357,7 +358,6 @@ export class RowClassifier {
     this.classes[i] = cls;
     this.claimedClasses[i] = claim.claimed === 'keyring' ? cls : claim.claimedIndex;
     if (claim.nameUid !== null) this.nameUids.set(i, claim.nameUid);
-    else if (this.nameUids.size > 0) this.nameUids.delete(i);
     return cls;
   }
 
