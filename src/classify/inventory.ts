@@ -5,7 +5,7 @@
  */
 import type { KeyUserRecord } from '../parser/proc-key-users.js';
 import type { KeyRecord } from '../parser/key-record.js';
-import { EMPTY_KEY_TABLE, type FlagsInfo, type KeyTable } from '../parser/key-table.js';
+import { EMPTY_KEY_TABLE, FLAG_I, FLAG_Q, type KeyTable } from '../parser/key-table.js';
 import { decodeKeyFlags } from '../parser/key-flags.js';
 import type { ProcKeysFormat } from '../parser/proc-keys.js';
 import type { KeysLimits } from '../parser/keys-sysctl.js';
@@ -219,10 +219,10 @@ export class RowClassifier {
    * the owners' tallies are the largest part); as two calls per row it cost the same.
    */
   private classifyRange(table: KeyTable, from: number, to: number): void {
-    const flagsCol = table.flags;
+    const flagBits = table.flagBits;
     const expiryCol = table.expiry;
     const typeCol = table.type;
-    const permCol = table.perm;
+    const permMask = table.permMask;
     const uidCol = table.uid;
     const completeCol = table.complete;
     const classes = this.classes;
@@ -239,16 +239,16 @@ export class RowClassifier {
     idx.types = types;
     let k = this.lastType;
     for (let i = from; i < to; i++) {
-      const f = flagsCol[i] as FlagsInfo;
-      const st = STATE_BY_BITS[f.bits * 2 + ((expiryCol[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
+      const bits = flagBits[i] as number;
+      const st = STATE_BY_BITS[bits * 2 + ((expiryCol[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
       states[i] = st;
       const type = typeCol[i] as KeyRecord['type'];
-      const perm = permCol[i] as KeyRecord['perm'];
+      const mask = permMask[i] as number;
       let cls: number;
       if (type.name !== 'keyring') {
         cls = KEY_INDEX;
         classes[i] = claimed[i] = KEY_INDEX;
-      } else cls = this.classifyKeyring(table, i, f, perm);
+      } else cls = this.classifyKeyring(table, i, bits, mask);
       // The owner's tally, by the slot of the uid's low byte before the map.
       const uid = uidCol[i] as number;
       const slot = uid & (UID_SLOTS - 1);
@@ -261,7 +261,7 @@ export class RowClassifier {
         slotUid[slot] = uid;
         slotTally[slot] = t;
       }
-      addRowOf(t, f.bits, charge[i] as number, chargeExact[i] as number, 1);
+      addRowOf(t, bits, charge[i] as number, chargeExact[i] as number, 1);
       // CountedRows.special
       if (completeCol[i] === 0 || SINGLETON_CLASSES[cls] === 1 || (anyEmbedded && table.embedded.has(i))) c.special.push(i);
       // Runs of one type: the last row's type first, then the others (a host has a handful). The counts by type,
@@ -273,8 +273,8 @@ export class RowClassifier {
       // The index (RowIndex).
       if (cls !== KEY_INDEX) (idx.byClass[cls] as number[]).push(i);
       if (st !== INSTANTIATED_INDEX) (idx.byState[st] as number[]).push(i);
-      if ((perm.mask & GROUP_OR_OTHER_RIGHTS) !== 0) idx.groupOtherRights.push(i);
-      if (!f.flags.instantiated) idx.uninstantiated.push(i);
+      if ((mask & GROUP_OR_OTHER_RIGHTS) !== 0) idx.groupOtherRights.push(i);
+      if ((bits & FLAG_I) === 0) idx.uninstantiated.push(i);
       if (cls !== claimed[i]) idx.renamed.push(i);
       const cell = (k * NC + cls) * NS + st;
       if (cell >= idx.joint.length) {
@@ -340,21 +340,21 @@ export class RowClassifier {
 
   /** Classify one row again (a fold changed its description). */
   classifyRow(table: KeyTable, i: number): void {
-    const f = table.flags[i] as FlagsInfo;
-    this.states[i] = STATE_BY_BITS[f.bits * 2 + ((table.expiry[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
+    const bits = table.flagBits[i] as number;
+    this.states[i] = STATE_BY_BITS[bits * 2 + ((table.expiry[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
     // A row classified before may have had a name uid (classifyKeyring() only sets one).
     this.nameUids.delete(i);
     if ((table.type[i] as KeyRecord['type']).name !== 'keyring') {
       this.classes[i] = this.claimedClasses[i] = KEY_INDEX;
       return;
     }
-    this.classifyKeyring(table, i, f, table.perm[i] as KeyRecord['perm']);
+    this.classifyKeyring(table, i, bits, table.permMask[i] as number);
   }
 
   /** classifyKey() of a keyring row, without its result object: sets the row's class, claimed class and name uid, and returns the class. */
-  private classifyKeyring(table: KeyTable, i: number, f: FlagsInfo, perm: KeyRecord['perm']): number {
+  private classifyKeyring(table: KeyTable, i: number, bits: number, permMask: number): number {
     const claim = claimOfRow(table, i);
-    const cls = classIndexOfKeyring(claim.claimed, f.flags.inQuota, table.gid[i] as number, perm.mask, this.overflowGid);
+    const cls = classIndexOfKeyring(claim.claimed, (bits & FLAG_Q) !== 0, table.gid[i] as number, permMask, this.overflowGid);
     this.classes[i] = cls;
     this.claimedClasses[i] = claim.claimed === 'keyring' ? cls : claim.claimedIndex;
     if (claim.nameUid !== null) this.nameUids.set(i, claim.nameUid);

@@ -18,8 +18,7 @@
  */
 import type { KeyUserRecord } from '../parser/proc-key-users.js';
 import { formatKeyHeader, type KeyRecord } from '../parser/key-record.js';
-import type { FlagsInfo, KeyTable } from '../parser/key-table.js';
-import { KEY_FLAG_LETTERS } from '../parser/key-flags.js';
+import { FLAG_I, FLAG_Q, type KeyTable } from '../parser/key-table.js';
 import { splitDescriptionSummary } from '../parser/key-summary.js';
 import { chargeExact, chargeMin } from '../parser/key-charge.js';
 import { KEY_CLASSES, type KeyClass } from './keyring-class.js';
@@ -91,20 +90,17 @@ export function newTally(): Tally {
   return { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 };
 }
 
-/** The flags' bits (FlagsInfo.bits) for I and Q (key-flags.ts KEY_FLAG_LETTERS). */
-const I_BIT = 1 << KEY_FLAG_LETTERS.indexOf('I');
-const Q_BIT = 1 << KEY_FLAG_LETTERS.indexOf('Q');
 
 /** Count row `i` into (sign 1) or out of (sign -1) its owner's tally: from its flags and the charge the parser stored (KeyTable.charge). */
 export function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void {
-  addRowOf(t, (table.flags[i] as FlagsInfo).bits, table.charge[i] as number, table.chargeExact[i] as number, sign);
+  addRowOf(t, table.flagBits[i] as number, table.charge[i] as number, table.chargeExact[i] as number, sign);
 }
 
 /** addRow() of a row whose flag bits (FlagsInfo.bits) and charge columns are read already (the classifier's loop). */
 export function addRowOf(t: Tally, bits: number, charge: number, chargeExact: number, sign: 1 | -1): void {
   t.visible += sign;
-  if ((bits & I_BIT) !== 0) t.instantiated += sign;
-  if ((bits & Q_BIT) !== 0) {
+  if ((bits & FLAG_I) !== 0) t.instantiated += sign;
+  if ((bits & FLAG_Q) !== 0) {
     t.inQuota += sign;
     t.bytes += sign * charge;
     if (chargeExact === 0) t.inexact += sign;
@@ -283,7 +279,7 @@ function foldByTotals(view: TrustRows, rows: Uint32Array, users: KeyUserRecord[]
     const cType = (table.type[c] as KeyRecord['type']).name;
     if (!descriptionUserWritable(cType, KEY_CLASSES[classes[c] as number] as KeyClass, () => table.description(c))) continue;
     attempts++;
-    const cf = (table.flags[c] as { flags: KeyRecord['flags'] }).flags;
+    const cf = table.flagsAt(c).flags;
     const text = table.text(c) + '\n' + formatKeyHeader(table.record(f)) + table.text(f);
     const split = splitDescriptionSummary(cType, text, cf.instantiated && !cf.negative, cf.revoked);
     if (!split.complete) continue;

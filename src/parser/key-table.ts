@@ -1,13 +1,14 @@
 /**
- * The records of one /proc/keys read, stored by column: numbers in typed arrays, decoded values (flags,
- * expiry, perm, type, summary) as references to shared immutable objects, strings as offsets into the file.
+ * The records of one /proc/keys read, stored by column: numbers in typed arrays (the flags and the perm as the
+ * bits and the mask they decode from), the other decoded values (expiry, type, summary) as references to shared
+ * immutable objects, strings as offsets into the file.
  * A scrape classifies and counts 100,000 keys without making an object or a string per key; `record(i)`
  * makes the object when something (the `keys` command, a finding) needs one.
  */
 import type { ByteSource } from './byte-source.js';
 import type { KeyExpiry } from './key-expiry.js';
-import type { KeyFlags } from './key-flags.js';
-import type { KeyPermissions } from './key-permissions.js';
+import { decodeKeyFlags, KEY_FLAG_LETTERS, type KeyFlags } from './key-flags.js';
+import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
 import type { KeyRecord } from './key-record.js';
 import type { KeySummary } from './key-summary.js';
 import type { DecodedKeyType } from './key-type.js';
@@ -28,6 +29,43 @@ export function flagsInfo(raw: string, flags: KeyFlags | null): FlagsInfo | null
   return { raw, flags, bits };
 }
 
+/** FlagsInfo.bits of the flags I, R, Q and N (key-flags.ts KEY_FLAG_LETTERS): constants, not an object (inventory.ts I_SESSION says why). */
+export const FLAG_I = 1 << 0;
+export const FLAG_R = 1 << 1;
+export const FLAG_Q = 1 << 3;
+export const FLAG_N = 1 << 5;
+
+/** FlagsInfo by width (6 or 7 characters) and bits, made on first use: 256 at most. */
+const FLAGS_BY_WIDTH_BITS = new Array<FlagsInfo | undefined>(256).fill(undefined);
+
+/** The flags printed `width` characters wide whose set flags are `bits` (FlagsInfo.bits). */
+export function flagsInfoOf(width: 6 | 7, bits: number): FlagsInfo {
+  const code = (width === 6 ? 128 : 0) | (bits & 0x7f);
+  let f = FLAGS_BY_WIDTH_BITS[code];
+  if (f === undefined) {
+    let raw = '';
+    for (let j = 0; j < width; j++) raw += bits & (1 << j) ? KEY_FLAG_LETTERS[j] : '-';
+    f = flagsInfo(raw, decodeKeyFlags(raw)) as FlagsInfo;
+    FLAGS_BY_WIDTH_BITS[code] = f;
+  }
+  return f;
+}
+
+/** Decoded perms by mask and width, made on first use; bounded like memo.ts. */
+const PERMS = new Map<number, KeyPermissions>();
+
+/** The perm printed `width` hex digits wide (8, or 6 before 2.6.14) whose value is `mask`. */
+export function permissionsOf(mask: number, width: 6 | 8): KeyPermissions {
+  const code = mask * 2 + (width === 8 ? 1 : 0);
+  let p = PERMS.get(code);
+  if (p === undefined) {
+    p = decodeKeyPermissions(mask.toString(16).padStart(width, '0')) as KeyPermissions;
+    if (PERMS.size >= 4096) PERMS.clear();
+    PERMS.set(code, p);
+  }
+  return p;
+}
+
 const NO_LINES = Object.freeze([]) as unknown as number[];
 
 /** A table's columns. */
@@ -45,9 +83,9 @@ type Columns = Pick<
   | 'complete'
   | 'charge'
   | 'chargeExact'
-  | 'flags'
+  | 'flagBits'
   | 'expiry'
-  | 'perm'
+  | 'permMask'
   | 'type'
   | 'summary'
 >;
@@ -67,17 +105,17 @@ function newColumns(capacity: number): Columns {
     charge: new Float64Array(capacity),
     chargeExact: new Uint8Array(capacity),
     // Sized once: growing arrays row by row costs more than everything else the parser does per row.
-    flags: new Array<FlagsInfo>(capacity),
+    flagBits: new Uint8Array(capacity),
     expiry: new Array<KeyExpiry>(capacity),
-    perm: new Array<KeyPermissions>(capacity),
+    permMask: new Uint32Array(capacity),
     type: new Array<DecodedKeyType>(capacity),
     summary: new Array<KeySummary | null>(capacity),
   };
 }
 
 function columnsOf(t: KeyTable): Columns {
-  const { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flags, expiry, perm, type, summary } = t;
-  return { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flags, expiry, perm, type, summary };
+  const { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expiry, permMask, type, summary } = t;
+  return { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expiry, permMask, type, summary };
 }
 
 /*
@@ -136,10 +174,18 @@ export class KeyTable {
   /** What the key charges its owner's byte quota at least (key-charge.ts chargeMin), and 1 when exactly that. */
   charge: Float64Array;
   chargeExact: Uint8Array;
-  flags: FlagsInfo[];
+  /**
+   * The flags as FlagsInfo.bits, and the perm as its mask: numbers, not references to the decoded objects (flagsAt(),
+   * permAt()), so that the parser stores no pointer for them (a store through V8's write barrier) and a full
+   * collection has no slot of theirs to visit.
+   */
+  flagBits: Uint8Array;
   expiry: KeyExpiry[];
-  perm: KeyPermissions[];
+  permMask: Uint32Array;
   type: DecodedKeyType[];
+  /** How wide every row's flags and perm are printed (the parser sets them from its first record). */
+  flagWidth: 6 | 7 = 7;
+  permWidth: 6 | 8 = 8;
   summary: (KeySummary | null)[];
   /** Record-like physical lines folded into a row's description (forged text), by row. */
   readonly embedded = new Map<number, number[]>();
@@ -164,9 +210,9 @@ export class KeyTable {
     this.complete = c.complete;
     this.charge = c.charge;
     this.chargeExact = c.chargeExact;
-    this.flags = c.flags;
+    this.flagBits = c.flagBits;
     this.expiry = c.expiry;
-    this.perm = c.perm;
+    this.permMask = c.permMask;
     this.type = c.type;
     this.summary = c.summary;
     if (capacity >= POOLED_ROWS) COLUMNS_FREED.register(this, c, this);
@@ -213,9 +259,9 @@ export class KeyTable {
     this.complete = u8(this.complete);
     this.charge = f64(this.charge);
     this.chargeExact = u8(this.chargeExact);
-    this.flags = arr(this.flags);
+    this.flagBits = u8(this.flagBits);
     this.expiry = arr(this.expiry);
-    this.perm = arr(this.perm);
+    this.permMask = u32(this.permMask);
     this.type = arr(this.type);
     this.summary = arr(this.summary);
     // The columns outgrown are garbage now; the new ones go back to the pool when the table does.
@@ -226,8 +272,8 @@ export class KeyTable {
   /** Set row `i`'s charge columns from its description, type, flags and summary (the parser, and a fold that rewrites a row). */
   recharge(i: number): void {
     const type = (this.type[i] as DecodedKeyType).name;
-    const f = (this.flags[i] as FlagsInfo).flags;
-    const positive = f.instantiated && !f.negative;
+    const bits = this.flagBits[i] as number;
+    const positive = (bits & FLAG_I) !== 0 && (bits & FLAG_N) === 0;
     const summary = this.summary[i] ?? null;
     this.charge[i] = chargeMin(this.descriptionLength(i), type, positive, summary);
     this.chargeExact[i] = chargeExact(type, positive, summary) ? 1 : 0;
@@ -269,9 +315,19 @@ export class KeyTable {
     return (this.serial[i] as number).toString(16).padStart(8, '0');
   }
 
+  /** Row `i`'s flags, decoded. */
+  flagsAt(i: number): FlagsInfo {
+    return flagsInfoOf(this.flagWidth, this.flagBits[i] as number);
+  }
+
+  /** Row `i`'s perm, decoded. */
+  permAt(i: number): KeyPermissions {
+    return permissionsOf(this.permMask[i] as number, this.permWidth);
+  }
+
   /** The row as an object. */
   record(i: number): KeyRecord {
-    const f = this.flags[i] as FlagsInfo;
+    const f = this.flagsAt(i);
     return {
       serial: this.serialHex(i),
       serialNumber: this.serial[i] as number,
@@ -279,7 +335,7 @@ export class KeyTable {
       flags: f.flags,
       usage: this.usage[i] as number,
       expiry: this.expiry[i] as KeyExpiry,
-      perm: this.perm[i] as KeyPermissions,
+      perm: this.permAt(i),
       uid: this.uid[i] as number,
       gid: this.gid[i] as number,
       type: this.type[i] as DecodedKeyType,

@@ -311,10 +311,10 @@ class ProcKeysParser implements ProcKeysStream {
     if (table.count === table.capacity) table.grow(table.capacity * 2 + 16);
     const n = table.count++;
     table.serial[n] = h.serialNumber;
-    table.flags[n] = h.flags;
+    table.flagBits[n] = h.flags.bits;
     table.usage[n] = h.usage;
     table.expiry[n] = h.expiry;
-    table.perm[n] = h.perm;
+    table.permMask[n] = h.perm.mask;
     table.uid[n] = h.uid;
     table.gid[n] = h.gid;
     table.type[n] = h.type;
@@ -402,7 +402,7 @@ class ProcKeysParser implements ProcKeysStream {
     const ends = this.ends;
     const split = this.recSplit;
     const lines = this.lineCount;
-    let { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flags, expiry, perm, type, summary } = table;
+    let { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expiry, permMask, type, summary } = table;
     let i = from;
     while (i < lines) {
       const scanned = this.scanned;
@@ -413,15 +413,15 @@ class ProcKeysParser implements ProcKeysStream {
       // emit() of the open record
       if (table.count === table.capacity) {
         table.grow(table.capacity * 2 + 16);
-        ({ serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flags, expiry, perm, type, summary } = table);
+        ({ serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expiry, permMask, type, summary } = table);
       }
       const n = table.count++;
       const first = this.recFirst;
       serial[n] = h.serialNumber;
-      flags[n] = h.flags;
+      flagBits[n] = h.flags.bits;
       usage[n] = h.usage;
       expiry[n] = h.expiry;
-      perm[n] = h.perm;
+      permMask[n] = h.perm.mask;
       uid[n] = h.uid;
       gid[n] = h.gid;
       type[n] = h.type;
@@ -475,8 +475,8 @@ class ProcKeysParser implements ProcKeysStream {
           if (format.flagWidth === null) {
             // The first record of a read cannot sit inside a description: it sets the format of the whole file.
             // Only a line accepted as a record does: a rejected one says nothing about the kernel that printed the rest.
-            format.flagWidth = scanned.flags.raw.length as 6 | 7;
-            format.permWidth = scanned.perm.hex.length as 6 | 8;
+            format.flagWidth = this.table.flagWidth = scanned.flags.raw.length as 6 | 7;
+            format.permWidth = this.table.permWidth = scanned.perm.hex.length as 6 | 8;
           }
           this.openRecord(i);
         }

@@ -4,7 +4,6 @@ import type { Check } from '../check.js';
 import type { Finding, Severity } from '../finding.js';
 import { quoted, reportableRows } from './key-groups.js';
 import { KEY_CLASSES } from '../../classify/keyring-class.js';
-import type { KeyPermissions } from '../../parser/key-permissions.js';
 
 /** The perms the kernel gives the keyrings it creates per user (process_keys.c, persistent.c). */
 const KERNEL_DEFAULT_PERM: Partial<Record<InventoryKey['class'], number>> = {
@@ -53,7 +52,7 @@ export const permissiveKey: Check = {
     const { table, classes } = ctx.inventory.byRow;
     const candidates = reportableRows(
       ctx,
-      (i) => ((table.perm[i] as KeyPermissions).mask & GROUP_OR_OTHER_EXTRA) !== 0 && !SKIPPED_CLASSES.has(classes[i] as number),
+      (i) => ((table.permMask[i] as number) & GROUP_OR_OTHER_EXTRA) !== 0 && !SKIPPED_CLASSES.has(classes[i] as number),
       ctx.inventory.byRow.index?.groupOtherRights,
     );
     for (const k of candidates.map(ctx.key)) {

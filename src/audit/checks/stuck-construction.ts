@@ -1,4 +1,3 @@
-import type { FlagsInfo } from '../../parser/key-table.js';
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
 import { byUid, countByUid, examples } from './key-groups.js';
@@ -28,7 +27,7 @@ export const stuckConstruction: Check = {
     let pending = index?.uninstantiated;
     if (pending === undefined) {
       pending = [];
-      for (let k = 0; k < rows.length; k++) if (!(table.flags[rows[k] as number] as FlagsInfo).flags.instantiated) pending.push(rows[k] as number);
+      for (let k = 0; k < rows.length; k++) if (!table.flagsAt(rows[k] as number).flags.instantiated) pending.push(rows[k] as number);
     }
     const listed = countByUid(ctx, pending);
     for (const u of ctx.inventory.users ?? []) {

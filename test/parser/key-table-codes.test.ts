@@ -1,0 +1,41 @@
+/**
+ * A table keeps each row's flags and perm as numbers (KeyTable.flagBits, permMask) and decodes them on demand:
+ * what it gives back is what the column's text decodes to.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeKeyFlags, KEY_FLAG_LETTERS } from '../../src/parser/key-flags.js';
+import { decodeKeyPermissions } from '../../src/parser/key-permissions.js';
+import { FLAG_I, FLAG_N, FLAG_Q, FLAG_R, flagsInfo, flagsInfoOf, permissionsOf } from '../../src/parser/key-table.js';
+import { parseProcKeys, parseProcKeysBytes } from '../../src/parser/proc-keys.js';
+import { byteSourceOf } from '../../src/parser/byte-source.js';
+
+describe('flags and perm as numbers', () => {
+  it('FLAG_* are the bits of their letters', () => {
+    expect([FLAG_I, FLAG_R, FLAG_Q, FLAG_N]).toEqual(['I', 'R', 'Q', 'N'].map((l) => 1 << KEY_FLAG_LETTERS.indexOf(l as (typeof KEY_FLAG_LETTERS)[number])));
+  });
+
+  it('flagsInfoOf(width, bits) is the FlagsInfo of the text with those flags set, in both widths', () => {
+    for (const width of [6, 7] as const)
+      for (let bits = 0; bits < 1 << width; bits++) {
+        const raw = [...KEY_FLAG_LETTERS.slice(0, width)].map((l, j) => (bits & (1 << j) ? l : '-')).join('');
+        expect(flagsInfoOf(width, bits)).toEqual(flagsInfo(raw, decodeKeyFlags(raw)));
+        expect(flagsInfoOf(width, bits).bits).toBe(bits);
+      }
+  });
+
+  it('permissionsOf(mask, width) is what the column decodes to, leading zeros included', () => {
+    for (const hex of ['3f010000', '0b0b0000', '00000001', 'ffffffff', '3f3f3f3f', '1f3f0000', '3f0000', '010101'])
+      expect(permissionsOf(Number.parseInt(hex, 16), hex.length as 6 | 8)).toEqual(decodeKeyPermissions(hex));
+  });
+
+  it('a table of old six-flag, six-digit lines gives back its flags and perm as printed', () => {
+    const text = '00000001 I--Q--     1 perm 3f0100     0     0 keyring   _ses: empty\n00000002 IR-Q--     1 expd 0b0b00     0     0 user      a: 1\n';
+    const { table } = parseProcKeysBytes(byteSourceOf(text));
+    expect(table.count).toBe(2);
+    expect([table.flagWidth, table.permWidth]).toEqual([6, 6]);
+    expect(parseProcKeys(text).records.map((r) => [r.flagsRaw, r.perm.hex])).toEqual([
+      ['I--Q--', '3f0100'],
+      ['IR-Q--', '0b0b00'],
+    ]);
+  });
+});
