@@ -220,7 +220,7 @@ export class RowClassifier {
    */
   private classifyRange(table: KeyTable, from: number, to: number): void {
     const flagBits = table.flagBits;
-    const expiryCol = table.expiry;
+    const expiryCol = table.expirySeconds;
     const typeCol = table.type;
     const permMask = table.permMask;
     const uidCol = table.uid;
@@ -240,7 +240,7 @@ export class RowClassifier {
     let k = this.lastType;
     for (let i = from; i < to; i++) {
       const bits = flagBits[i] as number;
-      const st = STATE_BY_BITS[bits * 2 + ((expiryCol[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
+      const st = STATE_BY_BITS[bits * 2 + (expiryCol[i] === 0 ? 1 : 0)] as number;
       states[i] = st;
       const type = typeCol[i] as KeyRecord['type'];
       const mask = permMask[i] as number;
@@ -341,7 +341,7 @@ export class RowClassifier {
   /** Classify one row again (a fold changed its description). */
   classifyRow(table: KeyTable, i: number): void {
     const bits = table.flagBits[i] as number;
-    this.states[i] = STATE_BY_BITS[bits * 2 + ((table.expiry[i] as KeyRecord['expiry']).kind === 'expd' ? 1 : 0)] as number;
+    this.states[i] = STATE_BY_BITS[bits * 2 + (table.expirySeconds[i] === 0 ? 1 : 0)] as number;
     // A row classified before may have had a name uid (classifyKeyring() only sets one).
     this.nameUids.delete(i);
     if ((table.type[i] as KeyRecord['type']).name !== 'keyring') {

@@ -86,9 +86,10 @@ const UPDATES: Record<CollectorName, Update> = {
       const uid = table.uid[i] as number;
       const s = table.summary[i];
       persistentKeys.set(uid, (persistentKeys.get(uid) ?? 0) + (s?.kind === 'keyring' ? s.links : 0));
-      const e = table.expiry[i] as KeyRecord['expiry'];
+      // KeyTable.expirySeconds: -1 for perm, else the seconds the expiry says (0 once expired).
+      const seconds = table.expirySeconds[i] as number;
       const label = uidLabel(uid);
-      if (e.seconds !== null) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, e.seconds));
+      if (seconds >= 0) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, seconds));
     };
     const index = inv.byRow.index;
     if (index !== undefined && !anySuspect) {

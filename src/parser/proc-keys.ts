@@ -20,7 +20,7 @@
  * cross-file invariants (singletons, /proc/key-users totals) are applied later by classify/key-trust.ts.
  */
 import { createScannedLine, scanKeyLineAt, scanStandardLayout, viewOf, type ScannedLine } from './key-line.js';
-import { KeyTable } from './key-table.js';
+import { expirySecondsOf, KeyTable } from './key-table.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
 import { splitDescriptionSummary, splitRange, type RangeSplit } from './key-summary.js';
 import type { ParseIssue } from './parse-issue.js';
@@ -313,7 +313,7 @@ class ProcKeysParser implements ProcKeysStream {
     table.serial[n] = h.serialNumber;
     table.flagBits[n] = h.flags.bits;
     table.usage[n] = h.usage;
-    table.expiry[n] = h.expiry;
+    table.expirySeconds[n] = expirySecondsOf(h.expiry);
     table.permMask[n] = h.perm.mask;
     table.uid[n] = h.uid;
     table.gid[n] = h.gid;
@@ -402,7 +402,7 @@ class ProcKeysParser implements ProcKeysStream {
     const ends = this.ends;
     const split = this.recSplit;
     const lines = this.lineCount;
-    let { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expiry, permMask, type, summary } = table;
+    let { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, type, summary } = table;
     let i = from;
     while (i < lines) {
       const scanned = this.scanned;
@@ -413,14 +413,14 @@ class ProcKeysParser implements ProcKeysStream {
       // emit() of the open record
       if (table.count === table.capacity) {
         table.grow(table.capacity * 2 + 16);
-        ({ serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expiry, permMask, type, summary } = table);
+        ({ serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, type, summary } = table);
       }
       const n = table.count++;
       const first = this.recFirst;
       serial[n] = h.serialNumber;
       flagBits[n] = h.flags.bits;
       usage[n] = h.usage;
-      expiry[n] = h.expiry;
+      expirySeconds[n] = expirySecondsOf(h.expiry);
       permMask[n] = h.perm.mask;
       uid[n] = h.uid;
       gid[n] = h.gid;

@@ -1,15 +1,17 @@
 /**
- * A table keeps each row's flags and perm as numbers (KeyTable.flagBits, permMask) and decodes them on demand:
+ * A table keeps each row's flags, expiry and perm as numbers (KeyTable.flagBits, expirySeconds, permMask) and
+ * decodes them on demand:
  * what it gives back is what the column's text decodes to.
  */
 import { describe, expect, it } from 'vitest';
 import { decodeKeyFlags, KEY_FLAG_LETTERS } from '../../src/parser/key-flags.js';
 import { decodeKeyPermissions } from '../../src/parser/key-permissions.js';
-import { FLAG_I, FLAG_N, FLAG_Q, FLAG_R, flagsInfo, flagsInfoOf, permissionsOf } from '../../src/parser/key-table.js';
+import { decodeKeyExpiry, type KeyExpiry } from '../../src/parser/key-expiry.js';
+import { expiryOfSeconds, expirySecondsOf, FLAG_I, FLAG_N, FLAG_Q, FLAG_R, flagsInfo, flagsInfoOf, permissionsOf } from '../../src/parser/key-table.js';
 import { parseProcKeys, parseProcKeysBytes } from '../../src/parser/proc-keys.js';
 import { byteSourceOf } from '../../src/parser/byte-source.js';
 
-describe('flags and perm as numbers', () => {
+describe('flags, expiry and perm as numbers', () => {
   it('FLAG_* are the bits of their letters', () => {
     expect([FLAG_I, FLAG_R, FLAG_Q, FLAG_N]).toEqual(['I', 'R', 'Q', 'N'].map((l) => 1 << KEY_FLAG_LETTERS.indexOf(l as (typeof KEY_FLAG_LETTERS)[number])));
   });
@@ -28,14 +30,27 @@ describe('flags and perm as numbers', () => {
       expect(permissionsOf(Number.parseInt(hex, 16), hex.length as 6 | 8)).toEqual(decodeKeyPermissions(hex));
   });
 
+  it('expiryOfSeconds(expirySecondsOf(e)) is e for every expiry the kernel can print', () => {
+    const texts = ['perm', 'expd', '9999999999w', '1w', '52w'];
+    for (const [unit, max] of [['s', 59], ['m', 59], ['h', 23], ['d', 6]] as const) for (let n = 1; n <= max; n++) texts.push(`${n}${unit}`);
+    const seen = new Set<number>();
+    for (const text of texts) {
+      const e = decodeKeyExpiry(text) as KeyExpiry;
+      expect(expiryOfSeconds(expirySecondsOf(e))).toEqual(e);
+      seen.add(expirySecondsOf(e));
+    }
+    // One number per text: none is mistaken for another.
+    expect(seen.size).toBe(texts.length);
+  });
+
   it('a table of old six-flag, six-digit lines gives back its flags and perm as printed', () => {
     const text = '00000001 I--Q--     1 perm 3f0100     0     0 keyring   _ses: empty\n00000002 IR-Q--     1 expd 0b0b00     0     0 user      a: 1\n';
     const { table } = parseProcKeysBytes(byteSourceOf(text));
     expect(table.count).toBe(2);
     expect([table.flagWidth, table.permWidth]).toEqual([6, 6]);
-    expect(parseProcKeys(text).records.map((r) => [r.flagsRaw, r.perm.hex])).toEqual([
-      ['I--Q--', '3f0100'],
-      ['IR-Q--', '0b0b00'],
+    expect(parseProcKeys(text).records.map((r) => [r.flagsRaw, r.perm.hex, r.expiry.raw])).toEqual([
+      ['I--Q--', '3f0100', 'perm'],
+      ['IR-Q--', '0b0b00', 'expd'],
     ]);
   });
 });
