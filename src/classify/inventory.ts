@@ -221,7 +221,6 @@ export class RowClassifier {
   private classifyRange(table: KeyTable, from: number, to: number): void {
     const flagBits = table.flagBits;
     const expiryCol = table.expirySeconds;
-    const typeCol = table.type;
     const permMask = table.permMask;
     const uidCol = table.uid;
     const completeCol = table.complete;
@@ -242,7 +241,7 @@ export class RowClassifier {
       const bits = flagBits[i] as number;
       const st = STATE_BY_BITS[bits * 2 + (expiryCol[i] === 0 ? 1 : 0)] as number;
       states[i] = st;
-      const type = typeCol[i] as KeyRecord['type'];
+      const type = table.typeAt(i);
       const mask = permMask[i] as number;
       let cls: number;
       if (type.name !== 'keyring') {
@@ -344,7 +343,7 @@ export class RowClassifier {
     this.states[i] = STATE_BY_BITS[bits * 2 + (table.expirySeconds[i] === 0 ? 1 : 0)] as number;
     // A row classified before may have had a name uid (classifyKeyring() only sets one).
     this.nameUids.delete(i);
-    if ((table.type[i] as KeyRecord['type']).name !== 'keyring') {
+    if (table.typeAt(i).name !== 'keyring') {
       this.classes[i] = this.claimedClasses[i] = KEY_INDEX;
       return;
     }
@@ -588,7 +587,7 @@ export function summarize(v: InventoryRows): InventorySummary {
     const st = v.states[i] as number;
     classCounts[c] = (classCounts[c] as number) + 1;
     stateCounts[st] = (stateCounts[st] as number) + 1;
-    const t = v.table.type[i] as KeyRecord['type'];
+    const t = v.table.typeAt(i);
     let k = 0;
     while (k < typeObjects.length && typeObjects[k] !== t) k++;
     if (k === typeObjects.length) {

@@ -182,7 +182,7 @@ export function assessTrust(
     else if (!list.some((s) => s.code === code)) list.push({ code, message });
   };
   const writable = (i: number): boolean =>
-    descriptionUserWritable((table.type[i] as KeyRecord['type']).name, KEY_CLASSES[classes[i] as number] as KeyClass, () => table.description(i));
+    descriptionUserWritable(table.typeAt(i).name, KEY_CLASSES[classes[i] as number] as KeyClass, () => table.description(i));
 
   const singletons = new Map<string, number[]>();
   const anyEmbedded = table.embedded.size > 0;
@@ -199,7 +199,7 @@ export function assessTrust(
         `its description spans ${table.lineCount[i]} lines and contains text that looks like a record (line${embedded.length > 1 ? 's' : ''} ${embedded.join(', ')})`,
       );
     if (table.complete[i] === 0)
-      mark(i, 'missing_summary', `a positive ${(table.type[i] as KeyRecord['type']).name} key always ends with its summary; this one does not`);
+      mark(i, 'missing_summary', `a positive ${table.typeAt(i).name} key always ends with its summary; this one does not`);
     // Singletons: the kernel finds these keyrings again instead of creating a second one.
     if (SINGLETON_CLASSES[classes[i] as number] === 1) {
       const key = `${classes[i]}\u0000${table.uid[i]}\u0000${table.description(i)}`;
@@ -276,7 +276,7 @@ function foldByTotals(view: TrustRows, rows: Uint32Array, users: KeyUserRecord[]
     const cUid = table.uid[c] as number;
     const fUid = table.uid[f] as number;
     if (!unbalanced.has(cUid) && !unbalanced.has(fUid)) continue;
-    const cType = (table.type[c] as KeyRecord['type']).name;
+    const cType = table.typeAt(c).name;
     if (!descriptionUserWritable(cType, KEY_CLASSES[classes[c] as number] as KeyClass, () => table.description(c))) continue;
     attempts++;
     const cf = table.flagsAt(c).flags;

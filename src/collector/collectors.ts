@@ -115,7 +115,7 @@ const UPDATES: Record<CollectorName, Update> = {
         if (anySuspect && suspect.has(i)) continue;
         const uid = table.uid[i] as number;
         const cls = classes[i] as number;
-        const type = table.type[i] as KeyRecord['type'];
+        const type = table.typeAt(i);
         if (type !== lastType) {
           t = 0;
           while (t < types.length && types[t] !== type) t++;

@@ -10,7 +10,7 @@
 import { decodeKeyExpiry, type KeyExpiry } from './key-expiry.js';
 import { decodeKeyFlags } from './key-flags.js';
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
-import { decodeKeyType, type DecodedKeyType } from './key-type.js';
+import { decodeKeyType, typeIdOf, type DecodedKeyType } from './key-type.js';
 import { memoize } from './memo.js';
 import type { ByteSource } from './byte-source.js';
 import { flagsInfo, type FlagsInfo } from './key-table.js';
@@ -28,7 +28,9 @@ const permOf = memoize(decodeKeyPermissions);
 const permByCode = new Map<number, KeyPermissions | null>();
 const typeOf = memoize(decodeKeyType);
 /** Type columns seen, by a hash of their nine bytes (verified byte by byte on a hit). */
-const typeColumns = new Map<number, { column: Uint8Array; type: DecodedKeyType }>();
+const typeColumns = new Map<number, { column: Uint8Array; type: DecodedKeyType; id: number }>();
+/** typeIdOf() of the type matchTypeColumn() returned last. */
+let matchedTypeId = 0;
 
 function matchTypeColumn(src: ByteSource, at: number, hash: number): DecodedKeyType {
   const b = src.bytes;
@@ -36,12 +38,16 @@ function matchTypeColumn(src: ByteSource, at: number, hash: number): DecodedKeyT
   if (e !== undefined) {
     let j = 0;
     while (j < 9 && e.column[j] === b[at + j]) j++;
-    if (j === 9) return e.type;
+    if (j === 9) {
+      matchedTypeId = e.id;
+      return e.type;
+    }
   }
   const type = typeOf(src.latin1(at, at + 9));
+  matchedTypeId = typeIdOf(type);
   if (typeColumns.size >= 256) typeColumns.clear();
   // A copy: Buffer#slice is a view, which would pin the whole file and follow it if its memory were reused.
-  typeColumns.set(hash, { column: Uint8Array.prototype.slice.call(b, at, at + 9), type });
+  typeColumns.set(hash, { column: Uint8Array.prototype.slice.call(b, at, at + 9), type, id: matchedTypeId });
   return type;
 }
 
@@ -138,6 +144,8 @@ export interface ScannedLine {
   uid: number;
   gid: number;
   type: DecodedKeyType;
+  /** typeIdOf(type): 0 when the type has no number. */
+  typeId: number;
   /** Offset where the text after the type column begins. */
   textStart: number;
 }
@@ -152,6 +160,7 @@ export function createScannedLine(): ScannedLine {
     uid: 0,
     gid: 0,
     type: decodeKeyType('user     '),
+    typeId: typeIdOf(decodeKeyType('user     ')),
     textStart: 0,
   };
 }
@@ -199,6 +208,7 @@ const typeSlotWord0 = new Int32Array(TYPE_SLOTS);
 const typeSlotWord1 = new Int32Array(TYPE_SLOTS);
 const typeSlotByte8 = new Uint8Array(TYPE_SLOTS);
 const typeSlotValue = new Array<DecodedKeyType | null>(TYPE_SLOTS).fill(null);
+const typeSlotId = new Int32Array(TYPE_SLOTS);
 /** "perm" as a little-endian word. */
 const PERM_WORD = 0x6d726570;
 /**
@@ -396,6 +406,7 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
     typeSlotWord1[ts] = tw1;
     typeSlotByte8[ts] = b[t + 8] as number;
     typeSlotValue[ts] = type;
+    typeSlotId[ts] = matchedTypeId;
   }
   out.serialNumber = serialNumber;
   out.flags = flags;
@@ -405,6 +416,7 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
   out.uid = uid;
   out.gid = gid;
   out.type = type as DecodedKeyType;
+  out.typeId = typeSlotId[ts] as number;
   out.textStart = start + 59;
   return true;
 }
@@ -488,6 +500,7 @@ export function scanKeyLineGeneral(src: ByteSource, start: number, end: number, 
   out.uid = uid;
   out.gid = gid;
   out.type = type;
+  out.typeId = matchedTypeId;
   out.textStart = typeStart + 10;
   return true;
 }

@@ -1,7 +1,7 @@
 /**
- * The records of one /proc/keys read, stored by column: numbers in typed arrays (the flags and the perm as the
- * bits and the mask they decode from), the other decoded values (expiry, type, summary) as references to shared
- * immutable objects, strings as offsets into the file.
+ * The records of one /proc/keys read, stored by column: numbers in typed arrays (the flags, expiry, perm and
+ * type as numbers they decode from), the summary as a reference to a shared immutable object, strings as
+ * offsets into the file.
  * A scrape classifies and counts 100,000 keys without making an object or a string per key; `record(i)`
  * makes the object when something (the `keys` command, a finding) needs one.
  */
@@ -11,7 +11,7 @@ import { decodeKeyFlags, KEY_FLAG_LETTERS, type KeyFlags } from './key-flags.js'
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
 import type { KeyRecord } from './key-record.js';
 import type { KeySummary } from './key-summary.js';
-import type { DecodedKeyType } from './key-type.js';
+import { typeOfId, type DecodedKeyType } from './key-type.js';
 import { chargeExact, chargeMin } from './key-charge.js';
 
 export interface FlagsInfo {
@@ -113,7 +113,7 @@ type Columns = Pick<
   | 'flagBits'
   | 'expirySeconds'
   | 'permMask'
-  | 'type'
+  | 'typeId'
   | 'summary'
 >;
 
@@ -135,14 +135,14 @@ function newColumns(capacity: number): Columns {
     flagBits: new Uint8Array(capacity),
     expirySeconds: new Float64Array(capacity),
     permMask: new Uint32Array(capacity),
-    type: new Array<DecodedKeyType>(capacity),
+    typeId: new Uint16Array(capacity),
     summary: new Array<KeySummary | null>(capacity),
   };
 }
 
 function columnsOf(t: KeyTable): Columns {
-  const { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, type, summary } = t;
-  return { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, type, summary };
+  const { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summary } = t;
+  return { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summary };
 }
 
 /*
@@ -202,15 +202,18 @@ export class KeyTable {
   charge: Float64Array;
   chargeExact: Uint8Array;
   /**
-   * The flags as FlagsInfo.bits, the expiry as its seconds (expirySecondsOf()) and the perm as its mask: numbers,
-   * not references to the decoded objects (flagsAt(), expiryAt(), permAt()), so that the parser stores no pointer
-   * for them (a store through V8's write barrier) and a full collection has no slot of theirs to visit (about
-   * 0.6 ms per collection for each pointer column of 150,000 rows, measured).
+   * The flags as FlagsInfo.bits, the expiry as its seconds (expirySecondsOf()), the perm as its mask and the type
+   * as its number (key-type.ts typeIdOf()): numbers, not references to the decoded objects (flagsAt(), expiryAt(),
+   * permAt(), typeAt()), so that the parser stores no pointer for them (a store through V8's write barrier) and a
+   * full collection has no slot of theirs to visit (about 0.6 ms per collection for each pointer column of 150,000
+   * rows, measured).
    */
   flagBits: Uint8Array;
   expirySeconds: Float64Array;
   permMask: Uint32Array;
-  type: DecodedKeyType[];
+  typeId: Uint16Array;
+  /** The type of a row whose type has no number (typeId 0), by row. */
+  readonly otherTypes = new Map<number, DecodedKeyType>();
   /** How wide every row's flags and perm are printed (the parser sets them from its first record). */
   flagWidth: 6 | 7 = 7;
   permWidth: 6 | 8 = 8;
@@ -241,7 +244,7 @@ export class KeyTable {
     this.flagBits = c.flagBits;
     this.expirySeconds = c.expirySeconds;
     this.permMask = c.permMask;
-    this.type = c.type;
+    this.typeId = c.typeId;
     this.summary = c.summary;
     if (capacity >= POOLED_ROWS) COLUMNS_FREED.register(this, c, this);
   }
@@ -261,6 +264,11 @@ export class KeyTable {
     };
     const u32 = (a: Uint32Array): Uint32Array => {
       const b = new Uint32Array(capacity);
+      b.set(a.subarray(0, n));
+      return b;
+    };
+    const u16 = (a: Uint16Array): Uint16Array => {
+      const b = new Uint16Array(capacity);
       b.set(a.subarray(0, n));
       return b;
     };
@@ -290,7 +298,7 @@ export class KeyTable {
     this.flagBits = u8(this.flagBits);
     this.expirySeconds = f64(this.expirySeconds);
     this.permMask = u32(this.permMask);
-    this.type = arr(this.type);
+    this.typeId = u16(this.typeId);
     this.summary = arr(this.summary);
     // The columns outgrown are garbage now; the new ones go back to the pool when the table does.
     COLUMNS_FREED.unregister(this);
@@ -299,7 +307,7 @@ export class KeyTable {
 
   /** Set row `i`'s charge columns from its description, type, flags and summary (the parser, and a fold that rewrites a row). */
   recharge(i: number): void {
-    const type = (this.type[i] as DecodedKeyType).name;
+    const type = this.typeAt(i).name;
     const bits = this.flagBits[i] as number;
     const positive = (bits & FLAG_I) !== 0 && (bits & FLAG_N) === 0;
     const summary = this.summary[i] ?? null;
@@ -353,6 +361,12 @@ export class KeyTable {
     return expiryOfSeconds(this.expirySeconds[i] as number);
   }
 
+  /** Row `i`'s type. */
+  typeAt(i: number): DecodedKeyType {
+    const id = this.typeId[i] as number;
+    return id !== 0 ? typeOfId(id) : (this.otherTypes.get(i) as DecodedKeyType);
+  }
+
   /** Row `i`'s perm, decoded. */
   permAt(i: number): KeyPermissions {
     return permissionsOf(this.permMask[i] as number, this.permWidth);
@@ -371,7 +385,7 @@ export class KeyTable {
       perm: this.permAt(i),
       uid: this.uid[i] as number,
       gid: this.gid[i] as number,
-      type: this.type[i] as DecodedKeyType,
+      type: this.typeAt(i),
       description: this.description(i),
       summary: this.summary[i] ?? null,
       summaryText: this.summaryText(i),

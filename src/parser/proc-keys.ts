@@ -317,7 +317,8 @@ class ProcKeysParser implements ProcKeysStream {
     table.permMask[n] = h.perm.mask;
     table.uid[n] = h.uid;
     table.gid[n] = h.gid;
-    table.type[n] = h.type;
+    table.typeId[n] = h.typeId;
+    if (h.typeId === 0) table.otherTypes.set(n, h.type);
     table.textStart[n] = h.textStart;
     table.textEnd[n] = textEnd;
     table.line[n] = recFirst + 1;
@@ -402,7 +403,7 @@ class ProcKeysParser implements ProcKeysStream {
     const ends = this.ends;
     const split = this.recSplit;
     const lines = this.lineCount;
-    let { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, type, summary } = table;
+    let { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summary } = table;
     let i = from;
     while (i < lines) {
       const scanned = this.scanned;
@@ -413,7 +414,7 @@ class ProcKeysParser implements ProcKeysStream {
       // emit() of the open record
       if (table.count === table.capacity) {
         table.grow(table.capacity * 2 + 16);
-        ({ serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, type, summary } = table);
+        ({ serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summary } = table);
       }
       const n = table.count++;
       const first = this.recFirst;
@@ -424,7 +425,8 @@ class ProcKeysParser implements ProcKeysStream {
       permMask[n] = h.perm.mask;
       uid[n] = h.uid;
       gid[n] = h.gid;
-      type[n] = h.type;
+      typeId[n] = h.typeId;
+      if (h.typeId === 0) table.otherTypes.set(n, h.type);
       textStart[n] = h.textStart;
       textEnd[n] = ends[first] as number;
       line[n] = first + 1;

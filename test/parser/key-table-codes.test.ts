@@ -1,6 +1,6 @@
 /**
- * A table keeps each row's flags, expiry and perm as numbers (KeyTable.flagBits, expirySeconds, permMask) and
- * decodes them on demand:
+ * A table keeps each row's flags, expiry, perm and type as numbers (KeyTable.flagBits, expirySeconds, permMask,
+ * typeId) and decodes them on demand:
  * what it gives back is what the column's text decodes to.
  */
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { expiryOfSeconds, expirySecondsOf, FLAG_I, FLAG_N, FLAG_Q, FLAG_R, flags
 import { parseProcKeys, parseProcKeysBytes } from '../../src/parser/proc-keys.js';
 import { byteSourceOf } from '../../src/parser/byte-source.js';
 
-describe('flags, expiry and perm as numbers', () => {
+describe('flags, expiry, perm and type as numbers', () => {
   it('FLAG_* are the bits of their letters', () => {
     expect([FLAG_I, FLAG_R, FLAG_Q, FLAG_N]).toEqual(['I', 'R', 'Q', 'N'].map((l) => 1 << KEY_FLAG_LETTERS.indexOf(l as (typeof KEY_FLAG_LETTERS)[number])));
   });
@@ -41,6 +41,20 @@ describe('flags, expiry and perm as numbers', () => {
     }
     // One number per text: none is mistaken for another.
     expect(seen.size).toBe(texts.length);
+  });
+
+  it('types past the numbered ones are kept by the table, row by row', () => {
+    // 4,200 distinct type names: more than key-type.ts numbers (4,095; this file's module registry is its own).
+    const lines: string[] = [];
+    for (let k = 0; k < 4200; k++) {
+      const type = `t${k}`.padEnd(9, ' ');
+      lines.push(`${(k + 1).toString(16).padStart(8, '0')} I--Q---     1 perm 3f010000     0     0 ${type} x${k}`);
+    }
+    const { table } = parseProcKeysBytes(byteSourceOf(lines.join('\n') + '\n'));
+    expect(table.count).toBe(4200);
+    expect(table.otherTypes.size).toBeGreaterThan(0);
+    for (let k = 0; k < 4200; k++) expect(table.typeAt(k).raw).toBe(`t${k}`);
+    expect(table.record(4199).type).toEqual({ raw: 't4199', name: 't4199', known: false, maybeTruncated: false });
   });
 
   it('a table of old six-flag, six-digit lines gives back its flags and perm as printed', () => {
