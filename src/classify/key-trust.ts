@@ -291,15 +291,15 @@ function foldByTotals(view: TrustRows, rows: Uint32Array, users: KeyUserRecord[]
     }
     addRow(after.get(cUid) as Tally, table, c, -1);
     addRow(after.get(fUid) as Tally, table, f, -1);
-    const saved = { override: table.override.get(c), summary: table.summary[c] ?? null, complete: table.complete[c] as number };
+    const saved = { override: table.override.get(c), summary: table.summaryAt(c), complete: table.complete[c] as number };
     table.override.set(c, { text, description: split.description, summaryText: split.summaryText });
-    table.summary[c] = split.summary;
+    table.setSummary(c, split.summary);
     table.recharge(c);
     addRow(after.get(cUid) as Tally, table, c, 1);
     if (![...after].every(([uid, s]) => balanced(uid, s))) {
       if (saved.override === undefined) table.override.delete(c);
       else table.override.set(c, saved.override);
-      table.summary[c] = saved.summary;
+      table.setSummary(c, saved.summary);
       table.recharge(c);
       continue;
     }

@@ -84,7 +84,7 @@ const UPDATES: Record<CollectorName, Update> = {
     const anySuspect = suspect.size > 0;
     const persistent = (i: number): void => {
       const uid = table.uid[i] as number;
-      const s = table.summary[i];
+      const s = table.summaryAt(i);
       persistentKeys.set(uid, (persistentKeys.get(uid) ?? 0) + (s?.kind === 'keyring' ? s.links : 0));
       // KeyTable.expirySeconds: -1 for perm, else the seconds the expiry says (0 once expired).
       const seconds = table.expirySeconds[i] as number;

@@ -49,11 +49,11 @@ const keyringSummaryOf = memoize((links: number): KeySummary => Object.freeze({ 
 const SMALL = 4096;
 const smallLength: (KeySummary | undefined)[] = new Array<KeySummary | undefined>(SMALL).fill(undefined);
 const smallKeyring: (KeySummary | undefined)[] = new Array<KeySummary | undefined>(SMALL).fill(undefined);
-function lengthSummary(bytes: number): KeySummary {
+export function lengthSummary(bytes: number): KeySummary {
   if (bytes >= SMALL) return lengthSummaryOf(bytes);
   return (smallLength[bytes] ??= lengthSummaryOf(bytes));
 }
-function keyringSummary(links: number): KeySummary {
+export function keyringSummary(links: number): KeySummary {
   if (links >= SMALL) return keyringSummaryOf(links);
   return (smallKeyring[links] ??= keyringSummaryOf(links));
 }

@@ -1,7 +1,6 @@
 /**
- * The records of one /proc/keys read, stored by column: numbers in typed arrays (the flags, expiry, perm and
- * type as numbers they decode from), the summary as a reference to a shared immutable object, strings as
- * offsets into the file.
+ * The records of one /proc/keys read, stored by column: numbers in typed arrays (the flags, expiry, perm, type
+ * and summary as numbers they decode from), strings as offsets into the file.
  * A scrape classifies and counts 100,000 keys without making an object or a string per key; `record(i)`
  * makes the object when something (the `keys` command, a finding) needs one.
  */
@@ -10,7 +9,7 @@ import { decodeKeyExpiry, formatKeyExpiry, type KeyExpiry } from './key-expiry.j
 import { decodeKeyFlags, KEY_FLAG_LETTERS, type KeyFlags } from './key-flags.js';
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
 import type { KeyRecord } from './key-record.js';
-import type { KeySummary } from './key-summary.js';
+import { keyringSummary, lengthSummary, type KeySummary } from './key-summary.js';
 import { typeOfId, type DecodedKeyType } from './key-type.js';
 import { chargeExact, chargeMin } from './key-charge.js';
 
@@ -78,6 +77,19 @@ export function expiryOfSeconds(seconds: number): KeyExpiry {
   return e;
 }
 
+/**
+ * What KeyTable.summaryCode holds for a summary: -1 for none, a keyring's links * 2, a length's bytes * 2 + 1, and
+ * -2 for any other (the table keeps those: KeyTable.otherSummaries).
+ */
+export function summaryCodeOf(s: KeySummary | null): number {
+  if (s === null) return -1;
+  let code = -2;
+  if (s.kind === 'keyring') {
+    if (s.capacity === undefined) code = s.links * 2;
+  } else if (s.kind === 'length') code = s.bytes * 2 + 1;
+  return Number.isSafeInteger(code) ? code : -2;
+}
+
 /** Decoded perms by mask and width, made on first use; bounded like memo.ts. */
 const PERMS = new Map<number, KeyPermissions>();
 
@@ -114,7 +126,7 @@ type Columns = Pick<
   | 'expirySeconds'
   | 'permMask'
   | 'typeId'
-  | 'summary'
+  | 'summaryCode'
 >;
 
 function newColumns(capacity: number): Columns {
@@ -136,13 +148,13 @@ function newColumns(capacity: number): Columns {
     expirySeconds: new Float64Array(capacity),
     permMask: new Uint32Array(capacity),
     typeId: new Uint16Array(capacity),
-    summary: new Array<KeySummary | null>(capacity),
+    summaryCode: new Float64Array(capacity),
   };
 }
 
 function columnsOf(t: KeyTable): Columns {
-  const { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summary } = t;
-  return { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summary };
+  const { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summaryCode } = t;
+  return { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summaryCode };
 }
 
 /*
@@ -202,11 +214,11 @@ export class KeyTable {
   charge: Float64Array;
   chargeExact: Uint8Array;
   /**
-   * The flags as FlagsInfo.bits, the expiry as its seconds (expirySecondsOf()), the perm as its mask and the type
-   * as its number (key-type.ts typeIdOf()): numbers, not references to the decoded objects (flagsAt(), expiryAt(),
-   * permAt(), typeAt()), so that the parser stores no pointer for them (a store through V8's write barrier) and a
-   * full collection has no slot of theirs to visit (about 0.6 ms per collection for each pointer column of 150,000
-   * rows, measured).
+   * The flags as FlagsInfo.bits, the expiry as its seconds (expirySecondsOf()), the perm as its mask, the type as
+   * its number (key-type.ts typeIdOf()) and the summary as summaryCodeOf(): numbers, not references to the decoded
+   * objects (flagsAt(), expiryAt(), permAt(), typeAt(), summaryAt()), so that the parser stores no pointer for them
+   * (a store through V8's write barrier) and a full collection has no slot of theirs to visit (about 0.6 ms per
+   * collection for each pointer column of 150,000 rows, measured).
    */
   flagBits: Uint8Array;
   expirySeconds: Float64Array;
@@ -217,7 +229,9 @@ export class KeyTable {
   /** How wide every row's flags and perm are printed (the parser sets them from its first record). */
   flagWidth: 6 | 7 = 7;
   permWidth: 6 | 8 = 8;
-  summary: (KeySummary | null)[];
+  summaryCode: Float64Array;
+  /** The summary of a row whose summary has no code (summaryCode -2), by row. */
+  readonly otherSummaries = new Map<number, KeySummary>();
   /** Record-like physical lines folded into a row's description (forged text), by row. */
   readonly embedded = new Map<number, number[]>();
   /** Rows whose text is not one contiguous range of the file (CRLF stripped, or rebuilt by a fold): text and split. */
@@ -245,7 +259,7 @@ export class KeyTable {
     this.expirySeconds = c.expirySeconds;
     this.permMask = c.permMask;
     this.typeId = c.typeId;
-    this.summary = c.summary;
+    this.summaryCode = c.summaryCode;
     if (capacity >= POOLED_ROWS) COLUMNS_FREED.register(this, c, this);
   }
 
@@ -277,12 +291,6 @@ export class KeyTable {
       b.set(a.subarray(0, n));
       return b;
     };
-    const arr = <T>(a: T[]): T[] => {
-      // A new array, not a longer length: lengthening a large array can turn it into a dictionary.
-      const b = new Array<T>(capacity);
-      for (let i = 0; i < n; i++) b[i] = a[i] as T;
-      return b;
-    };
     this.serial = f64(this.serial);
     this.usage = f64(this.usage);
     this.uid = f64(this.uid);
@@ -299,7 +307,7 @@ export class KeyTable {
     this.expirySeconds = f64(this.expirySeconds);
     this.permMask = u32(this.permMask);
     this.typeId = u16(this.typeId);
-    this.summary = arr(this.summary);
+    this.summaryCode = f64(this.summaryCode);
     // The columns outgrown are garbage now; the new ones go back to the pool when the table does.
     COLUMNS_FREED.unregister(this);
     if (capacity >= POOLED_ROWS) COLUMNS_FREED.register(this, columnsOf(this), this);
@@ -310,7 +318,7 @@ export class KeyTable {
     const type = this.typeAt(i).name;
     const bits = this.flagBits[i] as number;
     const positive = (bits & FLAG_I) !== 0 && (bits & FLAG_N) === 0;
-    const summary = this.summary[i] ?? null;
+    const summary = this.summaryAt(i);
     this.charge[i] = chargeMin(this.descriptionLength(i), type, positive, summary);
     this.chargeExact[i] = chargeExact(type, positive, summary) ? 1 : 0;
   }
@@ -319,7 +327,7 @@ export class KeyTable {
   descriptionLength(i: number): number {
     const o = this.override.size === 0 ? undefined : this.override.get(i);
     if (o !== undefined) return o.description.length;
-    const prefix = this.summary[i]?.kind === 'request_key_auth' ? 4 : 0;
+    const prefix = this.requestKeyAuth(i) ? 4 : 0;
     return (this.descEnd[i] as number) - (this.textStart[i] as number) - prefix;
   }
 
@@ -329,7 +337,7 @@ export class KeyTable {
     const s = this.textStart[i] as number;
     const d = this.descEnd[i] as number;
     // .request_key_auth prints "key:" before the description (key-summary.ts)
-    return this.summary[i]?.kind === 'request_key_auth' ? this.source.latin1(s + 4, d) : this.source.latin1(s, d);
+    return this.requestKeyAuth(i) ? this.source.latin1(s + 4, d) : this.source.latin1(s, d);
   }
 
   summaryText(i: number): string {
@@ -338,7 +346,7 @@ export class KeyTable {
     const s = this.textStart[i] as number;
     const d = this.descEnd[i] as number;
     const e = this.textEnd[i] as number;
-    return this.summary[i]?.kind === 'request_key_auth' ? this.source.latin1(s, s + 4) + this.source.latin1(d, e) : this.source.latin1(d, e);
+    return this.requestKeyAuth(i) ? this.source.latin1(s, s + 4) + this.source.latin1(d, e) : this.source.latin1(d, e);
   }
 
   /** Everything the kernel printed after the type column. */
@@ -359,6 +367,27 @@ export class KeyTable {
   /** Row `i`'s expiry, decoded. */
   expiryAt(i: number): KeyExpiry {
     return expiryOfSeconds(this.expirySeconds[i] as number);
+  }
+
+  /** Row `i`'s summary, decoded. */
+  summaryAt(i: number): KeySummary | null {
+    const code = this.summaryCode[i] as number;
+    if (code === -1) return null;
+    if (code === -2) return this.otherSummaries.get(i) ?? null;
+    return code % 2 === 0 ? keyringSummary(code / 2) : lengthSummary((code - 1) / 2);
+  }
+
+  /** Set row `i`'s summary (the parser, and a fold that rewrites a row). */
+  setSummary(i: number, s: KeySummary | null): void {
+    const code = summaryCodeOf(s);
+    this.summaryCode[i] = code;
+    if (code === -2) this.otherSummaries.set(i, s as KeySummary);
+    else if (this.otherSummaries.size > 0) this.otherSummaries.delete(i);
+  }
+
+  /** Whether row `i` is a .request_key_auth key's, whose text starts with "key:" (key-summary.ts). */
+  private requestKeyAuth(i: number): boolean {
+    return this.summaryCode[i] === -2 && this.otherSummaries.get(i)?.kind === 'request_key_auth';
   }
 
   /** Row `i`'s type. */
@@ -387,7 +416,7 @@ export class KeyTable {
       gid: this.gid[i] as number,
       type: this.typeAt(i),
       description: this.description(i),
-      summary: this.summary[i] ?? null,
+      summary: this.summaryAt(i),
       summaryText: this.summaryText(i),
       line: this.line[i] as number,
       lineCount: this.lineCount[i] as number,

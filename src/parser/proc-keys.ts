@@ -20,9 +20,9 @@
  * cross-file invariants (singletons, /proc/key-users totals) are applied later by classify/key-trust.ts.
  */
 import { createScannedLine, scanKeyLineAt, scanStandardLayout, viewOf, type ScannedLine } from './key-line.js';
-import { expirySecondsOf, KeyTable } from './key-table.js';
+import { expirySecondsOf, KeyTable, summaryCodeOf } from './key-table.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
-import { splitDescriptionSummary, splitRange, type RangeSplit } from './key-summary.js';
+import { splitDescriptionSummary, splitRange, type KeySummary, type RangeSplit } from './key-summary.js';
 import type { ParseIssue } from './parse-issue.js';
 import type { KeyRecord } from './key-record.js';
 
@@ -326,14 +326,14 @@ class ProcKeysParser implements ProcKeysStream {
     const joined = this.recJoinedSplit;
     if (joined !== null && this.recJoined !== null) {
       table.descEnd[n] = textEnd;
-      table.summary[n] = joined.summary;
+      table.setSummary(n, joined.summary);
       table.complete[n] = joined.complete ? 1 : 0;
       table.override.set(n, { text: this.recJoined, description: joined.description, summaryText: joined.summaryText });
       table.recharge(n);
     } else {
       const split = this.recSplit;
       table.descEnd[n] = split.descEnd;
-      table.summary[n] = split.summary;
+      table.setSummary(n, split.summary);
       table.complete[n] = split.complete ? 1 : 0;
       table.charge[n] = split.charge;
       table.chargeExact[n] = split.chargeExact;
@@ -403,7 +403,7 @@ class ProcKeysParser implements ProcKeysStream {
     const ends = this.ends;
     const split = this.recSplit;
     const lines = this.lineCount;
-    let { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summary } = table;
+    let { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summaryCode } = table;
     let i = from;
     while (i < lines) {
       const scanned = this.scanned;
@@ -414,7 +414,7 @@ class ProcKeysParser implements ProcKeysStream {
       // emit() of the open record
       if (table.count === table.capacity) {
         table.grow(table.capacity * 2 + 16);
-        ({ serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summary } = table);
+        ({ serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summaryCode } = table);
       }
       const n = table.count++;
       const first = this.recFirst;
@@ -432,7 +432,9 @@ class ProcKeysParser implements ProcKeysStream {
       line[n] = first + 1;
       lineCount[n] = 1;
       descEnd[n] = split.descEnd;
-      summary[n] = split.summary;
+      const sc = summaryCodeOf(split.summary);
+      summaryCode[n] = sc;
+      if (sc === -2) table.otherSummaries.set(n, split.summary as KeySummary);
       complete[n] = 1;
       charge[n] = split.charge;
       chargeExact[n] = split.chargeExact;

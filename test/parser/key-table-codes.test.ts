@@ -1,17 +1,18 @@
 /**
- * A table keeps each row's flags, expiry, perm and type as numbers (KeyTable.flagBits, expirySeconds, permMask,
- * typeId) and decodes them on demand:
+ * A table keeps each row's flags, expiry, perm, type and summary as numbers (KeyTable.flagBits, expirySeconds,
+ * permMask, typeId, summaryCode) and decodes them on demand:
  * what it gives back is what the column's text decodes to.
  */
 import { describe, expect, it } from 'vitest';
 import { decodeKeyFlags, KEY_FLAG_LETTERS } from '../../src/parser/key-flags.js';
 import { decodeKeyPermissions } from '../../src/parser/key-permissions.js';
 import { decodeKeyExpiry, type KeyExpiry } from '../../src/parser/key-expiry.js';
-import { expiryOfSeconds, expirySecondsOf, FLAG_I, FLAG_N, FLAG_Q, FLAG_R, flagsInfo, flagsInfoOf, permissionsOf } from '../../src/parser/key-table.js';
+import type { KeySummary } from '../../src/parser/key-summary.js';
+import { expiryOfSeconds, expirySecondsOf, summaryCodeOf, FLAG_I, FLAG_N, FLAG_Q, FLAG_R, flagsInfo, flagsInfoOf, permissionsOf } from '../../src/parser/key-table.js';
 import { parseProcKeys, parseProcKeysBytes } from '../../src/parser/proc-keys.js';
 import { byteSourceOf } from '../../src/parser/byte-source.js';
 
-describe('flags, expiry, perm and type as numbers', () => {
+describe('flags, expiry, perm, type and summary as numbers', () => {
   it('FLAG_* are the bits of their letters', () => {
     expect([FLAG_I, FLAG_R, FLAG_Q, FLAG_N]).toEqual(['I', 'R', 'Q', 'N'].map((l) => 1 << KEY_FLAG_LETTERS.indexOf(l as (typeof KEY_FLAG_LETTERS)[number])));
   });
@@ -41,6 +42,33 @@ describe('flags, expiry, perm and type as numbers', () => {
     }
     // One number per text: none is mistaken for another.
     expect(seen.size).toBe(texts.length);
+  });
+
+  it('a row gives back the summary it was given, whether it has a code or the table keeps it', () => {
+    const { table } = parseProcKeysBytes(byteSourceOf('00000001 I--Q---     1 perm 3f010000     0     0 keyring   _ses: empty\n'));
+    const summaries: (KeySummary | null)[] = [
+      null,
+      { kind: 'keyring', links: 0 },
+      { kind: 'keyring', links: 4095 },
+      { kind: 'keyring', links: 1, capacity: 4 },
+      { kind: 'length', bytes: 0 },
+      { kind: 'length', bytes: 1_048_576 },
+      { kind: 'length', bytes: 2 ** 53 },
+      { kind: 'error', errno: 126 },
+      { kind: 'asymmetric', subtype: 'X509', keyIdTail: '1a2b3c4d' },
+      { kind: 'request_key_auth', targetSerial: '1234abcd', pid: 77, calloutLength: 0 },
+    ];
+    const codes = new Set<number>();
+    for (const s of summaries) {
+      table.setSummary(0, s);
+      expect(table.summaryAt(0)).toEqual(s);
+      codes.add(summaryCodeOf(s));
+    }
+    // Kept by the table only while the row's summary has no code.
+    expect(table.otherSummaries.size).toBe(1);
+    table.setSummary(0, null);
+    expect(table.otherSummaries.size).toBe(0);
+    expect([...codes].sort((a, b) => a - b)).toEqual([-2, -1, 0, 1, 8190, 2_097_153]);
   });
 
   it('types past the numbered ones are kept by the table, row by row', () => {

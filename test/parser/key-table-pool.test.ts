@@ -22,7 +22,7 @@ const sourceOf = (text: string): ByteSource => {
 const A = generateProcKeys(40_000).keys;
 const B = generateProcKeys(40_000).keys.replace(/krb_ccache/g, 'KRB_CCACHE');
 const parse = (text: string): KeyTable => parseProcKeysBytes(sourceOf(text)).table;
-const columns = (t: KeyTable): object[] => [t.serial, t.usage, t.uid, t.gid, t.textStart, t.textEnd, t.descEnd, t.line, t.lineCount, t.complete, t.flagBits, t.expirySeconds, t.permMask, t.typeId, t.summary];
+const columns = (t: KeyTable): object[] => [t.serial, t.usage, t.uid, t.gid, t.textStart, t.textEnd, t.descEnd, t.line, t.lineCount, t.complete, t.flagBits, t.expirySeconds, t.permMask, t.typeId, t.summaryCode];
 
 describe('key table columns', () => {
   it('are never shared with a table still in use, and are reused once it is collected', async () => {
