@@ -28,7 +28,7 @@ export function flagsInfo(raw: string, flags: KeyFlags | null): FlagsInfo | null
   return { raw, flags, bits };
 }
 
-/** FlagsInfo.bits of the flags I, R, Q and N (key-flags.ts KEY_FLAG_LETTERS): constants, not an object (inventory.ts I_SESSION says why). */
+/** FlagsInfo.bits of the flags I, R, Q and N (key-flags.ts KEY_FLAG_LETTERS): constants, not an object (classify/keyring-class.ts I_SESSION says why). */
 export const FLAG_I = 1 << 0;
 export const FLAG_R = 1 << 1;
 export const FLAG_Q = 1 << 3;
