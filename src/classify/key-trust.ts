@@ -90,7 +90,6 @@ export function newTally(): Tally {
   return { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 };
 }
 
-
 /** Count row `i` into (sign 1) or out of (sign -1) its owner's tally: from its flags and the charge the parser stored (KeyTable.charge). */
 export function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void {
   addRowOf(t, table.flagBits[i] as number, table.charge[i] as number, table.chargeExact[i] as number, sign);
