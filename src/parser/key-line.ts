@@ -8,24 +8,18 @@
  * (collapsed or re-aligned by a person, indented, tab-prefixed) is not a record.
  */
 import { decodeKeyExpiry, type KeyExpiry } from './key-expiry.js';
-import { decodeKeyFlags } from './key-flags.js';
-import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
+import type { KeyPermissions } from './key-permissions.js';
 import { decodeKeyType, typeIdOf, type DecodedKeyType } from './key-type.js';
 import { memoize } from './memo.js';
 import type { ByteSource } from './byte-source.js';
-import { flagsInfo, type FlagsInfo } from './key-table.js';
+import { EXPD_EXPIRY, flagsInfoOf, PERM_EXPIRY, permissionsOf, type FlagsInfo } from './key-table.js';
 
 const SP = 0x20;
 
 // Decoded values are immutable and few: one shared object per distinct value, looked up by a number computed
-// while scanning, so the hot path neither slices nor hashes strings (memo.ts bounds each cache).
-const flagsOf = memoize((raw: string) => flagsInfo(raw, decodeKeyFlags(raw)));
-/** Decoded flags by the code computed in scanKeyLineAt() (width << 8 | bits): undefined until first seen. */
-const flagsByCode = new Array<FlagsInfo | null | undefined>(8 << 8).fill(undefined);
+// while scanning, so the hot path neither slices nor hashes strings (memo.ts bounds each cache). Flags and perms
+// by the numbers a key table stores them as (key-table.ts flagsInfoOf, permissionsOf).
 const expiryOf = memoize(decodeKeyExpiry);
-const permOf = memoize(decodeKeyPermissions);
-/** Perm masks by (mask * 2 + (width === 8 ? 1 : 0)); bounded like memo.ts. */
-const permByCode = new Map<number, KeyPermissions | null>();
 const typeOf = memoize(decodeKeyType);
 /** Type columns seen, by a hash of their nine bytes (verified byte by byte on a hit). */
 const typeColumns = new Map<number, { column: Uint8Array; type: DecodedKeyType; id: number }>();
@@ -54,8 +48,6 @@ function matchTypeColumn(src: ByteSource, at: number, hash: number): DecodedKeyT
 /** The letter of each flag position, as char codes (key-flags.ts KEY_FLAG_LETTERS). */
 const FLAG_CHARS = [0x49, 0x52, 0x44, 0x51, 0x55, 0x4e, 0x69];
 
-const PERM_EXPIRY = decodeKeyExpiry('perm') as KeyExpiry;
-const EXPD_EXPIRY = decodeKeyExpiry('expd') as KeyExpiry;
 /** Expiry texts by (count * 8 + unit index). */
 const expiryByCode = new Map<number, KeyExpiry | null>();
 const UNIT_INDEX: Record<number, number> = { 0x73: 1, 0x6d: 2, 0x68: 3, 0x64: 4, 0x77: 5 };
@@ -153,10 +145,10 @@ export interface ScannedLine {
 export function createScannedLine(): ScannedLine {
   return {
     serialNumber: 0,
-    flags: flagsInfo('-------', decodeKeyFlags('-------')) as FlagsInfo,
+    flags: flagsInfoOf(7, 0),
     usage: 0,
     expiry: PERM_EXPIRY,
-    perm: decodeKeyPermissions('00000000') as KeyPermissions,
+    perm: permissionsOf(0, 8),
     uid: 0,
     gid: 0,
     type: decodeKeyType('user     '),
@@ -292,13 +284,7 @@ function hex8(b: Uint8Array, at: number): number {
 function permAt(src: ByteSource, start: number): KeyPermissions | null {
   const mask = hex8(src.bytes, start + 28);
   if (mask < 0) return null;
-  let known = permByCode.get(mask * 2 + 1);
-  if (known === undefined) {
-    known = permOf(src.latin1(start + 28, start + 36));
-    if (permByCode.size >= 4096) permByCode.clear();
-    permByCode.set(mask * 2 + 1, known);
-  }
-  return known;
+  return permissionsOf(mask, 8);
 }
 
 /**
@@ -337,12 +323,8 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
       const c = b[start + 9 + j] as number;
       if (c !== 0x2d) flagCode |= (1 << j) | (c === FLAG_CHARS[j] ? 0 : 1 << 7);
     }
-    flags = flagsByCode[flagCode];
-    if (flags === undefined) {
-      flags = flagCode & (1 << 7) ? null : flagsOf(src.latin1(start + 9, start + 16));
-      flagsByCode[flagCode] = flags;
-    }
-    if (flags === null) return false;
+    if (flagCode & (1 << 7)) return false;
+    flags = flagsInfoOf(7, flagCode & 0x7f);
     last.flagsWord0 = fw0;
     last.flagsWord1 = fw1;
     last.flags = flags;
@@ -444,12 +426,8 @@ export function scanKeyLineGeneral(src: ByteSource, start: number, end: number, 
     const c = line[start + 9 + j] as number;
     if (c !== 0x2d) flagCode |= (1 << j) | (c === FLAG_CHARS[j] ? 0 : 1 << 7);
   }
-  let flags = flagsByCode[flagCode];
-  if (flags === undefined) {
-    flags = flagCode & (1 << 7) ? null : flagsOf(src.latin1(start + 9, start + 9 + flagsLen));
-    flagsByCode[flagCode] = flags;
-  }
-  if (flags === null) return false;
+  if (flagCode & (1 << 7)) return false;
+  const flags = flagsInfoOf(flagsLen, flagCode & 0x7f);
   // usage: %5d
   if (!readAligned(line, start + 9 + flagsLen + 1, 5, true) || line[fieldEnd] !== SP) return false;
   const usage = fieldValue;
@@ -464,14 +442,9 @@ export function scanKeyLineGeneral(src: ByteSource, start: number, end: number, 
   for (let c = line[permEnd] as number; permEnd < end && isHex(c); c = line[++permEnd] as number)
     mask = mask * 16 + (c <= 0x39 ? c - 0x30 : c - 0x57);
   if (line[permEnd] !== SP) return false;
-  const permKey = mask * 2 + (permEnd - pos === 8 ? 1 : 0);
-  let perm = permEnd - pos === 8 || permEnd - pos === 6 ? permByCode.get(permKey) : null;
-  if (perm === undefined) {
-    perm = permOf(src.latin1(pos, permEnd));
-    if (permByCode.size >= 4096) permByCode.clear();
-    permByCode.set(permKey, perm);
-  }
-  if (perm === null) return false;
+  const permWidth = permEnd - pos;
+  if (permWidth !== 8 && permWidth !== 6) return false;
+  const perm = permissionsOf(mask, permWidth);
   // uid, gid: %5d each (signed: ids >= 2^31 print negative; (gid_t)-1 printed -1 before the kuid conversion)
   if (!readAligned(line, permEnd + 1, 5, true) || line[fieldEnd] !== SP) return false;
   const uid = fieldValue;

@@ -50,8 +50,9 @@ export function flagsInfoOf(width: 6 | 7, bits: number): FlagsInfo {
   return f;
 }
 
-const PERM_EXPIRY = decodeKeyExpiry('perm') as KeyExpiry;
-const EXPD_EXPIRY = decodeKeyExpiry('expd') as KeyExpiry;
+/** The expiries `perm` and `expd`, decoded once (the scanner returns these, key-line.ts). */
+export const PERM_EXPIRY = decodeKeyExpiry('perm') as KeyExpiry;
+export const EXPD_EXPIRY = decodeKeyExpiry('expd') as KeyExpiry;
 /** Decoded expiries by the seconds they say (KeyTable.expirySeconds), made on first use; bounded like memo.ts. */
 const EXPIRIES = new Map<number, KeyExpiry>();
 
