@@ -80,7 +80,7 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
   const v = inventory.byRow;
   const { table } = v;
   const allowedRow = (i: number): boolean =>
-    allowUids.has(table.uid[i] as number) || allowTypes.has(table.typeAt(i).name) || (allowDescriptions.length > 0 && matchesDescription(table.description(i)));
+    allowUids.has(table.uidAt(i)) || allowTypes.has(table.typeAt(i).name) || (allowDescriptions.length > 0 && matchesDescription(table.description(i)));
   const anyAllowed = allowUids.size > 0 || allowTypes.size > 0 || allowDescriptions.length > 0;
   // Made up front, not behind a getter: every audit asks for it (the checks about classes and states start from
   // it), and an accessor in the literal below would give each audit's context a hidden class of its own (its

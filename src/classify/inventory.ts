@@ -5,7 +5,8 @@
  */
 import type { KeyUserRecord } from '../parser/proc-key-users.js';
 import type { KeyRecord } from '../parser/key-record.js';
-import { EMPTY_KEY_TABLE, FLAG_I, FLAG_Q, type KeyTable } from '../parser/key-table.js';
+import * as keyTable from '../parser/key-table.js';
+import { EMPTY_KEY_TABLE, type KeyTable } from '../parser/key-table.js';
 import { decodeKeyFlags } from '../parser/key-flags.js';
 import type { ProcKeysFormat } from '../parser/proc-keys.js';
 import type { KeysLimits } from '../parser/keys-sysctl.js';
@@ -14,7 +15,13 @@ import { buildSnapshot, type RawProcFiles, type RawProcFilesStatus, type Snapsho
 import { KEYS_SYSCTLS } from '../parser/keys-sysctl.js';
 import { CLAIM_KEYRING, CLAIM_SESSION, claimFromName, classIndexOfKeyring, KEY_CLASSES, type KeyClass, type KeyClassification, type NameClaim } from './keyring-class.js';
 import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
-import { addRowOf, assessTrust, newTally, SINGLETON_CLASSES, type CountedRows, type SuspectReason, type Tally } from './key-trust.js';
+import { addRowOf, assessTrust, newTally, SINGLETON_CLASSES as SINGLETONS, type CountedRows, type SuspectReason, type Tally } from './key-trust.js';
+
+// Module-local copies of the row layout's and flags' constants: optimised code folds a module's own constants into its
+// instructions, but loads an imported binding from its module at every use (a loop storing 14 words a row at
+// imported offsets ran 3 times slower than at local ones, measured: docs/benchmarks.md, session 10).
+const { ROW_WORDS, W_BITS, W_CHARGE, W_EXPIRY, W_PERM, W_UID, WIDE, FLAG_BITS_SHIFT, BIT_COMPLETE, BIT_CHARGE_EXACT, FLAG_I, FLAG_Q } = keyTable;
+const SINGLETON_CLASSES = SINGLETONS;
 
 export interface InventoryKey extends KeyRecord, KeyClassification {
   state: KeyState;
@@ -149,8 +156,8 @@ const STATE_BY_BITS: Uint8Array = (() => {
 function claimOfRow(table: KeyTable, i: number): NameClaim {
   if (table.override.size === 0 || !table.override.has(i)) {
     const b = table.source.bytes;
-    const s = table.textStart[i] as number;
-    const n = (table.descEnd[i] as number) - s;
+    const s = table.textStartAt(i);
+    const n = (table.descEndAt(i)) - s;
     const c0 = n === 0 ? -1 : (b[s] as number);
     if (c0 !== 0x5f && c0 !== 0x2e) return CLAIM_KEYRING;
     // "_ses", or "_ses." and a name
@@ -219,11 +226,7 @@ export class RowClassifier {
    * the owners' tallies are the largest part); as two calls per row it cost the same.
    */
   private classifyRange(table: KeyTable, from: number, to: number): void {
-    const flagBits = table.flagBits;
-    const expiryCol = table.expirySeconds;
-    const permMask = table.permMask;
-    const uidCol = table.uid;
-    const completeCol = table.complete;
+    const w = table.words;
     const classes = this.classes;
     const claimed = this.claimedClasses;
     const states = this.states;
@@ -232,24 +235,25 @@ export class RowClassifier {
     const c = this.counted;
     const idx = this.index;
     const types = this.typeObjects;
-    const charge = table.charge;
-    const chargeExact = table.chargeExact;
     const anyEmbedded = table.embedded.size > 0;
     idx.types = types;
     let k = this.lastType;
     for (let i = from; i < to; i++) {
-      const bits = flagBits[i] as number;
-      const st = STATE_BY_BITS[bits * 2 + (expiryCol[i] === 0 ? 1 : 0)] as number;
+      const o = i * ROW_WORDS;
+      const word = w[o + W_BITS] as number;
+      const bits = (word >>> FLAG_BITS_SHIFT) & 0xff;
+      const st = STATE_BY_BITS[bits * 2 + (w[o + W_EXPIRY] === 0 ? 1 : 0)] as number;
       states[i] = st;
       const type = table.typeAt(i);
-      const mask = permMask[i] as number;
+      const mask = (w[o + W_PERM] as number) >>> 0;
       let cls: number;
       if (type.name !== 'keyring') {
         cls = KEY_INDEX;
         classes[i] = claimed[i] = KEY_INDEX;
       } else cls = this.classifyKeyring(table, i, bits, mask);
       // The owner's tally, by the slot of the uid's low byte before the map.
-      const uid = uidCol[i] as number;
+      let uid = w[o + W_UID] as number;
+      if (uid === WIDE) uid = table.uidAt(i);
       const slot = uid & (UID_SLOTS - 1);
       let t: Tally;
       if (slotUid[slot] === uid) t = slotTally[slot] as Tally;
@@ -260,9 +264,10 @@ export class RowClassifier {
         slotUid[slot] = uid;
         slotTally[slot] = t;
       }
-      addRowOf(t, bits, charge[i] as number, chargeExact[i] as number, 1);
+      const charge = w[o + W_CHARGE] as number;
+      addRowOf(t, bits, charge !== WIDE ? charge : table.chargeAt(i), word & BIT_CHARGE_EXACT, 1);
       // CountedRows.special
-      if (completeCol[i] === 0 || SINGLETON_CLASSES[cls] === 1 || (anyEmbedded && table.embedded.has(i))) c.special.push(i);
+      if ((word & BIT_COMPLETE) === 0 || SINGLETON_CLASSES[cls] === 1 || (anyEmbedded && table.embedded.has(i))) c.special.push(i);
       // Runs of one type: the last row's type first, then the others (a host has a handful). The counts by type,
       // class and state are the joint counts' (summary()).
       if (k < 0 || types[k] !== type) {
@@ -339,21 +344,21 @@ export class RowClassifier {
 
   /** Classify one row again (a fold changed its description). */
   classifyRow(table: KeyTable, i: number): void {
-    const bits = table.flagBits[i] as number;
-    this.states[i] = STATE_BY_BITS[bits * 2 + (table.expirySeconds[i] === 0 ? 1 : 0)] as number;
+    const bits = table.flagBitsAt(i);
+    this.states[i] = STATE_BY_BITS[bits * 2 + (table.expirySecondsAt(i) === 0 ? 1 : 0)] as number;
     // A row classified before may have had a name uid (classifyKeyring() only sets one).
     this.nameUids.delete(i);
     if (table.typeAt(i).name !== 'keyring') {
       this.classes[i] = this.claimedClasses[i] = KEY_INDEX;
       return;
     }
-    this.classifyKeyring(table, i, bits, table.permMask[i] as number);
+    this.classifyKeyring(table, i, bits, table.permMaskAt(i));
   }
 
   /** classifyKey() of a keyring row, without its result object: sets the row's class, claimed class and name uid, and returns the class. */
   private classifyKeyring(table: KeyTable, i: number, bits: number, permMask: number): number {
     const claim = claimOfRow(table, i);
-    const cls = classIndexOfKeyring(claim.claimed, (bits & FLAG_Q) !== 0, table.gid[i] as number, permMask, this.overflowGid);
+    const cls = classIndexOfKeyring(claim.claimed, (bits & FLAG_Q) !== 0, table.gidAt(i), permMask, this.overflowGid);
     this.classes[i] = cls;
     this.claimedClasses[i] = claim.claimed === 'keyring' ? cls : claim.claimedIndex;
     if (claim.nameUid !== null) this.nameUids.set(i, claim.nameUid);
@@ -502,12 +507,12 @@ export const EMPTY_INVENTORY: Inventory = buildInventory(
  * read and inlined here was freed by the next full collection, and this function deoptimised with it.
  */
 export function countRowsByUid(v: InventoryRows, rows: ArrayLike<number> = v.rows): Map<number, number> {
-  const uid = v.table.uid;
+  const table = v.table;
   const counts = new Map<number, number>();
   let run = 0;
   let runUid = 0;
   for (let k = 0; k < rows.length; k++) {
-    const u = uid[rows[k] as number] as number;
+    const u = table.uidAt(rows[k] as number);
     if (run > 0 && u === runUid) {
       run++;
       continue;

@@ -18,10 +18,15 @@
  */
 import type { KeyUserRecord } from '../parser/proc-key-users.js';
 import { formatKeyHeader, type KeyRecord } from '../parser/key-record.js';
-import { FLAG_I, FLAG_Q, type KeyTable } from '../parser/key-table.js';
+import * as keyTable from '../parser/key-table.js';
+import type { KeyTable } from '../parser/key-table.js';
 import { splitDescriptionSummary } from '../parser/key-summary.js';
 import { chargeExact, chargeMin } from '../parser/key-charge.js';
 import { KEY_CLASSES, type KeyClass } from './keyring-class.js';
+
+// Module-local copies: optimised code folds a module's own constants, and loads an imported binding at every use
+// (addRowOf() runs in the classifier's loop; parser/proc-keys.ts says more).
+const { BIT_COMPLETE, FLAG_I, FLAG_Q } = keyTable;
 
 export const SUSPECT_CODES = [
   'carries_record_text',
@@ -90,9 +95,9 @@ export function newTally(): Tally {
   return { visible: 0, instantiated: 0, inQuota: 0, bytes: 0, inexact: 0 };
 }
 
-/** Count row `i` into (sign 1) or out of (sign -1) its owner's tally: from its flags and the charge the parser stored (KeyTable.charge). */
+/** Count row `i` into (sign 1) or out of (sign -1) its owner's tally: from its flags and the charge the parser stored (KeyTable W_CHARGE). */
 export function addRow(t: Tally, table: KeyTable, i: number, sign: 1 | -1): void {
-  addRowOf(t, table.flagBits[i] as number, table.charge[i] as number, table.chargeExact[i] as number, sign);
+  addRowOf(t, table.flagBitsAt(i), table.chargeAt(i), table.chargeExactAt(i) ? 1 : 0, sign);
 }
 
 /** addRow() of a row whose flag bits (FlagsInfo.bits) and charge columns are read already (the classifier's loop). */
@@ -115,7 +120,7 @@ function tally(table: KeyTable, rows: Uint32Array): Map<number, Tally> {
   // for-of makes an iterator result per row (4 MB per loop at 100,000 keys, measured).
   for (let k = 0; k < rows.length; k++) {
     const i = rows[k] as number;
-    const uid = table.uid[i] as number;
+    const uid = table.uidAt(i);
     const slot = uid & 255;
     let t = slotUid[slot] === uid ? slotTally[slot] : undefined;
     if (t === undefined) {
@@ -195,13 +200,13 @@ export function assessTrust(
       mark(
         i,
         'carries_record_text',
-        `its description spans ${table.lineCount[i]} lines and contains text that looks like a record (line${embedded.length > 1 ? 's' : ''} ${embedded.join(', ')})`,
+        `its description spans ${table.lineCountAt(i)} lines and contains text that looks like a record (line${embedded.length > 1 ? 's' : ''} ${embedded.join(', ')})`,
       );
-    if (table.complete[i] === 0)
+    if (!table.completeAt(i))
       mark(i, 'missing_summary', `a positive ${table.typeAt(i).name} key always ends with its summary; this one does not`);
     // Singletons: the kernel finds these keyrings again instead of creating a second one.
     if (SINGLETON_CLASSES[classes[i] as number] === 1) {
-      const key = `${classes[i]}\u0000${table.uid[i]}\u0000${table.description(i)}`;
+      const key = `${classes[i]}\u0000${table.uidAt(i)}\u0000${table.description(i)}`;
       const list = singletons.get(key);
       if (list === undefined) singletons.set(key, [i]);
       else list.push(i);
@@ -209,7 +214,7 @@ export function assessTrust(
   }
   for (const list of singletons.values()) {
     if (list.length < 2) continue;
-    const lines = list.map((i) => table.line[i]).join(', ');
+    const lines = list.map((i) => table.lineAt(i)).join(', ');
     for (const i of list) mark(i, 'duplicate_singleton', `the kernel keeps one ${table.description(i)} per owner and namespace; lines ${lines} all claim it`);
   }
 
@@ -233,7 +238,7 @@ export function assessTrust(
       // when none could, all of them are.
       const byProblemUid = new Map<number, { all: number[]; mayBeText: number[] }>();
       live.forEach((i, k) => {
-        const uid = table.uid[i] as number;
+        const uid = table.uidAt(i);
         if (!problems.has(uid)) return;
         let g = byProblemUid.get(uid);
         if (g === undefined) byProblemUid.set(uid, (g = { all: [], mayBeText: [] }));
@@ -272,8 +277,8 @@ function foldByTotals(view: TrustRows, rows: Uint32Array, users: KeyUserRecord[]
   for (let k = 0; k + 1 < live.length && attempts < MAX_FOLD_ATTEMPTS; k++) {
     const c = live[k] as number;
     const f = live[k + 1] as number;
-    const cUid = table.uid[c] as number;
-    const fUid = table.uid[f] as number;
+    const cUid = table.uidAt(c);
+    const fUid = table.uidAt(f);
     if (!unbalanced.has(cUid) && !unbalanced.has(fUid)) continue;
     const cType = table.typeAt(c).name;
     if (!descriptionUserWritable(cType, KEY_CLASSES[classes[c] as number] as KeyClass, () => table.description(c))) continue;
@@ -290,7 +295,7 @@ function foldByTotals(view: TrustRows, rows: Uint32Array, users: KeyUserRecord[]
     }
     addRow(after.get(cUid) as Tally, table, c, -1);
     addRow(after.get(fUid) as Tally, table, f, -1);
-    const saved = { override: table.override.get(c), summary: table.summaryAt(c), complete: table.complete[c] as number };
+    const saved = { override: table.override.get(c), summary: table.summaryAt(c) };
     table.override.set(c, { text, description: split.description, summaryText: split.summaryText });
     table.setSummary(c, split.summary);
     table.recharge(c);
@@ -302,10 +307,10 @@ function foldByTotals(view: TrustRows, rows: Uint32Array, users: KeyUserRecord[]
       table.recharge(c);
       continue;
     }
-    table.complete[c] = 1;
-    table.textEnd[c] = table.textEnd[f] as number;
-    table.lineCount[c] = (table.lineCount[c] as number) + (table.lineCount[f] as number);
-    table.embedded.set(c, [...(table.embedded.get(c) ?? []), table.line[f] as number, ...(table.embedded.get(f) ?? [])]);
+    table.setBit(c, BIT_COMPLETE, true);
+    table.setTextEnd(c, table.textEndAt(f));
+    table.setLineCount(c, table.lineCountAt(c) + table.lineCountAt(f));
+    table.embedded.set(c, [...(table.embedded.get(c) ?? []), table.lineAt(f), ...(table.embedded.get(f) ?? [])]);
     view.reclassify(c);
     // `totals` stays the tally of the live rows: the assessment below reads it.
     for (const [uid, s] of after) {

@@ -83,11 +83,11 @@ const UPDATES: Record<CollectorName, Update> = {
     const firstSeen: number[] = [];
     const anySuspect = suspect.size > 0;
     const persistent = (i: number): void => {
-      const uid = table.uid[i] as number;
+      const uid = table.uidAt(i);
       const s = table.summaryAt(i);
       persistentKeys.set(uid, (persistentKeys.get(uid) ?? 0) + (s?.kind === 'keyring' ? s.links : 0));
-      // KeyTable.expirySeconds: -1 for perm, else the seconds the expiry says (0 once expired).
-      const seconds = table.expirySeconds[i] as number;
+      // KeyTable.expirySecondsAt(): -1 for perm, else the seconds the expiry says (0 once expired).
+      const seconds = table.expirySecondsAt(i);
       const label = uidLabel(uid);
       if (seconds >= 0) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, seconds));
     };
@@ -101,7 +101,7 @@ const UPDATES: Record<CollectorName, Update> = {
       // Indexed loops: a for...of over 100,000 rows costs ten times as much (src/audit/run-audit.ts).
       const sessionRows = index.byClass[SESSION] as number[];
       for (let r = 0; r < sessionRows.length; r++) {
-        const uid = table.uid[sessionRows[r] as number] as number;
+        const uid = table.uidAt(sessionRows[r] as number);
         sessions.set(uid, (sessions.get(uid) ?? 0) + 1);
       }
       const persistentRows = index.byClass[PERSISTENT] as number[];
@@ -113,7 +113,7 @@ const UPDATES: Record<CollectorName, Update> = {
       for (let r = 0; r < rows.length; r++) {
         const i = rows[r] as number;
         if (anySuspect && suspect.has(i)) continue;
-        const uid = table.uid[i] as number;
+        const uid = table.uidAt(i);
         const cls = classes[i] as number;
         const type = table.typeAt(i);
         if (type !== lastType) {

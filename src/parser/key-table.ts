@@ -1,6 +1,6 @@
 /**
- * The records of one /proc/keys read, stored by column: numbers in typed arrays (the flags, expiry, perm, type
- * and summary as numbers they decode from), strings as offsets into the file.
+ * The records of one /proc/keys read, stored as rows of 32-bit numbers in one typed array (the flags, expiry,
+ * perm, type and summary as numbers they decode from), strings as offsets into the file.
  * A scrape classifies and counts 100,000 keys without making an object or a string per key; `record(i)`
  * makes the object when something (the `keys` command, a finding) needs one.
  */
@@ -53,11 +53,11 @@ export function flagsInfoOf(width: 6 | 7, bits: number): FlagsInfo {
 /** The expiries `perm` and `expd`, decoded once (the scanner returns these, key-line.ts). */
 export const PERM_EXPIRY = decodeKeyExpiry('perm') as KeyExpiry;
 export const EXPD_EXPIRY = decodeKeyExpiry('expd') as KeyExpiry;
-/** Decoded expiries by the seconds they say (KeyTable.expirySeconds), made on first use; bounded like memo.ts. */
+/** Decoded expiries by the seconds they say (KeyTable W_EXPIRY), made on first use; bounded like memo.ts. */
 const EXPIRIES = new Map<number, KeyExpiry>();
 
 /**
- * What KeyTable.expirySeconds holds for an expiry: -1 for `perm`, 0 for `expd`, else its seconds. A printed
+ * What a KeyTable row holds for an expiry (W_EXPIRY): -1 for `perm`, 0 for `expd`, else its seconds. A printed
  * expiry is one count of one unit, never 0 of it nor a count the next unit would print (key-expiry.ts), so its
  * seconds say which: formatKeyExpiry() prints it again.
  */
@@ -79,7 +79,7 @@ export function expiryOfSeconds(seconds: number): KeyExpiry {
 }
 
 /**
- * What KeyTable.summaryCode holds for a summary: -1 for none, a keyring's links * 2, a length's bytes * 2 + 1, and
+ * What a KeyTable row holds for a summary (W_SUMMARY): -1 for none, a keyring's links * 2, a length's bytes * 2 + 1, and
  * -2 for any other (the table keeps those: KeyTable.otherSummaries).
  */
 export function summaryCodeOf(s: KeySummary | null): number {
@@ -88,7 +88,8 @@ export function summaryCodeOf(s: KeySummary | null): number {
   if (s.kind === 'keyring') {
     if (s.capacity === undefined) code = s.links * 2;
   } else if (s.kind === 'length') code = s.bytes * 2 + 1;
-  return Number.isSafeInteger(code) ? code : -2;
+  // A row's word holds the code: codes past 32 bits are kept as summaries (KeyTable.otherSummaries).
+  return Number.isSafeInteger(code) && code <= 0x7fffffff ? code : -2;
 }
 
 /** Decoded perms by mask and width, made on first use; bounded like memo.ts. */
@@ -108,68 +109,67 @@ export function permissionsOf(mask: number, width: 6 | 8): KeyPermissions {
 
 const NO_LINES = Object.freeze([]) as unknown as number[];
 
-/** A table's columns. */
-type Columns = Pick<
-  KeyTable,
-  | 'serial'
-  | 'usage'
-  | 'uid'
-  | 'gid'
-  | 'textStart'
-  | 'textEnd'
-  | 'descEnd'
-  | 'line'
-  | 'lineCount'
-  | 'complete'
-  | 'charge'
-  | 'chargeExact'
-  | 'flagBits'
-  | 'expirySeconds'
-  | 'permMask'
-  | 'typeId'
-  | 'summaryCode'
->;
+/*
+ * A row is ROW_WORDS 32-bit words, the rows one after another in one Int32Array (KeyTable.words): the parser
+ * writes a row as one stream of 56 bytes. Stored by column (17 typed arrays, 87 bytes a row), the same values
+ * were 17 streams of stores into memory not in the cache; one stream of fewer bytes took 4-17% off the parse of
+ * 100,000 generated lines, the most when the machine ran slow (a neighbour's load on the memory the parse
+ * writes): docs/benchmarks.md, "Parse and classify, session 10".
+ *
+ * Unsigned words (serial, offsets, lines, perm) are read with `>>> 0`. Signed ones that a kernel prints within
+ * 32 bits (usage, uid, gid) and the charge and expiry seconds hold WIDE when the value does not fit, and the
+ * value itself is in KeyTable.wide; a value that is WIDE itself is not in the map. The summary code has its own
+ * fallback (-2, KeyTable.otherSummaries).
+ */
+/** Words a row takes. */
+export const ROW_WORDS = 14;
+/** The serial, unsigned. */
+export const W_SERIAL = 0;
+export const W_USAGE = 1;
+export const W_UID = 2;
+export const W_GID = 3;
+/** Offsets in the file: the text after the type column is [textStart, textEnd), the description [textStart, descEnd). */
+export const W_TEXT_START = 4;
+export const W_TEXT_END = 5;
+export const W_DESC_END = 6;
+/** The row's first line (from 1) and how many lines it spans. */
+export const W_LINE = 7;
+export const W_LINE_COUNT = 8;
+/** What the key charges its owner's byte quota at least (key-charge.ts chargeMin); BIT_CHARGE_EXACT when exactly that. */
+export const W_CHARGE = 9;
+/** The expiry as its seconds (expirySecondsOf()). */
+export const W_EXPIRY = 10;
+/** The perm as its mask, unsigned. */
+export const W_PERM = 11;
+/** The type's number (key-type.ts typeIdOf(), bits 0-15), the flags (FlagsInfo.bits, bits 16-23), BIT_COMPLETE and BIT_CHARGE_EXACT. */
+export const W_BITS = 12;
+/** The summary as summaryCodeOf(). */
+export const W_SUMMARY = 13;
+export const TYPE_ID_MASK = 0xffff;
+export const FLAG_BITS_SHIFT = 16;
+/** The record ends with the summary its type prints. */
+export const BIT_COMPLETE = 1 << 24;
+export const BIT_CHARGE_EXACT = 1 << 25;
+/** In a signed word: the value is in KeyTable.wide. */
+export const WIDE = -0x80000000;
 
-function newColumns(capacity: number): Columns {
-  return {
-    serial: new Float64Array(capacity),
-    usage: new Float64Array(capacity),
-    uid: new Float64Array(capacity),
-    gid: new Float64Array(capacity),
-    textStart: new Uint32Array(capacity),
-    textEnd: new Uint32Array(capacity),
-    descEnd: new Uint32Array(capacity),
-    line: new Uint32Array(capacity),
-    lineCount: new Uint32Array(capacity),
-    complete: new Uint8Array(capacity),
-    charge: new Float64Array(capacity),
-    chargeExact: new Uint8Array(capacity),
-    // Sized once: growing arrays row by row costs more than everything else the parser does per row.
-    flagBits: new Uint8Array(capacity),
-    expirySeconds: new Float64Array(capacity),
-    permMask: new Uint32Array(capacity),
-    typeId: new Uint16Array(capacity),
-    summaryCode: new Float64Array(capacity),
-  };
-}
-
-function columnsOf(t: KeyTable): Columns {
-  const { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summaryCode } = t;
-  return { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summaryCode };
+/** Whether a signed word holds `value` itself (else WIDE, and the value is in KeyTable.wide). */
+export function fitsWord(value: number): boolean {
+  return (value | 0) === value && value !== WIDE;
 }
 
 /*
- * The columns of large tables are reused once the table they belonged to is garbage. At 100,000 keys a table's
- * columns are 9 MB, and fresh memory costs a page fault per 4 KB page on first write: 2,300 faults and 6 ms of
+ * The rows of large tables are reused once the table they belonged to is garbage. At 100,000 keys a table's
+ * rows are 8 MB, and fresh memory costs a page fault per 4 KB page on first write: 2,300 faults and 6 ms of
  * system time per read (`process.resourceUsage()`). `npm run bench`, parse + classify with the collection the
  * exporter makes between runs, measured together: best 31-32 ms and median at full speed 33-34 ms with columns
- * reused, against 35-48 and 37-55 without. Only memory is reused, never what it held: the parser writes every
- * column of every row it emits, and nothing reads a row at or past `count`. A table's columns are put back when
- * the collector has freed the table itself (FinalizationRegistry), so no table still in use, by an inventory,
- * the audit or a report, can share its columns with another; nothing keeps a column without its table. One set
- * is kept, the last freed: the exporter reads one file at a time.
+ * reused, against 35-48 and 37-55 without (session 5, when the rows were columns). Only memory is reused, never
+ * what it held: the parser writes every word of every row it emits, and nothing reads a row at or past `count`.
+ * A table's rows are put back when the collector has freed the table itself (FinalizationRegistry), so no table
+ * still in use, by an inventory, the audit or a report, can share its rows with another; nothing keeps the rows
+ * without their table. One array is kept, the last freed: the exporter reads one file at a time.
  *
- * Tables under POOLED_ROWS are not pooled: the pool holds a freed table's columns one collection longer than the
+ * Tables under POOLED_ROWS are not pooled: the pool holds a freed table's rows one collection longer than the
  * collector would, which only pays where the exporter collects after each read or every other (a read of 4 MiB
  * or more, about 45,000 keys, or enough smaller ones: procfs/collect-garbage.ts). Pooled from 4,096 rows, the
  * exporter's peak serving 10,000 keys was 134 MB against 124 (when it collected after each read of 1 MB); from
@@ -177,21 +177,22 @@ function columnsOf(t: KeyTable): Columns {
  */
 const POOLED_ROWS = 32_768;
 const POOL_SIZE = 1;
-const freeColumns: Columns[] = [];
-const COLUMNS_FREED = new FinalizationRegistry<Columns>((c) => {
+const freeWords: Int32Array[] = [];
+const WORDS_FREED = new FinalizationRegistry<Int32Array>((w) => {
   // The most recent first: the next read is most like the last one.
-  freeColumns.unshift(c);
-  freeColumns.length = Math.min(freeColumns.length, POOL_SIZE);
+  freeWords.unshift(w);
+  freeWords.length = Math.min(freeWords.length, POOL_SIZE);
 });
 
-/** Free columns for `capacity` rows (not more than twice that), or null. */
-function takeColumns(capacity: number): Columns | null {
+/** Free rows for `capacity` rows (not more than twice that), or null. */
+function takeWords(capacity: number): Int32Array | null {
   if (capacity < POOLED_ROWS) return null;
-  for (let k = 0; k < freeColumns.length; k++) {
-    const c = freeColumns[k] as Columns;
-    if (c.serial.length >= capacity && c.serial.length <= 2 * capacity) {
-      freeColumns.splice(k, 1);
-      return c;
+  for (let k = 0; k < freeWords.length; k++) {
+    const w = freeWords[k] as Int32Array;
+    const rows = w.length / ROW_WORDS;
+    if (rows >= capacity && rows <= 2 * capacity) {
+      freeWords.splice(k, 1);
+      return w;
     }
   }
   return null;
@@ -199,39 +200,23 @@ function takeColumns(capacity: number): Columns | null {
 
 export class KeyTable {
   count = 0;
-  // The columns are replaced only by grow(), while the parser fills the table.
-  serial: Float64Array;
-  usage: Float64Array;
-  uid: Float64Array;
-  gid: Float64Array;
-  /** Offsets in the file: the text after the type column is [textStart, textEnd), the description [textStart, descEnd). */
-  textStart: Uint32Array;
-  textEnd: Uint32Array;
-  descEnd: Uint32Array;
-  line: Uint32Array;
-  lineCount: Uint32Array;
-  complete: Uint8Array;
-  /** What the key charges its owner's byte quota at least (key-charge.ts chargeMin), and 1 when exactly that. */
-  charge: Float64Array;
-  chargeExact: Uint8Array;
   /**
-   * The flags as FlagsInfo.bits, the expiry as its seconds (expirySecondsOf()), the perm as its mask, the type as
-   * its number (key-type.ts typeIdOf()) and the summary as summaryCodeOf(): numbers, not references to the decoded
-   * objects (flagsAt(), expiryAt(), permAt(), typeAt(), summaryAt()), so that the parser stores no pointer for them
-   * (a store through V8's write barrier) and a full collection has no slot of theirs to visit (about 0.6 ms per
-   * collection for each pointer column of 150,000 rows, measured).
+   * The rows, ROW_WORDS words each (the W_ constants above): replaced only by grow(), while the parser fills the
+   * table. Every value is a number: the flags as FlagsInfo.bits, the expiry as its seconds (expirySecondsOf()),
+   * the perm as its mask, the type as its number (key-type.ts typeIdOf()) and the summary as summaryCodeOf(), not
+   * references to the decoded objects (flagsAt(), expiryAt(), permAt(), typeAt(), summaryAt()), so that the
+   * parser stores no pointer for them (a store through V8's write barrier) and a full collection has no slot of
+   * theirs to visit (about 0.6 ms per collection for each pointer column of 150,000 rows, measured).
    */
-  flagBits: Uint8Array;
-  expirySeconds: Float64Array;
-  permMask: Uint32Array;
-  typeId: Uint16Array;
-  /** The type of a row whose type has no number (typeId 0), by row. */
+  words: Int32Array;
+  /** The values of signed words holding WIDE, by row * ROW_WORDS + word. */
+  readonly wide = new Map<number, number>();
+  /** The type of a row whose type has no number (type number 0), by row. */
   readonly otherTypes = new Map<number, DecodedKeyType>();
   /** How wide every row's flags and perm are printed (the parser sets them from its first record). */
   flagWidth: 6 | 7 = 7;
   permWidth: 6 | 8 = 8;
-  summaryCode: Float64Array;
-  /** The summary of a row whose summary has no code (summaryCode -2), by row. */
+  /** The summary of a row whose summary has no code (summary code -2), by row. */
   readonly otherSummaries = new Map<number, KeySummary>();
   /** Record-like physical lines folded into a row's description (forged text), by row. */
   readonly embedded = new Map<number, number[]>();
@@ -243,85 +228,149 @@ export class KeyTable {
     public source: ByteSource,
     capacity: number,
   ) {
-    const c = takeColumns(capacity) ?? newColumns(capacity);
-    this.serial = c.serial;
-    this.usage = c.usage;
-    this.uid = c.uid;
-    this.gid = c.gid;
-    this.textStart = c.textStart;
-    this.textEnd = c.textEnd;
-    this.descEnd = c.descEnd;
-    this.line = c.line;
-    this.lineCount = c.lineCount;
-    this.complete = c.complete;
-    this.charge = c.charge;
-    this.chargeExact = c.chargeExact;
-    this.flagBits = c.flagBits;
-    this.expirySeconds = c.expirySeconds;
-    this.permMask = c.permMask;
-    this.typeId = c.typeId;
-    this.summaryCode = c.summaryCode;
-    if (capacity >= POOLED_ROWS) COLUMNS_FREED.register(this, c, this);
+    this.words = takeWords(capacity) ?? new Int32Array(capacity * ROW_WORDS);
+    if (capacity >= POOLED_ROWS) WORDS_FREED.register(this, this.words, this);
   }
 
-  /** Rows the columns have room for. */
+  /** Rows the table has room for. */
   get capacity(): number {
-    return this.serial.length;
+    return this.words.length / ROW_WORDS;
   }
 
   /** Room for `capacity` rows (a file larger than expected). */
   grow(capacity: number): void {
-    const n = this.count;
-    const f64 = (a: Float64Array): Float64Array => {
-      const b = new Float64Array(capacity);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    const u32 = (a: Uint32Array): Uint32Array => {
-      const b = new Uint32Array(capacity);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    const u16 = (a: Uint16Array): Uint16Array => {
-      const b = new Uint16Array(capacity);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    const u8 = (a: Uint8Array): Uint8Array => {
-      const b = new Uint8Array(capacity);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    this.serial = f64(this.serial);
-    this.usage = f64(this.usage);
-    this.uid = f64(this.uid);
-    this.gid = f64(this.gid);
-    this.textStart = u32(this.textStart);
-    this.textEnd = u32(this.textEnd);
-    this.descEnd = u32(this.descEnd);
-    this.line = u32(this.line);
-    this.lineCount = u32(this.lineCount);
-    this.complete = u8(this.complete);
-    this.charge = f64(this.charge);
-    this.chargeExact = u8(this.chargeExact);
-    this.flagBits = u8(this.flagBits);
-    this.expirySeconds = f64(this.expirySeconds);
-    this.permMask = u32(this.permMask);
-    this.typeId = u16(this.typeId);
-    this.summaryCode = f64(this.summaryCode);
-    // The columns outgrown are garbage now; the new ones go back to the pool when the table does.
-    COLUMNS_FREED.unregister(this);
-    if (capacity >= POOLED_ROWS) COLUMNS_FREED.register(this, columnsOf(this), this);
+    const w = new Int32Array(capacity * ROW_WORDS);
+    w.set(this.words.subarray(0, this.count * ROW_WORDS));
+    this.words = w;
+    // The rows outgrown are garbage now; the new ones go back to the pool when the table does.
+    WORDS_FREED.unregister(this);
+    if (capacity >= POOLED_ROWS) WORDS_FREED.register(this, w, this);
   }
 
-  /** Set row `i`'s charge columns from its description, type, flags and summary (the parser, and a fold that rewrites a row). */
+  /** Set a signed word of row `i` (W_USAGE, W_UID, W_GID, W_CHARGE, W_EXPIRY) to `value`, WIDE if it does not fit. */
+  setSigned(i: number, word: number, value: number): void {
+    const at = i * ROW_WORDS + word;
+    if (fitsWord(value)) {
+      this.words[at] = value;
+      if (this.wide.size > 0) this.wide.delete(at);
+    } else {
+      this.words[at] = WIDE;
+      this.wide.set(at, value);
+    }
+  }
+
+  /** A signed word of row `i`, WIDE resolved. */
+  signedAt(i: number, word: number): number {
+    const at = i * ROW_WORDS + word;
+    const v = this.words[at] as number;
+    return v !== WIDE ? v : (this.wide.get(at) ?? v);
+  }
+
+  /** An unsigned word of row `i`. */
+  private unsignedAt(i: number, word: number): number {
+    return (this.words[i * ROW_WORDS + word] as number) >>> 0;
+  }
+
+  serialAt(i: number): number {
+    return this.unsignedAt(i, W_SERIAL);
+  }
+
+  usageAt(i: number): number {
+    return this.signedAt(i, W_USAGE);
+  }
+
+  uidAt(i: number): number {
+    return this.signedAt(i, W_UID);
+  }
+
+  gidAt(i: number): number {
+    return this.signedAt(i, W_GID);
+  }
+
+  textStartAt(i: number): number {
+    return this.unsignedAt(i, W_TEXT_START);
+  }
+
+  textEndAt(i: number): number {
+    return this.unsignedAt(i, W_TEXT_END);
+  }
+
+  descEndAt(i: number): number {
+    return this.unsignedAt(i, W_DESC_END);
+  }
+
+  /** Row `i`'s first line, from 1. */
+  lineAt(i: number): number {
+    return this.unsignedAt(i, W_LINE);
+  }
+
+  lineCountAt(i: number): number {
+    return this.unsignedAt(i, W_LINE_COUNT);
+  }
+
+  /** What the key charges its owner's byte quota at least (key-charge.ts chargeMin). */
+  chargeAt(i: number): number {
+    return this.signedAt(i, W_CHARGE);
+  }
+
+  /** Whether chargeAt() is exactly what the key charges (key-charge.ts chargeExact). */
+  chargeExactAt(i: number): boolean {
+    return ((this.words[i * ROW_WORDS + W_BITS] as number) & BIT_CHARGE_EXACT) !== 0;
+  }
+
+  /** Whether the record ends with the summary its type prints. */
+  completeAt(i: number): boolean {
+    return ((this.words[i * ROW_WORDS + W_BITS] as number) & BIT_COMPLETE) !== 0;
+  }
+
+  /** Row `i`'s flags as FlagsInfo.bits. */
+  flagBitsAt(i: number): number {
+    return ((this.words[i * ROW_WORDS + W_BITS] as number) >>> FLAG_BITS_SHIFT) & 0xff;
+  }
+
+  /** Row `i`'s expiry as expirySecondsOf(). */
+  expirySecondsAt(i: number): number {
+    return this.signedAt(i, W_EXPIRY);
+  }
+
+  permMaskAt(i: number): number {
+    return this.unsignedAt(i, W_PERM);
+  }
+
+  /** Row `i`'s type number (key-type.ts typeIdOf(); 0: KeyTable.otherTypes). */
+  typeIdAt(i: number): number {
+    return (this.words[i * ROW_WORDS + W_BITS] as number) & TYPE_ID_MASK;
+  }
+
+  /** Row `i`'s summary as summaryCodeOf(). */
+  summaryCodeAt(i: number): number {
+    return this.words[i * ROW_WORDS + W_SUMMARY] as number;
+  }
+
+  /** Set or clear a bit of row `i`'s W_BITS word (BIT_COMPLETE, BIT_CHARGE_EXACT). */
+  setBit(i: number, bit: number, on: boolean): void {
+    const at = i * ROW_WORDS + W_BITS;
+    const v = this.words[at] as number;
+    this.words[at] = on ? v | bit : v & ~bit;
+  }
+
+  /** Set row `i`'s offsets and lines (a fold that rewrites a row). */
+  setTextEnd(i: number, textEnd: number): void {
+    this.words[i * ROW_WORDS + W_TEXT_END] = textEnd;
+  }
+
+  setLineCount(i: number, lineCount: number): void {
+    this.words[i * ROW_WORDS + W_LINE_COUNT] = lineCount;
+  }
+
+  /** Set row `i`'s charge from its description, type, flags and summary (the parser, and a fold that rewrites a row). */
   recharge(i: number): void {
     const type = this.typeAt(i).name;
-    const bits = this.flagBits[i] as number;
+    const bits = this.flagBitsAt(i);
     const positive = (bits & FLAG_I) !== 0 && (bits & FLAG_N) === 0;
     const summary = this.summaryAt(i);
-    this.charge[i] = chargeMin(this.descriptionLength(i), type, positive, summary);
-    this.chargeExact[i] = chargeExact(type, positive, summary) ? 1 : 0;
+    this.setSigned(i, W_CHARGE, chargeMin(this.descriptionLength(i), type, positive, summary));
+    this.setBit(i, BIT_CHARGE_EXACT, chargeExact(type, positive, summary));
   }
 
   /** The description's length in bytes (what the kernel charges for it). */
@@ -329,14 +378,14 @@ export class KeyTable {
     const o = this.override.size === 0 ? undefined : this.override.get(i);
     if (o !== undefined) return o.description.length;
     const prefix = this.requestKeyAuth(i) ? 4 : 0;
-    return (this.descEnd[i] as number) - (this.textStart[i] as number) - prefix;
+    return this.descEndAt(i) - this.textStartAt(i) - prefix;
   }
 
   description(i: number): string {
     const o = this.override.size === 0 ? undefined : this.override.get(i);
     if (o !== undefined) return o.description;
-    const s = this.textStart[i] as number;
-    const d = this.descEnd[i] as number;
+    const s = this.textStartAt(i);
+    const d = this.descEndAt(i);
     // .request_key_auth prints "key:" before the description (key-summary.ts)
     return this.requestKeyAuth(i) ? this.source.latin1(s + 4, d) : this.source.latin1(s, d);
   }
@@ -344,35 +393,35 @@ export class KeyTable {
   summaryText(i: number): string {
     const o = this.override.get(i);
     if (o !== undefined) return o.summaryText;
-    const s = this.textStart[i] as number;
-    const d = this.descEnd[i] as number;
-    const e = this.textEnd[i] as number;
+    const s = this.textStartAt(i);
+    const d = this.descEndAt(i);
+    const e = this.textEndAt(i);
     return this.requestKeyAuth(i) ? this.source.latin1(s, s + 4) + this.source.latin1(d, e) : this.source.latin1(d, e);
   }
 
   /** Everything the kernel printed after the type column. */
   text(i: number): string {
     const o = this.override.get(i);
-    return o !== undefined ? o.text : this.source.latin1(this.textStart[i] as number, this.textEnd[i] as number);
+    return o !== undefined ? o.text : this.source.latin1(this.textStartAt(i), this.textEndAt(i));
   }
 
   serialHex(i: number): string {
-    return (this.serial[i] as number).toString(16).padStart(8, '0');
+    return this.serialAt(i).toString(16).padStart(8, '0');
   }
 
   /** Row `i`'s flags, decoded. */
   flagsAt(i: number): FlagsInfo {
-    return flagsInfoOf(this.flagWidth, this.flagBits[i] as number);
+    return flagsInfoOf(this.flagWidth, this.flagBitsAt(i));
   }
 
   /** Row `i`'s expiry, decoded. */
   expiryAt(i: number): KeyExpiry {
-    return expiryOfSeconds(this.expirySeconds[i] as number);
+    return expiryOfSeconds(this.expirySecondsAt(i));
   }
 
   /** Row `i`'s summary, decoded. */
   summaryAt(i: number): KeySummary | null {
-    const code = this.summaryCode[i] as number;
+    const code = this.summaryCodeAt(i);
     if (code === -1) return null;
     if (code === -2) return this.otherSummaries.get(i) ?? null;
     return code % 2 === 0 ? keyringSummary(code / 2) : lengthSummary((code - 1) / 2);
@@ -381,25 +430,25 @@ export class KeyTable {
   /** Set row `i`'s summary (the parser, and a fold that rewrites a row). */
   setSummary(i: number, s: KeySummary | null): void {
     const code = summaryCodeOf(s);
-    this.summaryCode[i] = code;
+    this.words[i * ROW_WORDS + W_SUMMARY] = code;
     if (code === -2) this.otherSummaries.set(i, s as KeySummary);
     else if (this.otherSummaries.size > 0) this.otherSummaries.delete(i);
   }
 
   /** Whether row `i` is a .request_key_auth key's, whose text starts with "key:" (key-summary.ts). */
   private requestKeyAuth(i: number): boolean {
-    return this.summaryCode[i] === -2 && this.otherSummaries.get(i)?.kind === 'request_key_auth';
+    return this.summaryCodeAt(i) === -2 && this.otherSummaries.get(i)?.kind === 'request_key_auth';
   }
 
   /** Row `i`'s type. */
   typeAt(i: number): DecodedKeyType {
-    const id = this.typeId[i] as number;
+    const id = this.typeIdAt(i);
     return id !== 0 ? typeOfId(id) : (this.otherTypes.get(i) as DecodedKeyType);
   }
 
   /** Row `i`'s perm, decoded. */
   permAt(i: number): KeyPermissions {
-    return permissionsOf(this.permMask[i] as number, this.permWidth);
+    return permissionsOf(this.permMaskAt(i), this.permWidth);
   }
 
   /** The row as an object. */
@@ -407,22 +456,22 @@ export class KeyTable {
     const f = this.flagsAt(i);
     return {
       serial: this.serialHex(i),
-      serialNumber: this.serial[i] as number,
+      serialNumber: this.serialAt(i),
       flagsRaw: f.raw,
       flags: f.flags,
-      usage: this.usage[i] as number,
+      usage: this.usageAt(i),
       expiry: this.expiryAt(i),
       perm: this.permAt(i),
-      uid: this.uid[i] as number,
-      gid: this.gid[i] as number,
+      uid: this.uidAt(i),
+      gid: this.gidAt(i),
       type: this.typeAt(i),
       description: this.description(i),
       summary: this.summaryAt(i),
       summaryText: this.summaryText(i),
-      line: this.line[i] as number,
-      lineCount: this.lineCount[i] as number,
+      line: this.lineAt(i),
+      lineCount: this.lineCountAt(i),
       embeddedRecordLines: this.embedded.get(i) ?? NO_LINES,
-      complete: this.complete[i] === 1,
+      complete: this.completeAt(i),
     };
   }
 

@@ -20,11 +20,17 @@
  * cross-file invariants (singletons, /proc/key-users totals) are applied later by classify/key-trust.ts.
  */
 import { createScannedLine, scanKeyLineAt, scanStandardLayout, viewOf, type ScannedLine } from './key-line.js';
-import { expirySecondsOf, KeyTable, summaryCodeOf } from './key-table.js';
+import * as keyTable from './key-table.js';
+import { expirySecondsOf, fitsWord, KeyTable, summaryCodeOf } from './key-table.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
 import { splitDescriptionSummary, splitRange, type KeySummary, type RangeSplit } from './key-summary.js';
 import type { ParseIssue } from './parse-issue.js';
 import type { KeyRecord } from './key-record.js';
+
+// Module-local copies of the row layout's constants: optimised code folds a module's own constants into its
+// instructions, but loads an imported binding from its module at every use (a loop storing 14 words a row at
+// imported offsets ran 3 times slower than at local ones, measured: docs/benchmarks.md, session 10).
+const { ROW_WORDS, W_SERIAL, W_USAGE, W_UID, W_GID, W_TEXT_START, W_TEXT_END, W_DESC_END, W_LINE, W_LINE_COUNT, W_CHARGE, W_EXPIRY, W_PERM, W_BITS, W_SUMMARY, FLAG_BITS_SHIFT, BIT_COMPLETE, BIT_CHARGE_EXACT } = keyTable;
 
 export { formatKeyHeader, keyText, type KeyRecord } from './key-record.js';
 
@@ -310,33 +316,32 @@ class ProcKeysParser implements ProcKeysStream {
     const textEnd = this.ends[recLast] as number;
     if (table.count === table.capacity) table.grow(table.capacity * 2 + 16);
     const n = table.count++;
-    table.serial[n] = h.serialNumber;
-    table.flagBits[n] = h.flags.bits;
-    table.usage[n] = h.usage;
-    table.expirySeconds[n] = expirySecondsOf(h.expiry);
-    table.permMask[n] = h.perm.mask;
-    table.uid[n] = h.uid;
-    table.gid[n] = h.gid;
-    table.typeId[n] = h.typeId;
+    const o = n * ROW_WORDS;
+    const w = table.words;
+    w[o + W_SERIAL] = h.serialNumber;
+    table.setSigned(n, W_USAGE, h.usage);
+    table.setSigned(n, W_UID, h.uid);
+    table.setSigned(n, W_GID, h.gid);
+    table.setSigned(n, W_EXPIRY, expirySecondsOf(h.expiry));
+    w[o + W_PERM] = h.perm.mask;
     if (h.typeId === 0) table.otherTypes.set(n, h.type);
-    table.textStart[n] = h.textStart;
-    table.textEnd[n] = textEnd;
-    table.line[n] = recFirst + 1;
-    table.lineCount[n] = recLast - recFirst + 1;
+    w[o + W_TEXT_START] = h.textStart;
+    w[o + W_TEXT_END] = textEnd;
+    w[o + W_LINE] = recFirst + 1;
+    w[o + W_LINE_COUNT] = recLast - recFirst + 1;
     const joined = this.recJoinedSplit;
     if (joined !== null && this.recJoined !== null) {
-      table.descEnd[n] = textEnd;
+      w[o + W_DESC_END] = textEnd;
+      w[o + W_BITS] = h.typeId | (h.flags.bits << FLAG_BITS_SHIFT) | (joined.complete ? BIT_COMPLETE : 0);
       table.setSummary(n, joined.summary);
-      table.complete[n] = joined.complete ? 1 : 0;
       table.override.set(n, { text: this.recJoined, description: joined.description, summaryText: joined.summaryText });
       table.recharge(n);
     } else {
       const split = this.recSplit;
-      table.descEnd[n] = split.descEnd;
+      w[o + W_DESC_END] = split.descEnd;
+      w[o + W_BITS] = h.typeId | (h.flags.bits << FLAG_BITS_SHIFT) | (split.complete ? BIT_COMPLETE : 0) | (split.chargeExact !== 0 ? BIT_CHARGE_EXACT : 0);
       table.setSummary(n, split.summary);
-      table.complete[n] = split.complete ? 1 : 0;
-      table.charge[n] = split.charge;
-      table.chargeExact[n] = split.chargeExact;
+      table.setSigned(n, W_CHARGE, split.charge);
     }
     const folds = this.recFolds;
     if (folds !== null) table.embedded.set(n, folds.map((f) => f.line + 1));
@@ -403,7 +408,7 @@ class ProcKeysParser implements ProcKeysStream {
     const ends = this.ends;
     const split = this.recSplit;
     const lines = this.lineCount;
-    let { serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summaryCode } = table;
+    let w = table.words;
     let i = from;
     while (i < lines) {
       const scanned = this.scanned;
@@ -412,32 +417,45 @@ class ProcKeysParser implements ProcKeysStream {
       const h = this.header;
       if (scanned.serialNumber <= h.serialNumber || impossibleRecord(scanned, format) !== null) break;
       // emit() of the open record
-      if (table.count === table.capacity) {
+      const n = table.count;
+      const o = n * ROW_WORDS;
+      if (o >= w.length) {
         table.grow(table.capacity * 2 + 16);
-        ({ serial, usage, uid, gid, textStart, textEnd, descEnd, line, lineCount, complete, charge, chargeExact, flagBits, expirySeconds, permMask, typeId, summaryCode } = table);
+        w = table.words;
       }
-      const n = table.count++;
+      table.count = n + 1;
       const first = this.recFirst;
-      serial[n] = h.serialNumber;
-      flagBits[n] = h.flags.bits;
-      usage[n] = h.usage;
-      expirySeconds[n] = expirySecondsOf(h.expiry);
-      permMask[n] = h.perm.mask;
-      uid[n] = h.uid;
-      gid[n] = h.gid;
-      typeId[n] = h.typeId;
-      if (h.typeId === 0) table.otherTypes.set(n, h.type);
-      textStart[n] = h.textStart;
-      textEnd[n] = ends[first] as number;
-      line[n] = first + 1;
-      lineCount[n] = 1;
-      descEnd[n] = split.descEnd;
       const sc = summaryCodeOf(split.summary);
-      summaryCode[n] = sc;
+      const usage = h.usage;
+      const uid = h.uid;
+      const gid = h.gid;
+      const expiry = expirySecondsOf(h.expiry);
+      const charge = split.charge;
+      w[o + W_SERIAL] = h.serialNumber;
+      w[o + W_USAGE] = usage;
+      w[o + W_UID] = uid;
+      w[o + W_GID] = gid;
+      w[o + W_TEXT_START] = h.textStart;
+      w[o + W_TEXT_END] = ends[first] as number;
+      w[o + W_DESC_END] = split.descEnd;
+      w[o + W_LINE] = first + 1;
+      w[o + W_LINE_COUNT] = 1;
+      w[o + W_CHARGE] = charge;
+      w[o + W_EXPIRY] = expiry;
+      w[o + W_PERM] = h.perm.mask;
+      w[o + W_BITS] = h.typeId | (h.flags.bits << FLAG_BITS_SHIFT) | BIT_COMPLETE | (split.chargeExact !== 0 ? BIT_CHARGE_EXACT : 0);
+      w[o + W_SUMMARY] = sc;
+      // The standard layout's columns always fit a word, but the record opened before the run may have been
+      // scanned by the general scanner (wider columns), and a charge counts a summary of any length.
+      if ((i === from && !(fitsWord(usage) && fitsWord(uid) && fitsWord(gid) && fitsWord(expiry))) || !fitsWord(charge)) {
+        table.setSigned(n, W_USAGE, usage);
+        table.setSigned(n, W_UID, uid);
+        table.setSigned(n, W_GID, gid);
+        table.setSigned(n, W_EXPIRY, expiry);
+        table.setSigned(n, W_CHARGE, charge);
+      }
+      if (h.typeId === 0) table.otherTypes.set(n, h.type);
       if (sc === -2) table.otherSummaries.set(n, split.summary as KeySummary);
-      complete[n] = 1;
-      charge[n] = split.charge;
-      chargeExact[n] = split.chargeExact;
       // openRecord(i) and split()
       this.header = scanned;
       this.scanned = h;

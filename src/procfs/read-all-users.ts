@@ -99,7 +99,7 @@ export async function readAllUsersSnapshot(
   for (const buf of reads) {
     const { table } = parseProcKeysBytes(bufferSource(buf));
     for (let i = 0; i < table.count; i++) {
-      const serial = table.serial[i] as number;
+      const serial = table.serialAt(i);
       if (bySerial.has(serial)) continue;
       const r = table.record(i);
       bySerial.set(serial, formatKeyHeader(r) + keyText(r));

@@ -1,6 +1,6 @@
 /**
- * The charge columns the parser stores per row (KeyTable.charge, KeyTable.chargeExact), which the owners' totals
- * are summed from (classify/key-trust.ts addRow), are what quotaBytes() computes from the row's record: for every
+ * The charge the parser stores per row (KeyTable.chargeAt(), KeyTable.chargeExactAt()), which the owners' totals are
+ * summed from (classify/key-trust.ts addRow), are what quotaBytes() computes from the row's record: for every
  * /proc/keys the repository holds, for generated files (multi-line descriptions, every type and state, CRLF), and
  * for a carrier rewritten by a fold.
  */
@@ -32,7 +32,7 @@ function wrongCharges(table: KeyTable): string[] {
   const wrong: string[] = [];
   for (let i = 0; i < table.count; i++) {
     const expected = quotaBytes(table.record(i));
-    const stored = { min: table.charge[i], exact: table.chargeExact[i] === 1 };
+    const stored = { min: table.chargeAt(i), exact: table.chargeExactAt(i) };
     if (stored.min !== expected.min || stored.exact !== expected.exact) wrong.push(`row ${i}: ${JSON.stringify(stored)}, expected ${JSON.stringify(expected)}`);
   }
   return wrong;
@@ -67,7 +67,7 @@ describe('KeyTable charge columns', () => {
     const inv = buildInventory(snapshotOf(text, users));
     const table = inv.byRow.table;
     expect(table.description(0)).toBe(realDescription);
-    expect(table.charge[0]).toBe(realDescription.length + 1 + 5);
+    expect(table.chargeAt(0)).toBe(realDescription.length + 1 + 5);
     expect(wrongCharges(table)).toEqual([]);
   });
 });

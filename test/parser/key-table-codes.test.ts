@@ -1,6 +1,6 @@
 /**
- * A table keeps each row's flags, expiry, perm, type and summary as numbers (KeyTable.flagBits, expirySeconds,
- * permMask, typeId, summaryCode) and decodes them on demand:
+ * A table keeps each row's flags, expiry, perm, type and summary as numbers (KeyTable.flagBitsAt(),
+ * expirySecondsAt(), permMaskAt(), typeIdAt(), summaryCodeAt()) and decodes them on demand:
  * what it gives back is what the column's text decodes to.
  */
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,9 @@ describe('flags, expiry, perm, type and summary as numbers', () => {
       { kind: 'length', bytes: 0 },
       { kind: 'length', bytes: 1_048_576 },
       { kind: 'length', bytes: 2 ** 53 },
+      // Codes past 32 bits (a row's word): kept by the table.
+      { kind: 'keyring', links: 2 ** 30 },
+      { kind: 'length', bytes: 2 ** 30 },
       { kind: 'error', errno: 126 },
       { kind: 'asymmetric', subtype: 'X509', keyIdTail: '1a2b3c4d' },
       { kind: 'request_key_auth', targetSerial: '1234abcd', pid: 77, calloutLength: 0 },
@@ -69,6 +72,50 @@ describe('flags, expiry, perm, type and summary as numbers', () => {
     table.setSummary(0, null);
     expect(table.otherSummaries.size).toBe(0);
     expect([...codes].sort((a, b) => a - b)).toEqual([-2, -1, 0, 1, 8190, 2_097_153]);
+  });
+
+  it('values past a 32-bit word come back as printed: ids of 2^31 and more, far expiries, charges and summaries of 2^31 bytes', () => {
+    // Wider than the kernel's columns, so the general scanner reads them; each line after a wide one is in today's
+    // layout, so the parser's loop over such lines emits the wide record (proc-keys.ts runOfRecords).
+    const text = [
+      '00000010 I--Q---     1 perm 3f010000 4294967295 2147483648 user      big-ids: 5',
+      '00000011 I--Q---     1 perm 3f010000     0     0 user      a: 5',
+      '00000012 I--Q---     1 99999w 3f010000     0     0 user      far: 5',
+      '00000013 I--Q---     1 perm 3f010000     0     0 user      huge: 3000000000',
+      '00000014 I--Q---     1 perm 3f010000     0     0 keyring   many: 3000000000',
+      '00000015 I--Q---     1 perm 3f010000 -2147483648 -2147483648 user      sentinel: 5',
+      '00000016 I--Q---     1 perm 3f010000     0     0 user      b: 5',
+    ].join('\n');
+    const parsed = parseProcKeysBytes(byteSourceOf(text + '\n'));
+    expect(parsed.issues).toEqual([]);
+    const table = parsed.table;
+    expect(table.count).toBe(7);
+    const rows = [...Array(7).keys()];
+    expect(rows.map((i) => [table.uidAt(i), table.gidAt(i)])).toEqual([
+      [4294967295, 2147483648],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [-2147483648, -2147483648],
+      [0, 0],
+    ]);
+    expect(table.expiryAt(2).raw).toBe('99999w');
+    expect(table.expirySecondsAt(2)).toBe(99999 * 604800);
+    expect(table.summaryAt(3)).toEqual({ kind: 'length', bytes: 3_000_000_000 });
+    expect(table.chargeAt(3)).toBe('huge'.length + 1 + 3_000_000_000);
+    expect(table.summaryAt(4)).toEqual({ kind: 'keyring', links: 3_000_000_000 });
+    expect(table.chargeAt(4)).toBe('many'.length + 1 + 4 * 3_000_000_000);
+    // The records, as the kernel printed them.
+    expect(table.records().map((r) => [r.serial, r.uid, r.gid, r.expiry.raw, r.description, r.summaryText])).toEqual([
+      ['00000010', 4294967295, 2147483648, 'perm', 'big-ids', ': 5'],
+      ['00000011', 0, 0, 'perm', 'a', ': 5'],
+      ['00000012', 0, 0, '99999w', 'far', ': 5'],
+      ['00000013', 0, 0, 'perm', 'huge', ': 3000000000'],
+      ['00000014', 0, 0, 'perm', 'many', ': 3000000000'],
+      ['00000015', -2147483648, -2147483648, 'perm', 'sentinel', ': 5'],
+      ['00000016', 0, 0, 'perm', 'b', ': 5'],
+    ]);
   });
 
   it('types past the numbered ones are kept by the table, row by row', () => {

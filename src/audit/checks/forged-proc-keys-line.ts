@@ -37,7 +37,7 @@ export const forgedProcKeysLine: Check = {
     const suspect: number[] = [];
     for (let k = 0; k < v.rows.length; k++) {
       const i = v.rows[k] as number;
-      if (v.suspect.has(i) && !ctx.config.allow.uids.includes(v.table.uid[i] as number)) suspect.push(i);
+      if (v.suspect.has(i) && !ctx.config.allow.uids.includes(v.table.uidAt(i))) suspect.push(i);
     }
     for (const k of suspect.map(ctx.key)) {
       if (k.suspect.some((s) => s.code === 'carries_record_text'))

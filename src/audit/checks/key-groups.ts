@@ -19,11 +19,11 @@ export function reportableRows(ctx: AuditContext, keep: (row: number) => boolean
 
 /** Rows by owner uid, uids in ascending order, rows in file order. */
 export function byUid(ctx: AuditContext, rows: readonly number[]): Map<number, number[]> {
-  const uid = ctx.inventory.byRow.table.uid;
+  const table = ctx.inventory.byRow.table;
   const groups = new Map<number, number[]>();
   for (let k = 0; k < rows.length; k++) {
     const i = rows[k] as number;
-    const u = uid[i] as number;
+    const u = table.uidAt(i);
     const g = groups.get(u);
     if (g === undefined) groups.set(u, [i]);
     else g.push(i);

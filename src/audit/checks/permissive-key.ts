@@ -52,7 +52,7 @@ export const permissiveKey: Check = {
     const { table, classes } = ctx.inventory.byRow;
     const candidates = reportableRows(
       ctx,
-      (i) => ((table.permMask[i] as number) & GROUP_OR_OTHER_EXTRA) !== 0 && !SKIPPED_CLASSES.has(classes[i] as number),
+      (i) => ((table.permMaskAt(i)) & GROUP_OR_OTHER_EXTRA) !== 0 && !SKIPPED_CLASSES.has(classes[i] as number),
       ctx.inventory.byRow.index?.groupOtherRights,
     );
     for (const k of candidates.map(ctx.key)) {

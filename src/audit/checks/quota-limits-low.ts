@@ -41,7 +41,7 @@ export const quotaLimitsLow: Check = {
         remediation: `echo 'kernel.keys.${sysctl} = ${wanted}' > /etc/sysctl.d/90-keys-${sysctl.replace(/_/g, '-')}.conf && sysctl --system`,
       });
     };
-    const rootOwned = containers.filter((i) => v.table.uid[i] === 0).length;
+    const rootOwned = containers.filter((i) => v.table.uidAt(i) === 0).length;
     const userOwned = containers.length - rootOwned;
     if (rootOwned > 0) {
       low('root_maxkeys', l.root_maxkeys, want.rootMaxkeys, 'root', rootOwned);
