@@ -58,6 +58,26 @@ export function keyringSummary(links: number): KeySummary {
   return (smallKeyring[links] ??= keyringSummaryOf(links));
 }
 
+/**
+ * What a KeyTable row holds for a summary (key-table.ts W_SUMMARY): -1 for none, a keyring's links * 2, a length's
+ * bytes * 2 + 1, and -2 for any other and for codes past 32 bits (the table keeps those: KeyTable.otherSummaries).
+ */
+export function summaryCodeOf(s: KeySummary | null): number {
+  if (s === null) return -1;
+  if (s.kind === 'keyring') {
+    if (s.capacity === undefined) return keyringCode(s.links);
+  } else if (s.kind === 'length') return lengthCode(s.bytes);
+  return -2;
+}
+
+function keyringCode(links: number): number {
+  return Number.isInteger(links) && links >= 0 && links <= 0x3fffffff ? links * 2 : -2;
+}
+
+function lengthCode(bytes: number): number {
+  return Number.isInteger(bytes) && bytes >= 0 && bytes <= 0x3ffffffe ? bytes * 2 + 1 : -2;
+}
+
 const LENGTH_TYPES = new Set([
   'user',
   'logon',
@@ -200,6 +220,8 @@ export function splitDescriptionSummary(
 export interface RangeSplit {
   /** Offset where the description ends (the summary starts); `end` when there is no summary. */
   descEnd: number;
+  /** The summary as summaryCodeOf(); the summary itself only when that is -2 (else null: the code says it). */
+  code: number;
   summary: KeySummary | null;
   complete: boolean;
   /** What the key charges its owner's byte quota at least, and 1 when exactly that (key-charge.ts). */
@@ -227,12 +249,17 @@ export function splitRange(
       out.complete = true;
       // chargeMin() and chargeExact() of this summary, with what is known here (calling them measured 3-7% slower
       // on the whole parse + classify; test/parser/key-charge.test.ts holds the two equal on every row).
+      // The summary as its code, made into an object only when it has none (past 32 bits).
       if (type === 'keyring') {
-        out.summary = keyringSummary(trailingValue);
+        const code = trailingValue <= 0x3fffffff ? trailingValue * 2 : -2;
+        out.code = code;
+        out.summary = code === -2 ? keyringSummary(trailingValue) : null;
         out.charge = at - start + 1 + 4 * trailingValue;
         out.chargeExact = 0;
       } else {
-        out.summary = lengthSummary(trailingValue);
+        const code = trailingValue <= 0x3ffffffe ? trailingValue * 2 + 1 : -2;
+        out.code = code;
+        out.summary = code === -2 ? lengthSummary(trailingValue) : null;
         const userOrLogon = type === 'user' || type === 'logon';
         out.charge = at - start + 1 + (userOrLogon ? trailingValue : 0);
         out.chargeExact = userOrLogon ? 1 : 0;
@@ -241,7 +268,9 @@ export function splitRange(
     }
   }
   const s = splitDescriptionSummary(type, src.latin1(start, end), positive, revoked);
-  out.summary = s.summary;
+  const code = summaryCodeOf(s.summary);
+  out.code = code;
+  out.summary = code === -2 ? s.summary : null;
   out.complete = s.complete;
   // .request_key_auth: "key:" + description + summary; everything else: description + summary.
   out.descEnd = s.summary?.kind === 'request_key_auth' ? start + 4 + s.description.length : start + s.description.length;

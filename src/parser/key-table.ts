@@ -9,7 +9,9 @@ import { decodeKeyExpiry, formatKeyExpiry, type KeyExpiry } from './key-expiry.j
 import { decodeKeyFlags, KEY_FLAG_LETTERS, type KeyFlags } from './key-flags.js';
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
 import type { KeyRecord } from './key-record.js';
-import { keyringSummary, lengthSummary, type KeySummary } from './key-summary.js';
+import { keyringSummary, lengthSummary, summaryCodeOf, type KeySummary } from './key-summary.js';
+
+export { summaryCodeOf };
 import { typeOfId, type DecodedKeyType } from './key-type.js';
 import { chargeExact, chargeMin } from './key-charge.js';
 
@@ -76,20 +78,6 @@ export function expiryOfSeconds(seconds: number): KeyExpiry {
     EXPIRIES.set(seconds, e);
   }
   return e;
-}
-
-/**
- * What a KeyTable row holds for a summary (W_SUMMARY): -1 for none, a keyring's links * 2, a length's bytes * 2 + 1, and
- * -2 for any other (the table keeps those: KeyTable.otherSummaries).
- */
-export function summaryCodeOf(s: KeySummary | null): number {
-  if (s === null) return -1;
-  let code = -2;
-  if (s.kind === 'keyring') {
-    if (s.capacity === undefined) code = s.links * 2;
-  } else if (s.kind === 'length') code = s.bytes * 2 + 1;
-  // A row's word holds the code: codes past 32 bits are kept as summaries (KeyTable.otherSummaries).
-  return Number.isSafeInteger(code) && code <= 0x7fffffff ? code : -2;
 }
 
 /** Decoded perms by mask and width, made on first use; bounded like memo.ts. */
@@ -427,9 +415,13 @@ export class KeyTable {
     return code % 2 === 0 ? keyringSummary(code / 2) : lengthSummary((code - 1) / 2);
   }
 
-  /** Set row `i`'s summary (the parser, and a fold that rewrites a row). */
+  /** Set row `i`'s summary (a fold that rewrites a row). */
   setSummary(i: number, s: KeySummary | null): void {
-    const code = summaryCodeOf(s);
+    this.setSummaryCode(i, summaryCodeOf(s), s);
+  }
+
+  /** Set row `i`'s summary from its summaryCodeOf() and, when that is -2, the summary (the parser). */
+  setSummaryCode(i: number, code: number, s: KeySummary | null): void {
     this.words[i * ROW_WORDS + W_SUMMARY] = code;
     if (code === -2) this.otherSummaries.set(i, s as KeySummary);
     else if (this.otherSummaries.size > 0) this.otherSummaries.delete(i);

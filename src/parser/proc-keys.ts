@@ -21,7 +21,7 @@
  */
 import { createScannedLine, scanKeyLineAt, scanStandardLayout, viewOf, type ScannedLine } from './key-line.js';
 import * as keyTable from './key-table.js';
-import { expirySecondsOf, fitsWord, KeyTable, summaryCodeOf } from './key-table.js';
+import { expirySecondsOf, fitsWord, KeyTable } from './key-table.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
 import { splitDescriptionSummary, splitRange, type KeySummary, type RangeSplit } from './key-summary.js';
 import type { ParseIssue } from './parse-issue.js';
@@ -31,6 +31,15 @@ import type { KeyRecord } from './key-record.js';
 // instructions, but loads an imported binding from its module at every use (a loop storing 14 words a row at
 // imported offsets ran 3 times slower than at local ones, measured: docs/benchmarks.md, session 10).
 const { ROW_WORDS, W_SERIAL, W_USAGE, W_UID, W_GID, W_TEXT_START, W_TEXT_END, W_DESC_END, W_LINE, W_LINE_COUNT, W_CHARGE, W_EXPIRY, W_PERM, W_BITS, W_SUMMARY, FLAG_BITS_SHIFT, BIT_COMPLETE, BIT_CHARGE_EXACT } = keyTable;
+/**
+ * Where the next newline is: Buffer#indexOf (a memchr), on any Uint8Array. A method of Buffer, not of the bytes:
+ * looked up on the bytes per line, it went through V8's generic property load every time (Buffer.prototype is a
+ * dictionary, which optimised code does not cache); looked up once per part, the call was not inlined and the
+ * parse took 4% longer. Held by the module, splitting 100,000 lines took 2.2 ms instead of 2.9 (measured). The
+ * parser still takes its bytes as any Uint8Array and makes no Buffer.
+ */
+// eslint-disable-next-line no-restricted-globals -- a memchr for Uint8Arrays; the comment above says why
+const findByte = Buffer.prototype.indexOf as (this: Uint8Array, value: number, byteOffset: number) => number;
 
 export { formatKeyHeader, keyText, type KeyRecord } from './key-record.js';
 
@@ -155,7 +164,7 @@ class ProcKeysParser implements ProcKeysStream {
   private recLast = 0;
   private recFolds: Fold[] | null = null;
   private recClosed = false;
-  private readonly recSplit: RangeSplit = { descEnd: 0, summary: null, complete: true, charge: 0, chargeExact: 0 };
+  private readonly recSplit: RangeSplit = { descEnd: 0, code: -1, summary: null, complete: true, charge: 0, chargeExact: 0 };
   /** Set when the record's text is not one contiguous range of the file (CRLF stripped). */
   private recJoined: string | null = null;
   private recJoinedSplit: Split | null = null;
@@ -235,7 +244,7 @@ class ProcKeysParser implements ProcKeysStream {
     const size = this.size;
     const view = this.bytes.length === size ? this.bytes : this.bytes.subarray(0, size);
     for (let pos = this.scanned0; pos < size; ) {
-      const nl = view.indexOf(0x0a, pos);
+      const nl = findByte.call(view, 0x0a, pos);
       if (nl < 0) break;
       this.addLine(pos, nl);
       pos = this.scanned0 = nl + 1;
@@ -340,7 +349,7 @@ class ProcKeysParser implements ProcKeysStream {
       const split = this.recSplit;
       w[o + W_DESC_END] = split.descEnd;
       w[o + W_BITS] = h.typeId | (h.flags.bits << FLAG_BITS_SHIFT) | (split.complete ? BIT_COMPLETE : 0) | (split.chargeExact !== 0 ? BIT_CHARGE_EXACT : 0);
-      table.setSummary(n, split.summary);
+      table.setSummaryCode(n, split.code, split.summary);
       table.setSigned(n, W_CHARGE, split.charge);
     }
     const folds = this.recFolds;
@@ -409,12 +418,15 @@ class ProcKeysParser implements ProcKeysStream {
     const split = this.recSplit;
     const lines = this.lineCount;
     let w = table.words;
+    // The open record's header and the line scanned next, swapped as each line opens a record: held here, stored
+    // back once the run ends.
+    let h = this.header;
+    let scanned = this.scanned;
+    let first = this.recFirst;
     let i = from;
     while (i < lines) {
-      const scanned = this.scanned;
       const end = ends[i] as number;
       if (!scanStandardLayout(src, starts[i] as number, end, scanned, view)) break;
-      const h = this.header;
       if (scanned.serialNumber <= h.serialNumber || impossibleRecord(scanned, format) !== null) break;
       // emit() of the open record
       const n = table.count;
@@ -424,8 +436,7 @@ class ProcKeysParser implements ProcKeysStream {
         w = table.words;
       }
       table.count = n + 1;
-      const first = this.recFirst;
-      const sc = summaryCodeOf(split.summary);
+      const sc = split.code;
       const usage = h.usage;
       const uid = h.uid;
       const gid = h.gid;
@@ -457,14 +468,20 @@ class ProcKeysParser implements ProcKeysStream {
       if (h.typeId === 0) table.otherTypes.set(n, h.type);
       if (sc === -2) table.otherSummaries.set(n, split.summary as KeySummary);
       // openRecord(i) and split()
-      this.header = scanned;
-      this.scanned = h;
-      this.recFirst = this.recLast = i;
-      this.recClosed = false;
-      const f = scanned.flags.flags;
-      splitRange(scanned.type.name, src, scanned.textStart, end, f.instantiated && !f.negative, f.revoked, split);
+      const opened = scanned;
+      scanned = h;
+      h = opened;
+      first = i;
+      const f = opened.flags.flags;
+      splitRange(opened.type.name, src, opened.textStart, end, f.instantiated && !f.negative, f.revoked, split);
       i++;
       if (!split.complete) break;
+    }
+    if (i > from) {
+      this.header = h;
+      this.scanned = scanned;
+      this.recFirst = this.recLast = first;
+      this.recClosed = false;
     }
     return i;
   }
