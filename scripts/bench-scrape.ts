@@ -69,10 +69,15 @@ const SMALL_SCRAPES = Number(args['small-scrapes'] ?? (args.quick ? 500 : 2000))
 const SMALL_AWK_RUNS = args.quick ? 100 : 500;
 /**
  * Scrapes before the small host is measured: a serving exporter is scraped for days, so what matters is its
- * steady state, once V8 has compiled what every scrape runs (its compiler threads are counted too). After 50
- * scrapes it was still compiling: 2.5-2.8 ms per scrape over the next 300, against 1.4-1.7 ms after 500.
+ * steady state, once V8 has compiled what every scrape runs (its compiler threads are counted too). V8 optimises a
+ * function called once a scrape only after many scrapes: with `--trace-opt`, it completed 172 optimisations over
+ * scrapes 500 to 2,500, 57 over the next 2,000 and 7 over the 2,000 after (session 10); the CPU per scrape was
+ * 1.9 ms after 500 scrapes and 1.6 after 4,500, on the same machine minutes apart. What the first scrapes cost
+ * is reported too (SmallHost.warming). After 50 scrapes: 2.5-2.8 ms per scrape over the next 300.
  */
-const SMALL_WARMUP = Number(args['small-warmup'] ?? 500);
+const SMALL_WARMUP = Number(args['small-warmup'] ?? (args.quick ? 1000 : 5000));
+/** The scrapes of the warm-up measured as such (what an exporter costs in its first hours): [from, to). */
+const SMALL_WARMING: [number, number] = [500, 2500];
 /** Seconds of scrapes once a second, then as long without any: what the small host's exporter costs between scrapes. */
 const COST_SECONDS = args.quick ? 5 : 10;
 const CONCURRENCY = Number(args.concurrency);
@@ -313,6 +318,8 @@ interface SmallHost {
   scrapes: number;
   cpuMsPerScrape: number;
   cpuMsPerScrapeProcessMetric: number;
+  /** Scrapes of the warm-up (SMALL_WARMING), while V8 still compiles, and the CPU per scrape over them; null when the warm-up is shorter. */
+  warming: { scrapes: [number, number]; cpuMsPerScrape: number } | null;
   medianScrapeMs: number;
   series: number;
   idleRssMb: number;
@@ -352,7 +359,13 @@ async function smallHost(): Promise<SmallHost> {
     const ex = await startExporter(uid);
     try {
       const idleRssMb = status(ex.pid, 'VmRSS');
-      for (let i = 0; i < SMALL_WARMUP; i++) await scrape(ex.port);
+      let warmingFrom = 0;
+      let warming: SmallHost['warming'] = null;
+      for (let i = 0; i < SMALL_WARMUP; i++) {
+        if (i === SMALL_WARMING[0]) warmingFrom = cpuMs(ex.pid);
+        if (i === SMALL_WARMING[1]) warming = { scrapes: SMALL_WARMING, cpuMsPerScrape: round((cpuMs(ex.pid) - warmingFrom) / (SMALL_WARMING[1] - SMALL_WARMING[0]), 3) };
+        await scrape(ex.port);
+      }
       const first = await scrape(ex.port);
       const c0 = cpuMs(ex.pid);
       const times: number[] = [];
@@ -376,6 +389,7 @@ async function smallHost(): Promise<SmallHost> {
         scrapes: SMALL_SCRAPES,
         cpuMsPerScrape: round((c1 - c0) / SMALL_SCRAPES, 3),
         cpuMsPerScrapeProcessMetric: round(metric / SMALL_SCRAPES, 3),
+        warming,
         medianScrapeMs: round(median(times), 2),
         series: sampleLines(last.body).length,
         idleRssMb: round(idleRssMb),
@@ -585,8 +599,10 @@ function report(small: SmallHost, scales: Scale[], keys: { before: number; after
     );
   out.push('');
   out.push(
-    `Small host (uid ${small.uid}, ${small.keysVisible} keys visible): ${small.cpuMsPerScrape} ms of CPU per scrape over ${small.scrapes} scrapes ` +
-      `(process_cpu_seconds_total: ${small.cpuMsPerScrapeProcessMetric} ms), scrape ${small.medianScrapeMs} ms, ${small.series} series, RSS ${small.idleRssMb} MB idle / ${small.peakRssMb} MB peak. ` +
+    `Small host (uid ${small.uid}, ${small.keysVisible} keys visible): ${small.cpuMsPerScrape} ms of CPU per scrape over ${small.scrapes} scrapes after ${SMALL_WARMUP} ` +
+      `(process_cpu_seconds_total: ${small.cpuMsPerScrapeProcessMetric} ms; ` +
+      (small.warming !== null ? `${small.warming.cpuMsPerScrape} ms over scrapes ${small.warming.scrapes[0]} to ${small.warming.scrapes[1]}, while V8 still compiled), ` : 'the warm-up not measured), ') +
+      `scrape ${small.medianScrapeMs} ms, ${small.series} series, RSS ${small.idleRssMb} MB idle / ${small.peakRssMb} MB peak. ` +
       `The awk script over the same keys, as the same uid: ${small.awkCpuMsPerRun} ms of CPU per run over ${small.awkRuns} runs (a process each).`,
   );
   out.push(
@@ -652,7 +668,7 @@ async function main(): Promise<number> {
   console.log(`bench-scrape: scales ${SCALES.join(', ')}, ${RUNS} alternating runs each, ${SMALL_SCRAPES} small-host scrapes; /proc/keys has ${before} lines`);
 
   const small = await smallHost();
-  console.log(`small host: ${small.cpuMsPerScrape} ms CPU per scrape (${small.keysVisible} keys visible); scraped once a second ${small.paced.cpuMsPerSecond} ms CPU/s, idle ${small.idle.cpuMsPerSecond} ms CPU/s and ${small.idle.wakeupsPerSecond} wakeups/s`);
+  console.log(`small host: ${small.cpuMsPerScrape} ms CPU per scrape (${small.keysVisible} keys visible; ${small.warming?.cpuMsPerScrape ?? '-'} ms over scrapes ${SMALL_WARMING.join(' to ')}); scraped once a second ${small.paced.cpuMsPerSecond} ms CPU/s, idle ${small.idle.cpuMsPerSecond} ms CPU/s and ${small.idle.wakeupsPerSecond} wakeups/s`);
   const scales: Scale[] = [];
   const holder = await startHolder(null, false);
   let after = before;
