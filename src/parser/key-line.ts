@@ -12,7 +12,11 @@ import type { KeyPermissions } from './key-permissions.js';
 import { decodeKeyType, typeIdOf, type DecodedKeyType } from './key-type.js';
 import { memoize } from './memo.js';
 import type { ByteSource } from './byte-source.js';
-import { EXPD_EXPIRY, flagsInfoOf, PERM_EXPIRY, permissionsOf, type FlagsInfo } from './key-table.js';
+import * as keyTable from './key-table.js';
+import { EXPD_EXPIRY, expiryOfSeconds, expirySecondsOf, flagsInfoOf, PERM_EXPIRY, permissionsOf, type FlagsInfo } from './key-table.js';
+
+// Module-local copies of the row layout (parser/proc-keys.ts says why).
+const { W_SERIAL, W_USAGE, W_UID, W_GID, W_TEXT_START, W_EXPIRY, W_PERM, W_BITS, FLAG_BITS_SHIFT, TYPE_ID_MASK, ROW_WORDS } = keyTable;
 
 const SP = 0x20;
 
@@ -188,11 +192,13 @@ const PERM_SLOT_BITS = 8;
 const PERM_SLOTS = 1 << PERM_SLOT_BITS;
 const permWord0 = new Int32Array(PERM_SLOTS);
 const permWord1 = new Int32Array(PERM_SLOTS);
-const permWordValue = new Array<KeyPermissions | null>(PERM_SLOTS).fill(null);
+/** The slot's mask; NaN for an empty slot. */
+const permSlotMask = new Float64Array(PERM_SLOTS).fill(Number.NaN);
 /** Expiry columns other than "perm" recently seen, by a hash of their four bytes read as a word. */
 const EXPIRY_SLOT_BITS = 7;
 const expirySlotWord = new Int32Array(1 << EXPIRY_SLOT_BITS);
-const expirySlotValue = new Array<KeyExpiry | null>(1 << EXPIRY_SLOT_BITS).fill(null);
+/** The slot's expirySecondsOf(); NaN for an empty slot. */
+const expirySlotSeconds = new Float64Array(1 << EXPIRY_SLOT_BITS).fill(Number.NaN);
 /** Type columns recently seen, direct-mapped by three of their bytes. */
 const TYPE_SLOTS = 32;
 /** A slot's type column: its bytes 0-3 and 4-7 as little-endian words, and byte 8. */
@@ -204,15 +210,13 @@ const typeSlotId = new Int32Array(TYPE_SLOTS);
 /** "perm" as a little-endian word. */
 const PERM_WORD = 0x6d726570;
 /**
- * The flags column last decoded, as little-endian words (its bytes 0-3 and 3-6), with its value (null: none yet).
- * A host's keys mostly share a few sets of flags. The other columns are found in slots (column5, and the expiry,
- * perm and type slots).
+ * The flags column last decoded, as little-endian words (its bytes 0-3 and 3-6), with its FlagsInfo.bits (-1: none
+ * yet). A host's keys mostly share a few sets of flags. The other columns are found in slots (column5, and the
+ * expiry, perm and type slots).
  */
-const last = {
-  flagsWord0: 0,
-  flagsWord1: 0,
-  flags: null as FlagsInfo | null,
-};
+let lastFlagsWord0 = 0;
+let lastFlagsWord1 = 0;
+let lastFlagBits = -1;
 
 /**
  * `%<width>d` right-aligned in [from, to): spaces, an optional '-', digits without a leading zero.
@@ -280,20 +284,18 @@ function hex8(b: Uint8Array, at: number): number {
   return ((h0 << 28) | (h1 << 24) | (h2 << 20) | (h3 << 16) | (h4 << 12) | (h5 << 8) | (h6 << 4) | h7) >>> 0;
 }
 
-/** The perm column of the standard layout (8 lowercase hex digits at start + 28), decoded, or null. */
-function permAt(src: ByteSource, start: number): KeyPermissions | null {
-  const mask = hex8(src.bytes, start + 28);
-  if (mask < 0) return null;
-  return permissionsOf(mask, 8);
-}
+/** The type of the line scanStandardRow() scanned last (its name, and the type of a row whose type has no number). */
+export const scannedRow = { type: decodeKeyType('user     ') };
 
 /**
  * The common case: 7 flags, 8-digit perm, and usage, expiry, uid and gid within their printf widths, so every
- * column sits at a fixed offset. True only when the line is a record header and `out` holds exactly what
- * scanKeyLineGeneral() would have put there (test/parser/key-line.test.ts compares the two on generated
- * lines); false means "not this layout, or not sure": the general scanner decides.
+ * column sits at a fixed offset. True only when the line is a record header, with its values written as a key
+ * table row's words at `o` of `w` (key-table.ts: serial, usage, uid, gid, text start, expiry, perm, and the type
+ * and flags in the bits word; nothing else of the row) and its type in scannedRow.type; false means "not this
+ * layout, or not sure": the general scanner decides. The parser's loop over records scans each line into the
+ * row it becomes (proc-keys.ts runOfRecords): no object per line, and nothing decoded but numbers.
  */
-export function scanStandardLayout(src: ByteSource, start: number, end: number, out: ScannedLine, view: DataView = viewOf(src.bytes)): boolean {
+export function scanStandardRow(src: ByteSource, start: number, end: number, view: DataView, w: Int32Array, o: number): boolean {
   const b = src.bytes;
   if (end - start < 59) return false;
   // The separating spaces (STANDARD_SPACES), unrolled.
@@ -315,52 +317,52 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
   // 100,000 lines, with the type column's words below.
   const fw0 = view.getInt32(start + 9, true);
   const fw1 = view.getInt32(start + 12, true);
-  let flags: FlagsInfo | null | undefined;
-  if (fw0 === last.flagsWord0 && fw1 === last.flagsWord1 && last.flags !== null) flags = last.flags;
-  else {
-    let flagCode = 7 << 8;
+  let bits = lastFlagBits;
+  if (fw0 !== lastFlagsWord0 || fw1 !== lastFlagsWord1 || bits < 0) {
+    bits = 0;
     for (let j = 0; j < 7; j++) {
       const c = b[start + 9 + j] as number;
-      if (c !== 0x2d) flagCode |= (1 << j) | (c === FLAG_CHARS[j] ? 0 : 1 << 7);
+      if (c === 0x2d) continue;
+      if (c !== FLAG_CHARS[j]) return false;
+      bits |= 1 << j;
     }
-    if (flagCode & (1 << 7)) return false;
-    flags = flagsInfoOf(7, flagCode & 0x7f);
-    last.flagsWord0 = fw0;
-    last.flagsWord1 = fw1;
-    last.flags = flags;
+    lastFlagsWord0 = fw0;
+    lastFlagsWord1 = fw1;
+    lastFlagBits = bits;
   }
   // Usage, expiry, perm, uid and gid: slots picked by a hash of the column's bytes, verified against them.
   const usage = column5(b, view, start + 17);
   if (!(usage >= 0)) return false;
   // Expiry: "perm", filling the column, for most keys; else a slot picked by a hash of the column's four bytes.
   const ew = view.getInt32(start + 23, true);
-  let expiry: KeyExpiry | null;
-  if (ew === PERM_WORD) expiry = PERM_EXPIRY;
+  let expiry: number;
+  if (ew === PERM_WORD) expiry = -1;
   else {
     const es = Math.imul(ew, 0x9e3779b1) >>> (32 - EXPIRY_SLOT_BITS);
-    expiry = expirySlotValue[es] as KeyExpiry | null;
-    if (expiry === null || expirySlotWord[es] !== ew) {
+    expiry = expirySlotSeconds[es] as number;
+    if (expiry !== expiry || expirySlotWord[es] !== ew) {
       let e = start + 23;
       while (e < start + 27 && b[e] === SP) e++;
       if (e === start + 27) return false;
       for (let j = e; j < start + 27; j++) if (b[j] === SP) return false;
-      expiry = expiryAt(src, e, start + 27);
-      if (expiry === null) return false;
+      const decoded = expiryAt(src, e, start + 27);
+      if (decoded === null) return false;
+      expiry = expirySecondsOf(decoded);
       expirySlotWord[es] = ew;
-      expirySlotValue[es] = expiry;
+      expirySlotSeconds[es] = expiry;
     }
   }
   // Perm: a slot picked by a hash of its eight bytes, read as two words, verified by comparing both; else decoded.
   const pw0 = view.getInt32(start + 28, true);
   const pw1 = view.getInt32(start + 32, true);
   const pws = Math.imul(pw0 ^ Math.imul(pw1, 0x85ebca6b), 0x9e3779b1) >>> (32 - PERM_SLOT_BITS);
-  let perm = permWordValue[pws] as KeyPermissions | null;
-  if (perm === null || permWord0[pws] !== pw0 || permWord1[pws] !== pw1) {
-    perm = permAt(src, start);
-    if (perm === null) return false;
+  let mask = permSlotMask[pws] as number;
+  if (mask !== mask || permWord0[pws] !== pw0 || permWord1[pws] !== pw1) {
+    mask = hex8(b, start + 28);
+    if (mask < 0) return false;
     permWord0[pws] = pw0;
     permWord1[pws] = pw1;
-    permWordValue[pws] = perm;
+    permSlotMask[pws] = mask;
   }
   const uid = column5(b, view, start + 37);
   const gid = column5(b, view, start + 43);
@@ -390,15 +392,39 @@ export function scanStandardLayout(src: ByteSource, start: number, end: number, 
     typeSlotValue[ts] = type;
     typeSlotId[ts] = matchedTypeId;
   }
-  out.serialNumber = serialNumber;
-  out.flags = flags;
-  out.usage = usage;
-  out.expiry = expiry;
-  out.perm = perm as KeyPermissions;
-  out.uid = uid;
-  out.gid = gid;
-  out.type = type as DecodedKeyType;
-  out.typeId = typeSlotId[ts] as number;
+  w[o + W_SERIAL] = serialNumber;
+  w[o + W_USAGE] = usage;
+  w[o + W_UID] = uid;
+  w[o + W_GID] = gid;
+  w[o + W_TEXT_START] = start + 59;
+  w[o + W_EXPIRY] = expiry;
+  w[o + W_PERM] = mask;
+  w[o + W_BITS] = (typeSlotId[ts] as number) | (bits << FLAG_BITS_SHIFT);
+  scannedRow.type = type;
+  return true;
+}
+
+/** A row for scanStandardLayout() to scan into. */
+const SCRATCH_ROW = new Int32Array(ROW_WORDS);
+
+/**
+ * scanStandardRow() into a ScannedLine: the same judgement, with the values decoded (test/parser/key-line.test.ts
+ * compares it with scanKeyLineGeneral() on generated lines). For the lines the parser's loop over records does not
+ * take: the first of a run, and the lines of other layouts and of multi-line records.
+ */
+export function scanStandardLayout(src: ByteSource, start: number, end: number, out: ScannedLine, view: DataView = viewOf(src.bytes)): boolean {
+  const r = SCRATCH_ROW;
+  if (!scanStandardRow(src, start, end, view, r, 0)) return false;
+  const word = r[W_BITS] as number;
+  out.serialNumber = (r[W_SERIAL] as number) >>> 0;
+  out.flags = flagsInfoOf(7, (word >>> FLAG_BITS_SHIFT) & 0xff);
+  out.usage = r[W_USAGE] as number;
+  out.expiry = expiryOfSeconds(r[W_EXPIRY] as number);
+  out.perm = permissionsOf((r[W_PERM] as number) >>> 0, 8);
+  out.uid = r[W_UID] as number;
+  out.gid = r[W_GID] as number;
+  out.type = scannedRow.type;
+  out.typeId = word & TYPE_ID_MASK;
   out.textStart = start + 59;
   return true;
 }

@@ -228,7 +228,8 @@ export class KeyTable {
   /** Room for `capacity` rows (a file larger than expected). */
   grow(capacity: number): void {
     const w = new Int32Array(capacity * ROW_WORDS);
-    w.set(this.words.subarray(0, this.count * ROW_WORDS));
+    // Every row, those past `count` too: the parser writes a row before it counts it (proc-keys.ts runOfRecords).
+    w.set(this.words.subarray(0, Math.min(this.words.length, w.length)));
     this.words = w;
     // The rows outgrown are garbage now; the new ones go back to the pool when the table does.
     WORDS_FREED.unregister(this);

@@ -19,9 +19,9 @@
  * Record-like lines folded into a description are listed in `embeddedRecordLines`; cross-record and
  * cross-file invariants (singletons, /proc/key-users totals) are applied later by classify/key-trust.ts.
  */
-import { createScannedLine, scanKeyLineAt, scanStandardLayout, viewOf, type ScannedLine } from './key-line.js';
+import { createScannedLine, scanKeyLineAt, scannedRow, scanStandardRow, viewOf, type ScannedLine } from './key-line.js';
 import * as keyTable from './key-table.js';
-import { expirySecondsOf, fitsWord, KeyTable } from './key-table.js';
+import { expiryOfSeconds, expirySecondsOf, fitsWord, flagsInfoOf, KeyTable, permissionsOf } from './key-table.js';
 import { byteSourceOf, type ByteSource } from './byte-source.js';
 import { splitDescriptionSummary, splitRange, type KeySummary, type RangeSplit } from './key-summary.js';
 import type { ParseIssue } from './parse-issue.js';
@@ -30,7 +30,7 @@ import type { KeyRecord } from './key-record.js';
 // Module-local copies of the row layout's constants: optimised code folds a module's own constants into its
 // instructions, but loads an imported binding from its module at every use (a loop storing 14 words a row at
 // imported offsets ran 3 times slower than at local ones, measured: docs/benchmarks.md, session 10).
-const { ROW_WORDS, W_SERIAL, W_USAGE, W_UID, W_GID, W_TEXT_START, W_TEXT_END, W_DESC_END, W_LINE, W_LINE_COUNT, W_CHARGE, W_EXPIRY, W_PERM, W_BITS, W_SUMMARY, FLAG_BITS_SHIFT, BIT_COMPLETE, BIT_CHARGE_EXACT } = keyTable;
+const { ROW_WORDS, W_SERIAL, W_USAGE, W_UID, W_GID, W_TEXT_START, W_TEXT_END, W_DESC_END, W_LINE, W_LINE_COUNT, W_CHARGE, W_EXPIRY, W_PERM, W_BITS, W_SUMMARY, FLAG_BITS_SHIFT, TYPE_ID_MASK, BIT_COMPLETE, BIT_CHARGE_EXACT, FLAG_I, FLAG_N, FLAG_R } = keyTable;
 /**
  * Where the next newline is: Buffer#indexOf (a memchr), on any Uint8Array. A method of Buffer, not of the bytes:
  * looked up on the bytes per line, it went through V8's generic property load every time (Buffer.prototype is a
@@ -69,7 +69,7 @@ interface Fold {
 }
 
 /** Invariants that hold for every record a kernel prints, whatever came before it. */
-function impossibleRecord(h: ScannedLine, format: ProcKeysFormat): string | null {
+export function impossibleRecord(h: ScannedLine, format: ProcKeysFormat): string | null {
   if (format.flagWidth !== null && h.flags.raw.length !== format.flagWidth)
     return `${h.flags.raw.length} flag characters where this file has ${format.flagWidth}`;
   if (format.permWidth !== null && h.perm.hex.length !== format.permWidth)
@@ -82,6 +82,20 @@ function impossibleRecord(h: ScannedLine, format: ProcKeysFormat): string | null
   if (h.flags.raw.length === 7 && h.flags.flags.revoked && h.expiry.kind !== 'expd')
     return 'revoked but the expiry is not "expd" (key_revoke() sets it to the revocation time)';
   return null;
+}
+
+/**
+ * impossibleRecord() !== null for a record in today's layout (7 flags, an 8-digit perm) in a file of that layout,
+ * from its numbers: flag bits (FlagsInfo.bits), perm mask and expiry seconds (expirySecondsOf(); 0 is expd).
+ * test/parser/proc-keys.test.ts holds the two equal.
+ */
+export function impossibleStandardRow(bits: number, mask: number, expirySeconds: number): boolean {
+  return (
+    (mask & ~0x3f3f3f3f) !== 0 ||
+    (mask & 0x01010101) === 0 ||
+    ((bits & FLAG_N) !== 0 && (bits & FLAG_I) === 0) ||
+    ((bits & FLAG_R) !== 0 && expirySeconds !== 0)
+  );
 }
 
 /** Parse /proc/keys given as a byte string (latin1): records as objects (tests, pastes). */
@@ -319,12 +333,28 @@ class ProcKeysParser implements ProcKeysStream {
   private emit(): void {
     if (this.dirty) this.split();
     const table = this.table;
+    const recFirst = this.recFirst;
+    const recLast = this.recLast;
+    if (table.count === table.capacity) table.grow(table.capacity * 2 + 16);
+    const n = table.count++;
+    this.writeRow(n);
+    const folds = this.recFolds;
+    if (folds !== null) table.embedded.set(n, folds.map((f) => f.line + 1));
+    // Continuation text that starts like a record but is not one stays in the description, as the kernel may
+    // print it, but never silently: a re-spaced or edited paste, or a description written to look like /proc/keys.
+    for (let k = recFirst + 1; k <= recLast; k++)
+      if (startsLikeRecord(this.bytes, this.starts[k] as number, this.ends[k] as number) && !(folds?.some((f) => f.line === k) ?? false))
+        this.issue(k, 'near_record_line', `starts like a record (serial and flags) but its columns are not what proc_keys_show() prints; read as part of the description of the key at line ${recFirst + 1}`);
+    this.open = false;
+  }
+
+  /** Write the open record, split, as row `n` of the table (which has room for it). */
+  private writeRow(n: number): void {
+    const table = this.table;
     const h = this.header;
     const recFirst = this.recFirst;
     const recLast = this.recLast;
     const textEnd = this.ends[recLast] as number;
-    if (table.count === table.capacity) table.grow(table.capacity * 2 + 16);
-    const n = table.count++;
     const o = n * ROW_WORDS;
     const w = table.words;
     w[o + W_SERIAL] = h.serialNumber;
@@ -352,14 +382,6 @@ class ProcKeysParser implements ProcKeysStream {
       table.setSummaryCode(n, split.code, split.summary);
       table.setSigned(n, W_CHARGE, split.charge);
     }
-    const folds = this.recFolds;
-    if (folds !== null) table.embedded.set(n, folds.map((f) => f.line + 1));
-    // Continuation text that starts like a record but is not one stays in the description, as the kernel may
-    // print it, but never silently: a re-spaced or edited paste, or a description written to look like /proc/keys.
-    for (let k = recFirst + 1; k <= recLast; k++)
-      if (startsLikeRecord(this.bytes, this.starts[k] as number, this.ends[k] as number) && !(folds?.some((f) => f.line === k) ?? false))
-        this.issue(k, 'near_record_line', `starts like a record (serial and flags) but its columns are not what proc_keys_show() prints; read as part of the description of the key at line ${recFirst + 1}`);
-    this.open = false;
   }
 
   /** Drop trailing lines until the record ends with its summary; report what was dropped. */
@@ -402,9 +424,10 @@ class ProcKeysParser implements ProcKeysStream {
   /**
    * What advance() does for the lines of almost every file, in one loop: the open record is one line that
    * ended with its summary, and the next line is a record in today's layout with a higher serial, so the open
-   * record is emitted as it is (finalize(), emit()) and the line opens the next (openRecord(), split()). The
-   * same columns are written as emit() writes, without a call per step and with the table's columns held in
-   * locals. Returns the first line not taken; advance() takes that line, whatever it is.
+   * record is emitted as it is (finalize(), emit()) and the line opens the next (openRecord(), split()). Each
+   * line is scanned into the row it becomes (key-line.ts scanStandardRow), which counts once the line after it
+   * shows the record ended: no header object per line, and the words emit() would write, written once. Returns
+   * the first line not taken; advance() takes that line, whatever it is.
    */
   private runOfRecords(from: number): number {
     if (this.dirty || this.recFolds !== null || this.recFirst !== this.recLast || this.recJoinedSplit !== null || !this.recSplit.complete) return from;
@@ -417,70 +440,63 @@ class ProcKeysParser implements ProcKeysStream {
     const ends = this.ends;
     const split = this.recSplit;
     const lines = this.lineCount;
+    // The open record as row n, not counted yet; room for the row after it.
+    let n = table.count;
+    if ((n + 2) * ROW_WORDS > table.words.length) table.grow(table.capacity * 2 + 16);
+    this.writeRow(n);
     let w = table.words;
-    // The open record's header and the line scanned next, swapped as each line opens a record: held here, stored
-    // back once the run ends.
-    let h = this.header;
-    let scanned = this.scanned;
-    let first = this.recFirst;
+    let o = n * ROW_WORDS;
+    let openType = this.header.type;
     let i = from;
     while (i < lines) {
-      const end = ends[i] as number;
-      if (!scanStandardLayout(src, starts[i] as number, end, scanned, view)) break;
-      if (scanned.serialNumber <= h.serialNumber || impossibleRecord(scanned, format) !== null) break;
-      // emit() of the open record
-      const n = table.count;
-      const o = n * ROW_WORDS;
-      if (o >= w.length) {
+      const next = o + ROW_WORDS;
+      if (next + ROW_WORDS > w.length) {
         table.grow(table.capacity * 2 + 16);
         w = table.words;
       }
-      table.count = n + 1;
-      const sc = split.code;
-      const usage = h.usage;
-      const uid = h.uid;
-      const gid = h.gid;
-      const expiry = expirySecondsOf(h.expiry);
+      const start = starts[i] as number;
+      const end = ends[i] as number;
+      if (!scanStandardRow(src, start, end, view, w, next)) break;
+      const word = w[next + W_BITS] as number;
+      const bits = (word >>> FLAG_BITS_SHIFT) & 0xff;
+      if ((w[next + W_SERIAL] as number) >>> 0 <= (w[o + W_SERIAL] as number) >>> 0 || impossibleStandardRow(bits, w[next + W_PERM] as number, w[next + W_EXPIRY] as number)) break;
+      // The open record ended: its row counts. The line opens the next record, row n + 1, split here.
+      table.count = ++n;
+      o = next;
+      const type = scannedRow.type;
+      openType = type;
+      splitRange(type.name, src, start + 59, end, (bits & FLAG_I) !== 0 && (bits & FLAG_N) === 0, (bits & FLAG_R) !== 0, split);
       const charge = split.charge;
-      w[o + W_SERIAL] = h.serialNumber;
-      w[o + W_USAGE] = usage;
-      w[o + W_UID] = uid;
-      w[o + W_GID] = gid;
-      w[o + W_TEXT_START] = h.textStart;
-      w[o + W_TEXT_END] = ends[first] as number;
+      const code = split.code;
+      w[o + W_TEXT_END] = end;
       w[o + W_DESC_END] = split.descEnd;
-      w[o + W_LINE] = first + 1;
+      w[o + W_LINE] = i + 1;
       w[o + W_LINE_COUNT] = 1;
       w[o + W_CHARGE] = charge;
-      w[o + W_EXPIRY] = expiry;
-      w[o + W_PERM] = h.perm.mask;
-      w[o + W_BITS] = h.typeId | (h.flags.bits << FLAG_BITS_SHIFT) | BIT_COMPLETE | (split.chargeExact !== 0 ? BIT_CHARGE_EXACT : 0);
-      w[o + W_SUMMARY] = sc;
-      // The standard layout's columns always fit a word, but the record opened before the run may have been
-      // scanned by the general scanner (wider columns), and a charge counts a summary of any length.
-      if ((i === from && !(fitsWord(usage) && fitsWord(uid) && fitsWord(gid) && fitsWord(expiry))) || !fitsWord(charge)) {
-        table.setSigned(n, W_USAGE, usage);
-        table.setSigned(n, W_UID, uid);
-        table.setSigned(n, W_GID, gid);
-        table.setSigned(n, W_EXPIRY, expiry);
-        table.setSigned(n, W_CHARGE, charge);
-      }
-      if (h.typeId === 0) table.otherTypes.set(n, h.type);
-      if (sc === -2) table.otherSummaries.set(n, split.summary as KeySummary);
-      // openRecord(i) and split()
-      const opened = scanned;
-      scanned = h;
-      h = opened;
-      first = i;
-      const f = opened.flags.flags;
-      splitRange(opened.type.name, src, opened.textStart, end, f.instantiated && !f.negative, f.revoked, split);
+      w[o + W_SUMMARY] = code;
+      w[o + W_BITS] = word | (split.complete ? BIT_COMPLETE : 0) | (split.chargeExact !== 0 ? BIT_CHARGE_EXACT : 0);
+      // A charge counts a summary of any length; the other words of the standard layout fit.
+      if (!fitsWord(charge)) table.setSigned(n, W_CHARGE, charge);
+      if ((word & TYPE_ID_MASK) === 0) table.otherTypes.set(n, type);
+      if (code === -2) table.otherSummaries.set(n, split.summary as KeySummary);
       i++;
       if (!split.complete) break;
     }
     if (i > from) {
-      this.header = h;
-      this.scanned = scanned;
-      this.recFirst = this.recLast = first;
+      // The open record is row n's line: its header as an object again, for advance() and emit().
+      const h = this.header;
+      const word = w[o + W_BITS] as number;
+      h.serialNumber = (w[o + W_SERIAL] as number) >>> 0;
+      h.flags = flagsInfoOf(7, (word >>> FLAG_BITS_SHIFT) & 0xff);
+      h.usage = w[o + W_USAGE] as number;
+      h.expiry = expiryOfSeconds(w[o + W_EXPIRY] as number);
+      h.perm = permissionsOf((w[o + W_PERM] as number) >>> 0, 8);
+      h.uid = w[o + W_UID] as number;
+      h.gid = w[o + W_GID] as number;
+      h.type = openType;
+      h.typeId = word & TYPE_ID_MASK;
+      h.textStart = w[o + W_TEXT_START] as number;
+      this.recFirst = this.recLast = i - 1;
       this.recClosed = false;
     }
     return i;
