@@ -100,9 +100,9 @@ const NO_LINES = Object.freeze([]) as unknown as number[];
 /*
  * A row is ROW_WORDS 32-bit words, the rows one after another in one Int32Array (KeyTable.words): the parser
  * writes a row as one stream of 56 bytes. Stored by column (17 typed arrays, 87 bytes a row), the same values
- * were 17 streams of stores into memory not in the cache; one stream of fewer bytes took 4-17% off the parse of
- * 100,000 generated lines, the most when the machine ran slow (a neighbour's load on the memory the parse
- * writes): docs/benchmarks.md, "Parse and classify, session 10".
+ * were 17 streams of stores into memory not in the cache; parse + classify of 100,000 lines took 0.93x (generated)
+ * and 0.96x (a real host) as long with rows, measured in pairs: docs/benchmarks.md, "Parse and classify, session
+ * 10".
  *
  * Unsigned words (serial, offsets, lines, perm) are read with `>>> 0`. Signed ones that a kernel prints within
  * 32 bits (usage, uid, gid) and the charge and expiry seconds hold WIDE when the value does not fit, and the
