@@ -157,7 +157,7 @@ function claimOfRow(table: KeyTable, i: number): NameClaim {
   if (table.override.size === 0 || !table.override.has(i)) {
     const b = table.source.bytes;
     const s = table.textStartAt(i);
-    const n = (table.descEndAt(i)) - s;
+    const n = table.descEndAt(i) - s;
     const c0 = n === 0 ? -1 : (b[s] as number);
     if (c0 !== 0x5f && c0 !== 0x2e) return CLAIM_KEYRING;
     // "_ses", or "_ses." and a name

@@ -70,12 +70,16 @@ export function summaryCodeOf(s: KeySummary | null): number {
   return -2;
 }
 
+/** The most links and bytes whose codes fit a row's signed 32-bit word. */
+const MAX_CODED_LINKS = 0x3fffffff;
+const MAX_CODED_BYTES = 0x3ffffffe;
+
 function keyringCode(links: number): number {
-  return Number.isInteger(links) && links >= 0 && links <= 0x3fffffff ? links * 2 : -2;
+  return Number.isInteger(links) && links >= 0 && links <= MAX_CODED_LINKS ? links * 2 : -2;
 }
 
 function lengthCode(bytes: number): number {
-  return Number.isInteger(bytes) && bytes >= 0 && bytes <= 0x3ffffffe ? bytes * 2 + 1 : -2;
+  return Number.isInteger(bytes) && bytes >= 0 && bytes <= MAX_CODED_BYTES ? bytes * 2 + 1 : -2;
 }
 
 const LENGTH_TYPES = new Set([
@@ -251,13 +255,13 @@ export function splitRange(
       // on the whole parse + classify; test/parser/key-charge.test.ts holds the two equal on every row).
       // The summary as its code, made into an object only when it has none (past 32 bits).
       if (type === 'keyring') {
-        const code = trailingValue <= 0x3fffffff ? trailingValue * 2 : -2;
+        const code = trailingValue <= MAX_CODED_LINKS ? trailingValue * 2 : -2;
         out.code = code;
         out.summary = code === -2 ? keyringSummary(trailingValue) : null;
         out.charge = at - start + 1 + 4 * trailingValue;
         out.chargeExact = 0;
       } else {
-        const code = trailingValue <= 0x3ffffffe ? trailingValue * 2 + 1 : -2;
+        const code = trailingValue <= MAX_CODED_BYTES ? trailingValue * 2 + 1 : -2;
         out.code = code;
         out.summary = code === -2 ? lengthSummary(trailingValue) : null;
         const userOrLogon = type === 'user' || type === 'logon';
