@@ -204,7 +204,7 @@ function scrape(port: number, fresh = false): Promise<{ ms: number; body: string
 
 async function readLikeExporter(): Promise<number> {
   const t0 = performance.now();
-  const f = await readProcFile('/proc/keys', true);
+  const f = await readProcFile('/proc/keys');
   if (f.status !== 'ok') throw new Error(`/proc/keys: ${f.status}`);
   return performance.now() - t0;
 }
@@ -450,18 +450,15 @@ interface Scale {
 async function pipeline(
   runs: number,
 ): Promise<Pick<Scale, 'parseMs' | 'classifyMs' | 'auditMs' | 'parseClassifyMs' | 'parseClassifyAuditMs' | 'machineSlowdownMedian' | 'fullSpeedRuns' | 'parseClassifyFullSpeedMs' | 'bytes' | 'findings'>> {
-  // The files as read once; each run parses /proc/keys again from its bytes, in the parts the reader thread tells
-  // the event loop, and classifies as it goes, as the exporter does (bench.ts parseAndClassify).
-  const read = await readProcFiles('/proc');
-  const { parsed: _parsed, ...keys } = read.keys;
-  const raw = asRead({ ...read, keys });
+  // The files as read once, with the kernel's answers; each run parses /proc/keys again (bench.ts parseAndClassify).
+  const raw = asRead(await readProcFiles('/proc'));
   const parse: number[] = [];
   const classify: number[] = [];
   const audit: number[] = [];
   const pc: number[] = [];
   const pca: number[] = [];
   const referenceMs: number[] = [];
-  const bytes = raw.bytes.length;
+  const bytes = raw.raw.keys.text?.length ?? 0;
   let findings = 0;
   warmReference();
   for (let r = -Math.min(15, Math.max(3, Math.floor(runs / 2))); r < runs; r++) {

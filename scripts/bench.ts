@@ -6,12 +6,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { buildInventory, RowClassifier, type Inventory } from '../src/classify/inventory.js';
-import { collectNowIfDue, noteRead } from '../src/procfs/collect-garbage.js';
+import { buildInventory, type Inventory } from '../src/classify/inventory.js';
 import { buildSnapshot, type FileRead, type RawProcFiles } from '../src/parser/snapshot.js';
 import { KEYS_SYSCTLS, type KeysSysctl } from '../src/parser/keys-sysctl.js';
-import { bufferSource, KeysParse } from '../src/procfs/read-proc-files.js';
-import { FileBytes, shouldReport } from '../src/procfs/seq-file-reader.js';
 import { FULL_SPEED, speedReport, timeReference, warmReference } from './machine-speed.js';
 
 const LINES = Number(process.env['BENCH_LINES'] ?? 100_000);
@@ -95,8 +92,7 @@ export function generateProcKeys(n: number): { keys: string; keyUsers: string } 
 function raw(keys: string, keyUsers: string): RawProcFiles {
   const ok = (path: string, text: string): FileRead => ({ path, status: 'ok', text });
   return {
-    // As the exporter reads it: the file's bytes (src/procfs/read-proc-files.ts).
-    keys: { path: 'keys', status: 'ok', source: bufferSource(Buffer.from(keys, 'latin1')) },
+    keys: ok('keys', keys),
     keyUsers: ok('key-users', keyUsers),
     sysctls: Object.fromEntries(KEYS_SYSCTLS.map((s) => [s, ok(s, '200\n')])) as Record<KeysSysctl, FileRead>,
   };
@@ -108,76 +104,25 @@ function quantile(xs: number[], q: number): number {
 }
 const median = (xs: number[]): number => quantile(xs, 0.5);
 
-/** A /proc/keys to parse as the exporter reads it: its bytes, and where the reader thread tells the bytes read so far. */
+/** A /proc/keys to parse as the exporter reads it. */
 export interface ReadInput {
-  /** The other files, and /proc/keys with its bytes (source). */
   raw: RawProcFiles;
-  /** The bytes of /proc/keys. */
-  bytes: Uint8Array;
-  /** The lengths at which the reader thread tells the event loop the bytes read so far, in order (the last is the file's). */
-  told: number[];
 }
 
-/** A page: what one read(2) of a seq_file returns at most. */
-const PAGE = 4096;
-/** What procfs/read-proc-files.ts reads before it hands the rest of a large file to the reader thread (HEAD_READS). */
-const HEAD = 4 * PAGE;
-
-/** `raw` as a serving exporter reads it, the size of the last read being this one's (a host between two scrapes). */
 export function asRead(raw: RawProcFiles): ReadInput {
-  const bytes = raw.keys.source?.bytes ?? Buffer.from(raw.keys.text ?? '', 'latin1');
-  const told = [Math.min(HEAD, bytes.length)];
-  for (let n = told[0] as number; n < bytes.length; ) {
-    n = Math.min(bytes.length, n + PAGE);
-    if (shouldReport(n, told[told.length - 1] as number, bytes.length) || n === bytes.length) told.push(n);
-  }
-  return { raw, bytes, told };
+  return { raw };
 }
 
-/**
- * One run as a serving exporter makes it (procfs/seq-file-reader.ts, read-proc-files.ts readKeysFile,
- * server/scraper.ts): each part the reader thread tells is copied to the end of the file's buffer and parsed, and
- * the new rows are given to a classifier; the end is parsed with the whole file, and the inventory is built with
- * that classifier. `parsed`: the ms spent parsing; `copied`: copying the parts, which is reading (the exporter
- * copies each part as it arrives, while the reader thread waits for the kernel), measured apart.
- */
+/** One run as a serving exporter makes it: the read's text parsed and classified (server/scraper.ts). */
 export function parseAndClassify(input: ReadInput, now = 0): { parsed: number; copied: number; inventory: Inventory } {
   const t0 = performance.now();
-  let classifying = 0;
-  let copied = 0;
-  const classifier = new RowClassifier();
-  const size = input.bytes.length;
-  const parse = new KeysParse((table) => {
-    const c0 = performance.now();
-    classifier.classify(table);
-    classifying += performance.now() - c0;
-  }, size);
-  // A quarter more than the last read's size, as seq-file-reader.ts asks.
-  const bytes = new FileBytes(Math.ceil(size * 1.25));
-  for (const n of input.told) {
-    const c0 = performance.now();
-    bytes.append(input.bytes.subarray(bytes.length, n));
-    copied += performance.now() - c0;
-    // The last part is told with the read's end, and parsed by finish().
-    if (n < size) parse.feed(bytes.view());
-  }
-  const keys = parse.finish({ path: input.raw.keys.path, status: 'ok', source: bufferSource(bytes.view()) });
-  const snapshot = buildSnapshot({ ...input.raw, keys }, now);
-  const parsed = performance.now() - t0 - classifying - copied;
-  const inventory = buildInventory(snapshot, classifier);
-  return { parsed, copied, inventory };
+  const snapshot = buildSnapshot(input.raw, now);
+  const parsed = performance.now() - t0;
+  return { parsed, copied: 0, inventory: buildInventory(snapshot) };
 }
 
-/**
- * What the exporter does between two reads of `bytes`: the full collection it makes once the scrape is served when
- * the reads since the last one call for it (procfs/collect-garbage.ts), then a turn of the event loop. Without
- * them the runs measured a state the exporter is never in: code compiled on stack replacement kept across runs (a
- * collection throws it away), and the columns of a table never back in the pool (key-table.ts).
- */
-export async function betweenReads(bytes: number): Promise<void> {
-  noteRead(bytes);
-  collectNowIfDue();
-  await new Promise((resolve) => setImmediate(resolve));
+/** A turn of the event loop between two reads, as a serving exporter has. */
+export async function betweenReads(_bytes: number): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -202,7 +147,7 @@ async function main(): Promise<void> {
     const { parsed, copied, inventory } = parseAndClassify(input);
     const t1 = performance.now();
     // What a scrape needs ends here.
-    keysFound = inventory.byRow.rows.length;
+    keysFound = inventory.keys.length;
     parseMs.push(parsed);
     copyMs.push(copied);
     // Parse + classify: the copy is the read's (parseAndClassify says why).

@@ -27,12 +27,7 @@ export const KEY_CLASSES = [
   'key',
 ] as const;
 export type KeyClass = (typeof KEY_CLASSES)[number];
-/**
- * Each class's index in KEY_CLASSES, as constants. Not an object made by Object.fromEntries() over KEY_CLASSES:
- * it shared its hidden class with every object made the same way, such as the inventory summary's counts by
- * class, and each of those that held a fraction changed the field's representation under the classifier's
- * optimised code, which V8 deoptimised several times a read (--trace-deopt: "code dependencies").
- */
+/** Each class's index in KEY_CLASSES. */
 const I_SESSION = 0;
 const I_USER_SESSION = 1;
 const I_USER = 2;

@@ -8,6 +8,12 @@ import { KEYS_SYSCTLS } from '../parser/keys-sysctl.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { snapshotFor, type View } from './snapshot-for.js';
+import { hostname, release } from 'node:os';
+import type { KeyAnswer } from '../parser/key-answer.js';
+import { askKernel } from '../procfs/ask-kernel.js';
+import { isLiveProc } from '../procfs/read-proc-files.js';
+import { writeKernelAnswers } from '../procfs/kernel-answers-file.js';
+import { packageVersion } from './version.js';
 
 /** The files a snapshot reads, relative to the procfs root (procfs/read-proc-files.ts). */
 export const CAPTURED_FILES = ['key-users', 'keys', ...KEYS_SYSCTLS.map((s) => `sys/kernel/keys/${s}`), 'sys/kernel/overflowgid'];
@@ -15,10 +21,12 @@ export const CAPTURED_FILES = ['key-users', 'keys', ...KEYS_SYSCTLS.map((s) => `
 export async function runCaptureCommand(opts: { procfs: string; outDir: string; view: View }, io: CliIo): Promise<number> {
   // --view all-users: capture the merged read (what every uid may view) as the keys file.
   let mergedKeys: Buffer | null = null;
+  let answers: KeyAnswer[] | undefined;
   if (opts.view === 'all-users') {
     const read = await snapshotFor(opts.procfs, 'all-users', io);
     if (read === null) return EXIT.usage;
     mergedKeys = read.keysBytes ?? null;
+    answers = read.answers;
   }
   try {
     const existing = await readdir(opts.outDir).catch(() => [] as string[]);
@@ -39,9 +47,19 @@ export async function runCaptureCommand(opts: { procfs: string; outDir: string; 
       const bytes = rel === 'keys' && mergedKeys !== null ? mergedKeys : await readFile(from);
       await writeFile(join(opts.outDir, rel), bytes);
       copied++;
+      // The kernel's answers about the very read copied, so that an offline audit of the folder is as exact as a live one.
+      if (rel === 'keys' && answers === undefined && isLiveProc(opts.procfs)) {
+        const asked = await askKernel(bytes.toString('latin1'));
+        if (asked.answers !== undefined) answers = [...asked.answers.bySerial.values()];
+        else io.stderr(`keyring-exporter: capture: cannot ask the kernel to confirm ${from} (${asked.error ?? 'unknown'}): the capture's records will read as unconfirmed\n`);
+      }
     } catch (err) {
       io.stderr(`keyring-exporter: capture: ${from}: ${(err as Error).message} (left out)\n`);
     }
+  }
+  if (answers !== undefined) {
+    const meta = { host: hostname(), kernelRelease: release(), time: new Date(io.clock() * 1000).toISOString(), view: opts.view, toolVersion: packageVersion() };
+    await writeKernelAnswers(opts.outDir, meta, answers);
   }
   io.stdout(`captured ${copied} of ${CAPTURED_FILES.length} files into ${opts.outDir}; read them with --path.procfs ${opts.outDir}\n`);
   return copied === 0 ? EXIT.unreadable : EXIT.ok;

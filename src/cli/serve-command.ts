@@ -13,7 +13,7 @@ import { createLogger, type LogFormat, type LogLevel, type Logger } from '../ser
 import type { Inventory } from '../classify/inventory.js';
 import { createScraper } from '../server/scraper.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
-import { collectIfDue } from '../procfs/collect-garbage.js';
+import type { AnswerCache } from '../procfs/ask-kernel.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
 import { loadAuditConfig } from './audit-command.js';
 import { createConfigReloader } from '../server/config-reloader.js';
@@ -90,13 +90,12 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     }
   }
 
-  const scraper = createScraper((onRows) => readSnapshot(o.procfs, io.clock, onRows));
+  // The kernel's answers of the last read: only serials not seen before are asked about (procfs/ask-kernel.ts).
+  const cache: AnswerCache = new Map();
+  const scraper = createScraper(() => readSnapshot(o.procfs, io.clock, { cache }));
   // The first read is only logged, in a function of its own: a local of this function would stay alive as long
   // as the server runs (it is suspended below), and at 100,000 keys an inventory is some 25 MB.
   logStart(await scraper.inventory(), logger, o.procfs);
-  // That read's garbage is collected now, as a scrape's is once served: otherwise it stayed until the first scrape
-  // (live at 990,000 keys: 395 MB resident once listening, bench-scrape; 210 MB two seconds after start now).
-  collectIfDue();
 
   const app = createApp({
     scraper,
@@ -196,7 +195,9 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
 
 function logStart(first: Inventory, logger: Logger, procfs: string): void {
   const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-  logger.info('starting keyring-exporter', { version: packageVersion(), uid, procfs, keys_visible: first.byRow.rows.length, uids: first.users?.length ?? 0 });
+  logger.info('starting keyring-exporter', { version: packageVersion(), uid, procfs, keys_visible: first.keys.length, uids: first.users?.length ?? 0 });
   if (uid !== 0) logger.warn('not running as root: /proc/keys shows only the keys this uid may view', { note: VISIBILITY_NOTE });
   for (const f of [first.files.keys, first.files.keyUsers]) if (f.status !== 'ok') logger.warn('cannot read', { path: f.path, status: f.status, error: f.error });
+  if (first.answersError !== undefined)
+    logger.warn('cannot ask the kernel to confirm /proc/keys: records are read from text alone and are unconfirmed', { error: first.answersError });
 }

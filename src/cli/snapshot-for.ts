@@ -1,5 +1,6 @@
 /** The snapshot a command asked for: the reader's own view, or every uid's (--view all-users, root only). */
 import type { Snapshot } from '../parser/snapshot.js';
+import type { KeyAnswer } from '../parser/key-answer.js';
 import { readAllUsersSnapshot, ViewError, type ViewCoverage } from '../procfs/read-all-users.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
 import type { CliIo } from './io.js';
@@ -12,7 +13,7 @@ export async function snapshotFor(
   procfs: string,
   view: View,
   io: CliIo,
-): Promise<{ snapshot: Snapshot; coverage?: ViewCoverage; keysBytes?: Buffer } | null> {
+): Promise<{ snapshot: Snapshot; coverage?: ViewCoverage; keysBytes?: Buffer; answers?: KeyAnswer[] } | null> {
   if (view === 'self') return { snapshot: await readSnapshot(procfs, io.clock) };
   try {
     const r = await readAllUsersSnapshot(procfs, io.clock);

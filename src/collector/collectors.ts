@@ -8,8 +8,6 @@ import type { AuditConfig } from '../audit/audit-config.js';
 import { SEVERITIES } from '../audit/finding.js';
 import { CHECKS, runAudit } from '../audit/run-audit.js';
 import type { Inventory } from '../classify/inventory.js';
-import { KEY_CLASSES, type KeyClass } from '../classify/keyring-class.js';
-import { KEY_STATES } from '../classify/key-state.js';
 import type { KeyRecord } from '../parser/key-record.js';
 import { PROC_FILES } from '../parser/parse-issue.js';
 import { GaugeFamily } from './gauge-family.js';
@@ -45,8 +43,13 @@ export function createGauges(registry?: Registry): Gauges {
   return gauges;
 }
 
-const SESSION = KEY_CLASSES.indexOf('session');
-const PERSISTENT = KEY_CLASSES.indexOf('persistent');
+/**
+ * A key type as a label value: the kernel's type name when the kernel described the key or the name is one of
+ * the kernel's types, `other` for anything else (a type column is text a forged line can hold).
+ */
+function typeLabel(t: KeyRecord['type']): string {
+  return t.known && /^[a-z0-9_.-]{1,32}$/.test(t.name) ? t.name : 'other';
+}
 
 /** The uids that keep their own label: the ones nearest to their key or byte quota, then the lowest uids. */
 export function keptUids(inv: Inventory, maxUids: number): Set<number> {
@@ -69,88 +72,32 @@ function addByUid(gauge: GaugeFamily, counts: Map<number, number>, uidLabel: (ui
 const UPDATES: Record<CollectorName, Update> = {
   keys(inv, g, _o, uidLabel) {
     if (inv.files.keys.status !== 'ok') throw new Error(`${inv.files.keys.path}: ${inv.files.keys.status}`);
-    const { table, rows, classes, states, suspect } = inv.byRow;
     const sessions = new Map<number, number>();
     const persistentKeys = new Map<number, number>();
     const expiry = new Map<string, number>();
-    // By type object (decoded types are shared, a host has a handful), class and state: a number per key, no
-    // string. Types are told apart by object, and merged by name below.
-    const types: KeyRecord['type'][] = [];
-    const NC = KEY_CLASSES.length;
-    const NS = KEY_STATES.length;
-    // A typed array, grown by 8 types at a time: a sparse number[] written at arbitrary indexes is slow.
-    let tally: Int32Array = new Int32Array(8 * NC * NS);
-    const firstSeen: number[] = [];
-    const anySuspect = suspect.size > 0;
-    const persistent = (i: number): void => {
-      const uid = table.uidAt(i);
-      const s = table.summaryAt(i);
-      persistentKeys.set(uid, (persistentKeys.get(uid) ?? 0) + (s?.kind === 'keyring' ? s.links : 0));
-      // KeyTable.expirySecondsAt(): -1 for perm, else the seconds the expiry says (0 once expired).
-      const seconds = table.expirySecondsAt(i);
-      const label = uidLabel(uid);
-      if (seconds >= 0) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, seconds));
-    };
-    const index = inv.byRow.index;
-    if (index !== undefined && !anySuspect) {
-      // Counted as the rows were classified, while the file was read (classify/inventory.ts RowIndex): every row
-      // is a trusted live row, and the classifier's cells and lists are in the order the loop below finds them.
-      types.push(...index.types);
-      tally = index.joint;
-      firstSeen.push(...index.cells);
-      // Indexed loops: a for...of over 100,000 rows costs ten times as much (src/audit/run-audit.ts).
-      const sessionRows = index.byClass[SESSION] as number[];
-      for (let r = 0; r < sessionRows.length; r++) {
-        const uid = table.uidAt(sessionRows[r] as number);
-        sessions.set(uid, (sessions.get(uid) ?? 0) + 1);
-      }
-      const persistentRows = index.byClass[PERSISTENT] as number[];
-      for (let r = 0; r < persistentRows.length; r++) persistent(persistentRows[r] as number);
-    } else {
-      // A host's keys come in runs of one type: the type of the row before is tried first.
-      let lastType: KeyRecord['type'] | null = null;
-      let t = 0;
-      for (let r = 0; r < rows.length; r++) {
-        const i = rows[r] as number;
-        if (anySuspect && suspect.has(i)) continue;
-        const uid = table.uidAt(i);
-        const cls = classes[i] as number;
-        const type = table.typeAt(i);
-        if (type !== lastType) {
-          t = 0;
-          while (t < types.length && types[t] !== type) t++;
-          if (t === types.length) {
-            types.push(type);
-            if (types.length * NC * NS > tally.length) {
-              const grown = new Int32Array(tally.length + 8 * NC * NS);
-              grown.set(tally);
-              tally = grown;
-            }
-          }
-          lastType = type;
-        }
-        const k = (t * NC + cls) * NS + (states[i] as number);
-        if (tally[k] === 0) firstSeen.push(k);
-        tally[k] = (tally[k] as number) + 1;
-        if (cls === SESSION) sessions.set(uid, (sessions.get(uid) ?? 0) + 1);
-        else if (cls === PERSISTENT) persistent(i);
+    const counts = new Map<string, number>();
+    for (const k of inv.trusted) {
+      const key = `${typeLabel(k.type)}\u0000${k.class}\u0000${k.state}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (k.class === 'session') sessions.set(k.uid, (sessions.get(k.uid) ?? 0) + 1);
+      else if (k.class === 'persistent') {
+        persistentKeys.set(k.uid, (persistentKeys.get(k.uid) ?? 0) + (k.summary?.kind === 'keyring' ? k.summary.links : 0));
+        const label = uidLabel(k.uid);
+        if (k.expiry.seconds !== null) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, k.expiry.seconds));
       }
     }
     // Counted once per inventory, shared with the audit's visibility_gap.
     addByUid(g['keyring_user_visible_keys'] as GaugeFamily, inv.visibleByUid, uidLabel);
     addByUid(g['keyring_session_keyrings'] as GaugeFamily, sessions, uidLabel);
     addByUid(g['keyring_persistent_keyring_keys'] as GaugeFamily, persistentKeys, uidLabel);
-    const counts = new Map<string, number>();
-    for (const k of firstSeen) {
-      const key = `${(types[Math.floor(k / NS / NC)] as KeyRecord['type']).name}\u0000${Math.floor(k / NS) % NC}\u0000${k % NS}`;
-      counts.set(key, (counts.get(key) ?? 0) + (tally[k] as number));
-    }
     for (const [key, n] of counts) {
       const [type, cls, state] = key.split('\u0000') as [string, string, string];
-      (g['keyring_keys'] as GaugeFamily).set({ type, class: KEY_CLASSES[Number(cls)] as KeyClass, state: KEY_STATES[Number(state)] as string }, n);
+      (g['keyring_keys'] as GaugeFamily).set({ type, class: cls, state }, n);
     }
     for (const [uid, seconds] of expiry) (g['keyring_persistent_keyring_expiry_seconds'] as GaugeFamily).set({ uid }, seconds);
-    (g['keyring_suspect_records'] as GaugeFamily).set(suspect.size);
+    (g['keyring_suspect_records'] as GaugeFamily).set(inv.keys.length - inv.trusted.length);
+    (g['keyring_records_confirmed'] as GaugeFamily).set(inv.confirmedBy === null ? 0 : 1);
+    (g['keyring_unconfirmed_records'] as GaugeFamily).set(inv.unconfirmed.length);
   },
   key_users(inv, g, _o, uidLabel) {
     if (inv.users === null) throw new Error(`${inv.files.keyUsers.path}: ${inv.files.keyUsers.status}`);
@@ -213,7 +160,7 @@ export function updateGauges(g: Gauges, inv: Inventory, o: CollectorOptions): Ma
   }
   const issues = g['keyring_parse_issues'] as GaugeFamily;
   for (const file of PROC_FILES) issues.set({ file }, 0);
-  for (const i of inv.issues) issues.inc({ file: i.file });
+  for (const [file, n] of Object.entries(inv.issueCounts)) issues.set({ file }, n);
   (g['keyring_exporter_config_last_reload_successful'] as GaugeFamily).set(o.configReload.successful ? 1 : 0);
   (g['keyring_exporter_config_last_reload_success_timestamp_seconds'] as GaugeFamily).set(o.configReload.lastSuccess);
   (g['keyring_exporter_build_info'] as GaugeFamily).set({ version: o.version, revision: o.revision, nodejs_version: o.nodejsVersion }, 1);

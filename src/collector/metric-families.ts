@@ -58,6 +58,14 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   { name: 'keyring_persistent_keyring_keys', help: 'Keys linked in the persistent keyring of a uid.', labels: ['uid'], labelValues: { uid: UID }, collector: 'keys' },
   { name: 'keyring_user_visible_keys', help: 'Keys of a uid that /proc/keys showed the exporter (compare with keyring_user_keys).', labels: ['uid'], labelValues: { uid: UID }, collector: 'keys' },
   { name: 'keyring_suspect_records', help: 'Records of /proc/keys that cannot be trusted as printed (forged lines, records /proc/key-users contradicts).', labels: [], labelValues: {}, collector: 'keys' },
+  {
+    name: 'keyring_records_confirmed',
+    help: 'Whether the kernel confirmed the records of /proc/keys (KEYCTL_DESCRIBE of every serial): 1, or 0 when they were read from text alone (the keyctl bridge could not load or the kernel refused it).',
+    labels: [],
+    labelValues: {},
+    collector: 'keys',
+  },
+  { name: 'keyring_unconfirmed_records', help: 'Records of /proc/keys the kernel did not confirm: keys that vanished or changed after the read, not counted.', labels: [], labelValues: {}, collector: 'keys' },
   { name: 'keyring_user_keys', help: 'Keys owned by a uid in any state, from /proc/key-users (nkeys).', labels: ['uid'], labelValues: { uid: UID }, collector: 'key_users' },
   { name: 'keyring_user_instantiated_keys', help: 'Instantiated keys owned by a uid, from /proc/key-users (nikeys).', labels: ['uid'], labelValues: { uid: UID }, collector: 'key_users' },
   { name: 'keyring_user_quota_keys', help: 'Keys charged to the key quota of a uid, from /proc/key-users (qnkeys).', labels: ['uid'], labelValues: { uid: UID }, collector: 'key_users' },
@@ -96,7 +104,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     labelValues: { check: 'the id of an audit check (docs/checks.md)', severity: SEVERITIES.join(', ') },
     collector: 'audit',
   },
-  { name: 'keyring_parse_issues', help: 'Lines of the keys files that could not be parsed, by file.', labels: ['file'], labelValues: { file: 'keys, key-users, sys/kernel/keys' }, collector: 'exporter' },
+  { name: 'keyring_parse_issues', help: 'Problems found parsing the keys files (lines that could not be parsed, records the kernel did not confirm), by file.', labels: ['file'], labelValues: { file: 'keys, key-users, sys/kernel/keys' }, collector: 'exporter' },
   {
     name: 'keyring_scrape_collector_success',
     help: 'Whether a collector succeeded: 1, or 0 when its source could not be read or it failed.',

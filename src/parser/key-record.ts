@@ -33,7 +33,17 @@ export interface KeyRecord {
   embeddedRecordLines: number[];
   /** False when a summary the type always prints is missing (a damaged or truncated record). */
   complete: boolean;
+  /** How far the kernel confirmed the record (KeyConfirmation). */
+  confirmation: KeyConfirmation;
 }
+
+/**
+ * `described`: the kernel described the serial (KEYCTL_DESCRIBE) with this type, owner, group, perm and
+ * description; `dead`: the kernel holds the serial but describes no expired or revoked key, so the columns and
+ * the description are as printed; `unconfirmed`: read from text alone (a paste, a capture without answers).
+ */
+export const KEY_CONFIRMATIONS = ['described', 'dead', 'unconfirmed'] as const;
+export type KeyConfirmation = (typeof KEY_CONFIRMATIONS)[number];
 
 /** Everything the kernel printed after the type column (physical lines joined with "\n"). */
 export function keyText(r: Pick<KeyRecord, 'description' | 'summary' | 'summaryText'>): string {

@@ -2,11 +2,10 @@
  * One snapshot of the keys files, the single type every layer below src/procfs/ consumes: a live host and a
  * captured folder are the same thing to all code but the reader (architecture.md, "The flow of data").
  */
-import type { ParseIssue } from './parse-issue.js';
+import { MAX_ISSUES_KEPT, type ParseIssue } from './parse-issue.js';
 import { parseProcKeyUsers, type KeyUserRecord } from './proc-key-users.js';
-import { parseProcKeysBytes, type ProcKeysFormat, type ProcKeysTableResult } from './proc-keys.js';
-import { byteSourceOf, type ByteSource } from './byte-source.js';
-import { EMPTY_KEY_TABLE, type KeyTable } from './key-table.js';
+import { parseProcKeys, type KeyRecord, type ProcKeysFormat, type UnconfirmedRecord } from './proc-keys.js';
+import type { KernelAnswers } from './key-answer.js';
 import { KEYS_SYSCTLS, parseKeysSysctls, type KeysLimits, type KeysSysctl } from './keys-sysctl.js';
 
 export const FILE_STATUSES = ['ok', 'absent', 'denied', 'failed'] as const;
@@ -16,18 +15,18 @@ export interface FileRead {
   /** The path that was read, for messages. */
   path: string;
   status: FileStatus;
-  /** The content as a byte string (latin1), when status is ok (small files, tests, pastes). */
+  /** The content as a byte string (latin1), when status is ok. */
   text?: string;
-  /** The content as bytes with a fast latin1 copy, when status is ok (what the I/O layer reads /proc/keys as). */
-  source?: ByteSource;
-  /** /proc/keys parsed as it was read (procfs/read-proc-files.ts readKeysFile); parsed from `source` otherwise. */
-  parsed?: ProcKeysTableResult;
   /** Why it could not be read (errno code and message), when status is not ok. */
   error?: string;
 }
 
 export interface RawProcFiles {
   keys: FileRead;
+  /** The kernel's answers about the serials /proc/keys lists (asked live, or stored in a capture); none for a paste. */
+  answers?: KernelAnswers;
+  /** Why the kernel could not be asked, when it could not (the records are then read from text alone). */
+  answersError?: string;
   keyUsers: FileRead;
   /**
    * /proc/key-users read again right after /proc/keys. The two files are not one atomic snapshot: a uid whose
@@ -43,16 +42,25 @@ export interface Snapshot {
   /** Unix seconds at which the files were read (injected clock). */
   now: number;
   files: RawProcFilesStatus;
-  /** The records of /proc/keys by column (empty when the file could not be read). */
-  keys: KeyTable;
+  /** The records of /proc/keys (none when the file could not be read). */
+  keys: KeyRecord[];
   keysFormat: ProcKeysFormat | null;
+  /** Records the kernel did not confirm (vanished or changed after the read): reported, not counted. */
+  unconfirmed: UnconfirmedRecord[];
+  /** Where the kernel's confirmations came from; null when the records were read from text alone. */
+  confirmedBy: KernelAnswers['from'] | null;
+  /** Why the kernel could not be asked, when it could not. */
+  answersError?: string;
   /** null when /proc/key-users could not be read. */
   users: KeyUserRecord[] | null;
   /** Uids whose /proc/key-users line changed while /proc/keys was being read (see RawProcFiles.keyUsersAfter). */
   unstableUids: number[];
   limits: KeysLimits;
   overflowGid: number;
+  /** The first issues of each file (parse-issue.ts MAX_ISSUES_KEPT) ... */
   issues: ParseIssue[];
+  /** ... and how many each file had. */
+  issueCounts: Partial<Record<ParseIssue['file'], number>>;
 }
 
 export interface FileStatusEntry {
@@ -74,19 +82,28 @@ function statusOf(f: FileRead): FileStatusEntry {
 /** Parse what was read. Pure; never throws. */
 export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   const issues: ParseIssue[] = [];
-  let keys = EMPTY_KEY_TABLE;
+  const issueCounts: Snapshot['issueCounts'] = {};
+  const note = (file: ParseIssue['file'], list: ParseIssue[], count: number): void => {
+    for (const i of list.slice(0, MAX_ISSUES_KEPT)) issues.push(i);
+    if (count > 0) issueCounts[file] = (issueCounts[file] ?? 0) + count;
+  };
+  let keys: KeyRecord[] = [];
   let keysFormat: ProcKeysFormat | null = null;
-  if (raw.keys.status === 'ok' && (raw.keys.source !== undefined || raw.keys.text !== undefined)) {
-    const r = raw.keys.parsed ?? parseProcKeysBytes(raw.keys.source ?? byteSourceOf(raw.keys.text as string));
-    keys = r.table;
+  let unconfirmed: UnconfirmedRecord[] = [];
+  let confirmedBy: Snapshot['confirmedBy'] = null;
+  if (raw.keys.status === 'ok' && raw.keys.text !== undefined) {
+    const r = parseProcKeys(raw.keys.text, raw.answers);
+    keys = r.records;
     keysFormat = r.format;
-    issues.push(...r.issues);
+    unconfirmed = r.unconfirmed;
+    confirmedBy = r.confirmedBy;
+    note('keys', r.issues, r.issueCount);
   }
   let users: KeyUserRecord[] | null = null;
   if (raw.keyUsers.status === 'ok' && raw.keyUsers.text !== undefined) {
     const r = parseProcKeyUsers(raw.keyUsers.text);
     users = r.users;
-    issues.push(...r.issues);
+    note('key-users', r.issues, r.issues.length);
   }
   const unstableUids: number[] = [];
   if (users !== null && raw.keyUsersAfter?.status === 'ok' && raw.keyUsersAfter.text !== undefined) {
@@ -106,7 +123,7 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
     if (f.status === 'ok' && f.text !== undefined) sysctlText[name] = f.text;
   }
   const { limits, issues: sysctlIssues } = parseKeysSysctls(sysctlText);
-  issues.push(...sysctlIssues);
+  note('sys/kernel/keys', sysctlIssues, sysctlIssues.length);
   let overflowGid = 65534;
   const og = raw.overflowGid;
   if (og?.status === 'ok' && og.text !== undefined && /^\d{1,10}\n?$/.test(og.text)) overflowGid = Number(og.text.trim());
@@ -117,10 +134,14 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
     files: { keys: statusOf(raw.keys), keyUsers: statusOf(raw.keyUsers), sysctls },
     keys,
     keysFormat,
+    unconfirmed,
+    confirmedBy,
+    ...(raw.answersError !== undefined ? { answersError: raw.answersError } : {}),
     users,
     unstableUids,
     limits,
     overflowGid,
     issues,
+    issueCounts,
   };
 }

@@ -1,18 +1,20 @@
 /**
  * `--view all-users`: /proc/keys lists only what the reader may view and root has no exception
  * (kernel-format.md §1.11), so other users' session and user keyrings are invisible to a root exporter.
- * As root, read /proc/keys once as every uid /proc/key-users lists (a child process with that uid and gid:
- * the opener's credentials decide what is listed), merge the reads by serial, and render the merged records
- * exactly as the kernel prints them, so that the same parser and the same invariants judge the result.
+ * As root, read /proc/keys once as every uid /proc/key-users lists, and ask the kernel about each read as that
+ * uid (read-keys-as.ts: a child process with that uid and gid; the credentials decide what is listed and
+ * described), merge the reads by serial, and render the merged records exactly as the kernel prints them, with
+ * the kernel's answers, so that the same parser judges the result.
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseProcKeyUsers } from '../parser/proc-key-users.js';
-import { parseProcKeysBytes } from '../parser/proc-keys.js';
-import { formatKeyHeader, keyText } from '../parser/key-record.js';
-import { buildSnapshot, type Snapshot } from '../parser/snapshot.js';
-import { bufferSource, readProcFiles } from './read-proc-files.js';
+import { parseProcKeys } from '../parser/proc-keys.js';
+import { formatKeyHeader, keyText, type KeyRecord } from '../parser/key-record.js';
+import type { KeyAnswer } from '../parser/key-answer.js';
+import { buildSnapshot, type RawProcFiles, type Snapshot } from '../parser/snapshot.js';
+import { readProcFiles } from './read-proc-files.js';
+import { readKeysAs } from './read-keys-as.js';
 
 export interface ViewCoverage {
   view: 'all-users';
@@ -24,23 +26,6 @@ export interface ViewCoverage {
 
 /** How many reads run at once. */
 const CONCURRENCY = 8;
-
-function readAs(path: string, uid: number, gid: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // cat: the smallest process that opens the file with the child's credentials. Node drops supplementary
-    // groups when uid/gid are given (libuv calls setgroups(0, NULL)).
-    const child = spawn('cat', ['--', path], { uid, gid, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
-      else reject(new Error(Buffer.concat(err).toString('utf8').trim() || `cat exited ${code}`));
-    });
-  });
-}
 
 /** The primary gid of each uid from /etc/passwd under the root, else the uid itself. */
 async function primaryGids(rootDir: string): Promise<Map<number, number>> {
@@ -61,25 +46,28 @@ export async function readAllUsersSnapshot(
   procRoot: string,
   clock: () => number,
   opts: { rootDir?: string } = {},
-): Promise<{ snapshot: Snapshot; coverage: ViewCoverage; keysBytes?: Buffer }> {
+): Promise<{ snapshot: Snapshot; coverage: ViewCoverage; keysBytes?: Buffer; answers?: KeyAnswer[] }> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0)
     throw new ViewError('--view all-users needs root: only root can read /proc/keys as every other uid');
   const raw = await readProcFiles(procRoot);
   const coverage: ViewCoverage = { view: 'all-users', readers: [0], failed: [] };
-  if (raw.keys.status !== 'ok' || raw.keys.source === undefined || raw.keyUsers.status !== 'ok' || raw.keyUsers.text === undefined)
+  if (raw.keys.status !== 'ok' || raw.keys.text === undefined || raw.keyUsers.status !== 'ok' || raw.keyUsers.text === undefined)
     return { snapshot: buildSnapshot(raw, Math.floor(clock())), coverage };
 
   const uids = parseProcKeyUsers(raw.keyUsers.text).users.map((u) => u.uid).filter((u) => u !== 0);
   const gids = await primaryGids(opts.rootDir ?? '/');
   const keysPath = join(procRoot, 'keys');
-  const reads: Buffer[] = [raw.keys.source.bytes as Buffer];
+  const reads: { text: string; answers?: KeyAnswer[] }[] = [
+    { text: raw.keys.text, ...(raw.answers !== undefined ? { answers: [...raw.answers.bySerial.values()] } : {}) },
+  ];
   for (let i = 0; i < uids.length; i += CONCURRENCY) {
     const batch = uids.slice(i, i + CONCURRENCY);
-    const results = await Promise.allSettled(batch.map((uid) => readAs(keysPath, uid, gids.get(uid) ?? uid)));
+    const results = await Promise.allSettled(batch.map((uid) => readKeysAs(keysPath, uid, gids.get(uid) ?? uid)));
     results.forEach((r, k) => {
       const uid = batch[k] as number;
       if (r.status === 'fulfilled') {
-        reads.push(r.value);
+        // Without the kernel's answers in the uid's own read (no bridge in the child), its records are text alone.
+        reads.push({ text: r.value.bytes.toString('latin1'), ...(r.value.bridgeError === undefined ? { answers: r.value.answers } : {}) });
         coverage.readers.push(uid);
       } else coverage.failed.push({ uid, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
     });
@@ -93,22 +81,31 @@ export async function readAllUsersSnapshot(
         'it needs root with CAP_SETUID and CAP_SETGID',
     );
 
-  // Merge by serial: the first read that shows a key gives its line. Render in ascending serial order, as
-  // one read by a reader who may view everything would print it.
-  const bySerial = new Map<number, string>();
-  for (const buf of reads) {
-    const { table } = parseProcKeysBytes(bufferSource(buf));
-    for (let i = 0; i < table.count; i++) {
-      const serial = table.serialAt(i);
-      if (bySerial.has(serial)) continue;
-      const r = table.record(i);
-      bySerial.set(serial, formatKeyHeader(r) + keyText(r));
+  // Merge by serial, as the kernel described each key to a reader who may view it: a record the kernel
+  // confirmed replaces any other, so a forged copy of a key in another reader's read cannot stand in for it.
+  // Rendered in ascending serial order, as one read by a reader who may view everything would print it.
+  const bySerial = new Map<number, { line: string; rank: number }>();
+  const answers = new Map<number, KeyAnswer>();
+  const RANK: Record<KeyRecord['confirmation'], number> = { described: 2, dead: 1, unconfirmed: 0 };
+  for (const read of reads) {
+    const kernel = read.answers === undefined ? undefined : { from: 'kernel' as const, bySerial: new Map(read.answers.map((a) => [a.serial, a])) };
+    for (const r of parseProcKeys(read.text, kernel).records) {
+      const rank = RANK[r.confirmation];
+      const held = bySerial.get(r.serialNumber);
+      if (held !== undefined && held.rank >= rank) continue;
+      bySerial.set(r.serialNumber, { line: formatKeyHeader(r) + keyText(r), rank });
+      const a = kernel?.bySerial.get(r.serialNumber);
+      if (a !== undefined) answers.set(r.serialNumber, a);
     }
   }
-  const merged = [...bySerial.entries()].sort((a, b) => a[0] - b[0]).map(([, line]) => line + '\n').join('');
+  const merged = [...bySerial.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r.line + '\n').join('');
   const keysBytes = Buffer.from(merged, 'latin1');
-  const mergedRaw = { ...raw, keys: { path: `${keysPath} (read as ${coverage.readers.length} uids)`, status: 'ok' as const, source: bufferSource(keysBytes) } };
-  return { snapshot: buildSnapshot(mergedRaw, Math.floor(clock())), coverage, keysBytes };
+  const mergedRaw: RawProcFiles = {
+    ...raw,
+    keys: { path: `${keysPath} (read as ${coverage.readers.length} uids)`, status: 'ok', text: merged },
+    ...(raw.answers !== undefined ? { answers: { from: 'kernel', bySerial: answers } } : {}),
+  };
+  return { snapshot: buildSnapshot(mergedRaw, Math.floor(clock())), coverage, keysBytes, answers: [...answers.values()] };
 }
 
 export class ViewError extends Error {}

@@ -2,7 +2,7 @@
 import type { AuditReport } from '../audit/run-audit.js';
 import type { Severity } from '../audit/finding.js';
 import type { Inventory } from '../classify/inventory.js';
-import { visibilityNote, type DocumentMeta } from './keys-document.js';
+import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
 import { describeView } from './audit-text.js';
 
 /**
@@ -23,6 +23,19 @@ export function escapeMarkdownKeepingCode(s: string): string {
     .split(/(`[^`\n]+`)/)
     .map((part, i) => (i % 2 === 1 ? part : escapeMarkdown(part)))
     .join('');
+}
+
+/**
+ * Text shown as a code span: Markdown interprets nothing inside one (no link, autolink, mention, reference or
+ * HTML), whatever a key description put in the text. The fence is longer than any run of backticks inside.
+ */
+export function codeSpan(s: string): string {
+  const flat = s.replace(/\r?\n/g, ' ');
+  let longest = 0;
+  for (const run of flat.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
 const ORDER: Severity[] = ['critical', 'warning', 'info'];
@@ -49,11 +62,12 @@ export function formatAuditMarkdown(
       const where = [f.uid !== undefined ? `uid ${f.uid}` : '', f.serial !== undefined ? `key ${f.serial}` : '', f.line !== undefined ? `line ${f.line}` : '']
         .filter((x) => x !== '')
         .join(', ');
-      out.push(`- \`${f.check}\`${where !== '' ? ` (${where})` : ''}: ${escapeMarkdown(f.message)}`);
+      // The message quotes key descriptions, which any user writes: a code span, so none of it is live.
+      out.push(`- \`${f.check}\`${where !== '' ? ` (${where})` : ''}: ${codeSpan(f.message)}`);
       out.push(`  - Fix: ${escapeMarkdownKeepingCode(f.remediation)}`);
     }
   }
   if (report.findings.length === 0) out.push('', 'No findings.');
-  out.push('', `_${escapeMarkdown(visibilityNote(opts.coverage))}_`);
+  out.push('', `_${escapeMarkdown(confirmationNote(inv))}_`, '', `_${escapeMarkdown(visibilityNote(opts.coverage))}_`);
   return out.join('\n') + '\n';
 }

@@ -5,7 +5,7 @@
 import type { AuditReport } from '../audit/run-audit.js';
 import type { Finding, Severity } from '../audit/finding.js';
 import { keyCoverage, type Inventory } from '../classify/inventory.js';
-import { visibilityNote, type DocumentMeta } from './keys-document.js';
+import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
 import { plural } from './plural.js';
 
 const COLOR: Record<Severity, string> = { critical: '\u001b[1;31m', warning: '\u001b[33m', info: '\u001b[36m' };
@@ -53,6 +53,6 @@ export function formatAuditText(
   if (report.findings.length === 0) out.push('', 'No findings.');
   const off = report.checks.filter((c) => !c.enabled).map((c) => c.id);
   if (off.length > 0) out.push('', `checks switched off: ${off.join(', ')}`);
-  out.push('', visibilityNote(opts.coverage), `exit code ${opts.exitCode} (--fail-on ${opts.failOn})`);
+  out.push('', confirmationNote(inv), visibilityNote(opts.coverage), `exit code ${opts.exitCode} (--fail-on ${opts.failOn})`);
   return out.join('\n') + '\n';
 }

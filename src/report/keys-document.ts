@@ -22,6 +22,17 @@ export function visibilityNote(coverage: DocumentMeta['coverage'] | undefined): 
   return coverage?.view === 'all-users' ? ALL_USERS_VISIBILITY_NOTE : VISIBILITY_NOTE;
 }
 
+/** How far the kernel confirmed the records, in a sentence every output carries. */
+export function confirmationNote(inv: Pick<Inventory, 'confirmedBy' | 'answersError' | 'unconfirmed'>): string {
+  const vanished = inv.unconfirmed.length > 0 ? ` ${inv.unconfirmed.length} listed key${inv.unconfirmed.length > 1 ? 's' : ''} vanished or changed before the kernel was asked: not counted.` : '';
+  if (inv.confirmedBy === 'kernel')
+    return `Records confirmed by the kernel (KEYCTL_DESCRIBE of every serial): types, owners, perms and descriptions are as the kernel holds them; expired and revoked keys, which it does not describe, are as printed.${vanished}`;
+  if (inv.confirmedBy === 'capture')
+    return `Records confirmed by the kernel's answers stored in the capture when it was made.${vanished}`;
+  const why = inv.answersError !== undefined ? ` (the kernel could not be asked: ${escapeByteString(inv.answersError)})` : ' (no kernel answers: a paste, or a capture made without them)';
+  return `Records UNCONFIRMED: read from text alone${why}; a key description can forge records that text cannot tell apart, and suspect records are marked as far as text allows.`;
+}
+
 export interface DocumentMeta {
   procRoot: string;
   /** The credentials that read the files, when known (live reads). */
@@ -62,6 +73,7 @@ function keyDocument(k: InventoryKey): Record<string, unknown> {
     line: k.line,
     lineCount: k.lineCount,
     embeddedRecordLines: k.embeddedRecordLines,
+    confirmation: k.confirmation,
   };
 }
 
@@ -77,6 +89,7 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
       view: { ...(meta.coverage ?? { view: 'self' }), keysSeen: coverage?.seen ?? null, keysOwned: coverage?.owned ?? null },
       files: inv.files,
       format: inv.keysFormat,
+      confirmation: { by: inv.confirmedBy, note: confirmationNote(inv), ...(inv.answersError !== undefined ? { error: inv.answersError } : {}) },
     },
     visibility: visibilityNote(meta.coverage),
     keys: new LazyArray(inv.keys, keyDocument),
@@ -85,6 +98,8 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
     limits: inv.limits,
     summary: inv.summary,
     issues: inv.issues,
+    issueCounts: inv.issueCounts,
+    unconfirmed: inv.unconfirmed,
   };
 }
 

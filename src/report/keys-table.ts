@@ -6,7 +6,7 @@ import type { Inventory, InventoryKey } from '../classify/inventory.js';
 import { escapeByteString } from '../parser/byte-string.js';
 import { formatPermissionByte } from '../parser/key-permissions.js';
 import { keyText } from '../parser/key-record.js';
-import { visibilityNote, type DocumentMeta } from './keys-document.js';
+import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
 
 export interface TableOptions {
   color: boolean;
@@ -97,7 +97,7 @@ export function formatKeysTable(inv: Inventory, opts: TableOptions): string {
     const urows: string[][] = [['UID', 'KEYS', 'INSTANTIATED', 'QUOTA KEYS', 'USED', 'QUOTA BYTES', 'USED']];
     for (const u of inv.users)
       urows.push([String(u.uid), String(u.nkeys), String(u.nikeys), `${u.qnkeys}/${u.maxkeys}`, ratio(u.qnkeys, u.maxkeys), `${u.qnbytes}/${u.maxbytes}`, ratio(u.qnbytes, u.maxbytes)]);
-    out.push(...pad(urows).map((l) => '  ' + l));
+    for (const l of pad(urows)) out.push(`  ${l}`);
   }
   const l = inv.limits;
   const v = (n: number | null): string => (n === null ? 'unknown' : String(n));
@@ -113,6 +113,6 @@ export function formatKeysTable(inv: Inventory, opts: TableOptions): string {
     for (const f of files) out.push(paint('yellow', `  ${f.path}: ${f.status}${f.error !== undefined ? ` (${f.error})` : ''}`));
     for (const i of inv.issues) out.push(paint('yellow', `  ${i.file}:${i.line}: ${i.code}: ${escapeByteString(i.message)}`));
   }
-  out.push('', paint('dim', visibilityNote(opts.coverage)));
+  out.push('', paint('dim', confirmationNote(inv)), paint('dim', visibilityNote(opts.coverage)));
   return out.join('\n') + '\n';
 }

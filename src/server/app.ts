@@ -16,7 +16,6 @@ import { runAudit } from '../audit/run-audit.js';
 import { auditJsonChunks } from '../report/audit-document.js';
 import type { Scraper } from './scraper.js';
 import { createBasicAuth, type WebConfig } from './web-config.js';
-import { collectIfDue } from '../procfs/collect-garbage.js';
 
 export interface AppOptions {
   scraper: Scraper;
@@ -153,8 +152,7 @@ export function createApp(o: AppOptions): Express {
       res.statusCode = 200;
       res.setHeader('Content-Type', contentType);
       res.setHeader('Content-Length', Buffer.byteLength(body));
-      // Once written, the garbage of a large read is collected, between scrapes (procfs/collect-garbage.ts).
-      res.end(body, collectIfDue);
+      res.end(body);
     } catch (err) {
       o.logger.error('scrape failed', { error: err instanceof Error ? err.message : String(err) });
       res.status(500).type('text/plain').send('scrape failed; see the exporter log\n');

@@ -31,25 +31,22 @@ export const forgedProcKeysLine: Check = {
     'keyctl describe SERIAL.',
   run(ctx) {
     const findings: Finding[] = [];
-    const v = ctx.inventory.byRow;
-    if (v.suspect.size === 0) return findings;
-    // Suspect rows only, in file order.
-    const suspect: number[] = [];
-    for (let k = 0; k < v.rows.length; k++) {
-      const i = v.rows[k] as number;
-      if (v.suspect.has(i) && !ctx.config.allow.uids.includes(v.table.uidAt(i))) suspect.push(i);
-    }
-    for (const k of suspect.map(ctx.key)) {
-      if (k.suspect.some((s) => s.code === 'carries_record_text'))
+    for (const k of ctx.inventory.keys) {
+      if (ctx.config.allow.uids.includes(k.uid)) continue;
+      const forged = k.embeddedRecordLines;
+      if (forged.length > 0) {
+        const lines = `${forged.slice(0, 5).join(', ')}${forged.length > 5 ? ` and ${forged.length - 5} more` : ''}`;
+        const confirmed = k.confirmation === 'described' ? ' (the kernel confirms the description)' : '';
         findings.push({
           check: 'forged_proc_keys_line',
           severity: 'critical',
           uid: k.uid,
           serial: k.serial,
           line: k.line,
-          message: `key ${k.serial} of uid ${k.uid} has a description spanning ${k.lineCount} lines that forges /proc/keys record${k.embeddedRecordLines.length > 1 ? 's' : ''} at line${k.embeddedRecordLines.length > 1 ? 's' : ''} ${k.embeddedRecordLines.join(', ')}: ${quoted(k, 80)}`,
+          message: `key ${k.serial} of uid ${k.uid} has a description spanning ${k.lineCount} lines that forges /proc/keys record${forged.length > 1 ? 's' : ''} at line${forged.length > 1 ? 's' : ''} ${lines}${confirmed}: ${quoted(k, 80)}`,
           remediation: removal(k.uid, k.serial, k.perm.other.write || k.perm.other.setattr),
         });
+      }
       const contradicted = k.suspect.filter((s) => CONTRADICTED.has(s.code));
       if (contradicted.length > 0)
         findings.push({

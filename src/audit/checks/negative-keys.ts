@@ -11,11 +11,11 @@ export const negativeKeys: Check = {
     'Usually nothing: they expire in a minute. If they keep appearing, fix the request-key handler (/etc/request-key.conf, /etc/request-key.d) or the service that looks the keys up.',
   run(ctx) {
     const negative = ctx.reportableInState('negative');
-    return [...byUid(ctx, negative)].map(([uid, list]) => ({
+    return [...byUid(negative)].map(([uid, list]) => ({
       check: 'negative_keys',
       severity: 'info' as const,
       uid,
-      message: `uid ${uid} has ${list.length} negative key${list.length > 1 ? 's' : ''} (failed lookups): ${examples(ctx, list)}`,
+      message: `uid ${uid} has ${list.length} negative key${list.length > 1 ? 's' : ''} (failed lookups): ${examples(list)}`,
       remediation: 'Normal for a minute after a failed lookup; if they keep coming back, fix the request-key handler (/etc/request-key.conf, /etc/request-key.d) or the service that looks them up.',
     }));
   },

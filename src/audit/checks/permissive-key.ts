@@ -2,8 +2,7 @@ import type { InventoryKey } from '../../classify/inventory.js';
 import type { PermissionSet } from '../../parser/key-permissions.js';
 import type { Check } from '../check.js';
 import type { Finding, Severity } from '../finding.js';
-import { quoted, reportableRows } from './key-groups.js';
-import { KEY_CLASSES } from '../../classify/keyring-class.js';
+import { quoted } from './key-groups.js';
 
 /** The perms the kernel gives the keyrings it creates per user (process_keys.c, persistent.c). */
 const KERNEL_DEFAULT_PERM: Partial<Record<InventoryKey['class'], number>> = {
@@ -32,7 +31,7 @@ function extra(p: PermissionSet): string[] {
  */
 const GROUP_OR_OTHER_EXTRA = 0x3636;
 
-const SKIPPED_CLASSES = new Set(['kernel', 'persistent_register'].map((c) => KEY_CLASSES.indexOf(c as InventoryKey['class'])));
+const SKIPPED_CLASSES: ReadonlySet<InventoryKey['class']> = new Set(['kernel', 'persistent_register']);
 
 /** systemd gives each service's invocation_id user key perm 0b0b0000 on purpose: the id is not a secret. */
 function systemdInvocationId(k: InventoryKey): boolean {
@@ -49,13 +48,8 @@ export const permissiveKey: Check = {
     'Restrict the key to its possessor and owner with keyctl setperm (e.g. 0x3f010000), then find the program that set the permission.',
   run(ctx) {
     const findings: Finding[] = [];
-    const { table, classes } = ctx.inventory.byRow;
-    const candidates = reportableRows(
-      ctx,
-      (i) => ((table.permMaskAt(i)) & GROUP_OR_OTHER_EXTRA) !== 0 && !SKIPPED_CLASSES.has(classes[i] as number),
-      ctx.inventory.byRow.index?.groupOtherRights,
-    );
-    for (const k of candidates.map(ctx.key)) {
+    const candidates = ctx.reportable.filter((k) => (k.perm.mask & GROUP_OR_OTHER_EXTRA) !== 0 && !SKIPPED_CLASSES.has(k.class));
+    for (const k of candidates) {
       if (KERNEL_DEFAULT_PERM[k.class] === k.perm.mask) continue;
       if (systemdInvocationId(k)) continue;
       const group = extra(k.perm.group);

@@ -18,7 +18,7 @@ export const persistentKeyringExpiring: Check = {
     'Renew the keyring before it expires by running keyctl get_persistent @u as the user from a systemd timer or cron job, or keep Kerberos credentials in KCM: instead of KEYRING:persistent.',
   run(ctx) {
     const findings: Finding[] = [];
-    for (const k of ctx.reportableOfClass('persistent').map(ctx.key)) {
+    for (const k of ctx.reportableOfClass('persistent')) {
       if (k.summary?.kind !== 'keyring' || k.summary.links === 0) continue;
       const links = k.summary.links;
       const remediation =

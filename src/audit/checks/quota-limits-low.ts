@@ -1,9 +1,6 @@
-import type { InventoryRows } from '../../classify/inventory.js';
-import { KEY_CLASSES } from '../../classify/keyring-class.js';
+import type { InventoryKey } from '../../classify/inventory.js';
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
-
-const SESSION = KEY_CLASSES.indexOf('session');
 
 /**
  * A keyring a container runtime made: a named session keyring. runc names its per-container one
@@ -11,8 +8,8 @@ const SESSION = KEY_CLASSES.indexOf('session');
  * KEYCTL_JOIN_SESSION_KEYRING (`keyctl session NAME`, other runtimes) is charged the same way. The anonymous
  * "_ses" of a login (pam_keyinit) or a service (systemd) is not one.
  */
-export function isContainerKeyring(v: InventoryRows, i: number): boolean {
-  return v.classes[i] === SESSION && (v.table.descriptionLength(i) !== 4 || v.table.description(i) !== '_ses');
+export function isContainerKeyring(k: InventoryKey): boolean {
+  return k.class === 'session' && k.description !== '_ses';
 }
 
 export const quotaLimitsLow: Check = {
@@ -25,8 +22,7 @@ export const quotaLimitsLow: Check = {
   fix:
     'Set the limits container hosts use in /etc/sysctl.d: kernel.keys.root_maxkeys = 1000000, kernel.keys.root_maxbytes = 25000000, and for rootless runtimes kernel.keys.maxkeys = 20000, kernel.keys.maxbytes = 500000; then sysctl --system.',
   run(ctx) {
-    const v = ctx.inventory.byRow;
-    const containers = ctx.reportableOfClass('session').filter((i) => isContainerKeyring(v, i));
+    const containers = ctx.reportableOfClass('session').filter(isContainerKeyring);
     if (containers.length === 0) return [];
     const l = ctx.inventory.limits;
     const want = ctx.config.limits;
@@ -41,7 +37,7 @@ export const quotaLimitsLow: Check = {
         remediation: `echo 'kernel.keys.${sysctl} = ${wanted}' > /etc/sysctl.d/90-keys-${sysctl.replace(/_/g, '-')}.conf && sysctl --system`,
       });
     };
-    const rootOwned = containers.filter((i) => v.table.uidAt(i) === 0).length;
+    const rootOwned = containers.filter((k) => k.uid === 0).length;
     const userOwned = containers.length - rootOwned;
     if (rootOwned > 0) {
       low('root_maxkeys', l.root_maxkeys, want.rootMaxkeys, 'root', rootOwned);

@@ -14,9 +14,7 @@ export const sessionKeyringLeak: Check = {
   run(ctx) {
     const findings: Finding[] = [];
     const maxkeysOf = new Map((ctx.inventory.users ?? []).map((u) => [u.uid, u.maxkeys]));
-    const { table } = ctx.inventory.byRow;
-    const sessions = ctx.reportableOfClass('session');
-    for (const [uid, list] of byUid(ctx, sessions)) {
+    for (const [uid, list] of byUid(ctx.reportableOfClass('session'))) {
       if (ctx.config.allow.uids.includes(uid)) continue;
       const maxkeys = maxkeysOf.get(uid);
       const share = maxkeys !== undefined && maxkeys > 0 ? list.length / maxkeys : 0;
@@ -30,7 +28,7 @@ export const sessionKeyringLeak: Check = {
           (maxkeys !== undefined ? ` (${Math.round(share * 100)}% of its ${maxkeys}-key quota)` : '') +
           ' among the keys this reader can see',
         remediation:
-          `Find what keeps them alive (\`keyctl show 0x${table.serialHex(list[0] as number)}\` shows what one of them holds): processes of ` +
+          `Find what keeps them alive (\`keyctl show 0x${(list[0] as (typeof list)[number]).serial}\` shows what one of them holds): processes of ` +
           `uid ${uid} that never exit (\`ps -o pid,etime,args -u ${uid}\`), a container runtime that leaks per-container ` +
           'keyrings (crun issue 1148: update crun/runc, or keyring = false in containers.conf, runc --no-new-keyring), ' +
           'or PAM sessions opened without pam_keyinit\'s revoke option; end them, or raise the quota meanwhile.',

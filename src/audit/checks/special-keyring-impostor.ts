@@ -2,7 +2,6 @@ import type { InventoryKey } from '../../classify/inventory.js';
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
 import { quoted } from './key-groups.js';
-import { isImpostorRow } from '../../classify/inventory.js';
 
 /** Why a keyring with a reserved name is not what the kernel creates under it (classify/keyring-class.ts). */
 function why(k: InventoryKey): string {
@@ -21,7 +20,8 @@ function why(k: InventoryKey): string {
       reasons.push('it is charged to a quota, the kernel\'s is not');
       break;
     case 'request_key':
-      reasons.push(`its perm is ${k.perm.hex}, request_key.c creates it with 3f030000`);
+      if (k.perm.mask !== 0x3f030000) reasons.push(`its perm is ${k.perm.hex}, request_key.c creates it with 3f030000`);
+      else reasons.push(`no key ${k.description.slice('_req.'.length)} of uid ${k.uid} is under construction, and request_key.c makes one only while it builds that key`);
       break;
     default:
       break;
@@ -44,21 +44,8 @@ export const specialKeyringImpostor: Check = {
     const report = (k: InventoryKey, message: string, remediation: string): void => {
       findings.push({ check: 'special_keyring_impostor', severity: 'critical', uid: k.uid, serial: k.serial, line: k.line, message, remediation });
     };
-    const v = ctx.inventory.byRow;
-    const noSuspect = v.suspect.size === 0;
-    // An indexed loop, as in run-audit.ts; over the rows whose class is not the one their name claims (the only
-    // ones isImpostorRow can accept) when the inventory has them listed and no row is suspect.
-    const rows = noSuspect && v.index !== undefined ? v.index.renamed : v.rows;
-    const candidates: number[] = [];
-    for (let k = 0; k < rows.length; k++) {
-      const i = rows[k] as number;
-      if (
-        (isImpostorRow(v, i) || (!noSuspect && v.suspect.get(i)?.some((s) => s.code === 'duplicate_singleton') === true)) &&
-        !ctx.allowedRow(i)
-      )
-        candidates.push(i);
-    }
-    for (const k of candidates.map(ctx.key)) {
+    const candidates = ctx.inventory.keys.filter((k) => (k.impostor || k.suspect.some((s) => s.code === 'duplicate_singleton')) && !ctx.allowed(k));
+    for (const k of candidates) {
       if (k.impostor)
         report(
           k,

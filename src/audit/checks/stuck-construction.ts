@@ -1,6 +1,7 @@
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
-import { byUid, countByUid, examples } from './key-groups.js';
+import { countByUid } from '../../classify/inventory.js';
+import { byUid, examples } from './key-groups.js';
 
 export const stuckConstruction: Check = {
   id: 'stuck_construction',
@@ -13,23 +14,17 @@ export const stuckConstruction: Check = {
   run(ctx) {
     const findings: Finding[] = [];
     const building = ctx.reportableInState('under_construction');
-    for (const [uid, list] of byUid(ctx, building))
+    for (const [uid, list] of byUid(building))
       findings.push({
         check: 'stuck_construction',
         severity: 'info',
         uid,
-        message: `uid ${uid} has ${list.length} key${list.length > 1 ? 's' : ''} under construction: ${examples(ctx, list)}`,
+        message: `uid ${uid} has ${list.length} key${list.length > 1 ? 's' : ''} under construction: ${examples(list)}`,
         remediation: 'Normal for the time an upcall takes; if it stays, look for a hung request-key handler (`ps -ef | grep request-key`) and the rules in /etc/request-key.conf and /etc/request-key.d.',
       });
     // /proc/key-users counts every key of a uid: nkeys - nikeys are not instantiated yet, i.e. under construction.
     // Those this reader lists without flag I (suspect, allow-listed or not) are not hidden from it.
-    const { table, rows, index } = ctx.inventory.byRow;
-    let pending = index?.uninstantiated;
-    if (pending === undefined) {
-      pending = [];
-      for (let k = 0; k < rows.length; k++) if (!table.flagsAt(rows[k] as number).flags.instantiated) pending.push(rows[k] as number);
-    }
-    const listed = countByUid(ctx, pending);
+    const listed = countByUid(ctx.inventory.keys.filter((k) => !k.flags.instantiated));
     for (const u of ctx.inventory.users ?? []) {
       if (ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
       const hidden = u.nkeys - u.nikeys - (listed.get(u.uid) ?? 0);

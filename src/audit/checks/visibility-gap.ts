@@ -1,6 +1,5 @@
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
-import { countByUid } from './key-groups.js';
 
 /** The kernel's static key_user for global root starts with 2 keys that never existed (process_keys.c). */
 const ROOT_PHANTOM_KEYS = 2;
@@ -14,7 +13,7 @@ export const visibilityGap: Check = {
   fix:
     'Run the audit as root with --view all-users, or as the user, to see the keys this reader cannot view.',
   run(ctx) {
-    const listed = countByUid(ctx);
+    const listed = ctx.inventory.visibleByUid;
     const findings: Finding[] = [];
     for (const u of ctx.inventory.users ?? []) {
       if (ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;

@@ -64,6 +64,6 @@ describe('forged_proc_keys_line', () => {
     const inv = inventory([{ serial: 0x10, uid: 4242, gid: 4242, text: 'no summary' }], [keyUser(4242, 1, 1, 1, 200, 11, 20000)]);
     expect(inv.keys[0]?.suspect.map((s) => s.code)).toEqual(['missing_summary']);
     expect(run(inv, check)).toEqual([]);
-    expect(run(inv, parseIssues).map((f) => f.message)).toEqual([expect.stringContaining('keys line 1: missing_summary: ')]);
+    expect(run(inv, parseIssues).map((f) => f.message)).toEqual([expect.stringContaining('keys: a problem: line 1: missing_summary: ')]);
   });
 });

@@ -9,13 +9,21 @@ import { snapshotOf } from '../../helpers/snapshot.js';
 const ok = (path: string, text: string): FileRead => ({ path, status: 'ok', text });
 
 describe('parse_issues', () => {
-  it('fires: one warning per damaged line, with its file, line, code and escaped text', () => {
+  it('fires: one warning per damaged file, with its line, code and escaped text', () => {
     const inv = buildInventory(snapshotOf('garbage \u001b[2J line\n', keyUser(0, 3, 3, 0, 1_000_000, 0, 25_000_000) + '\n', SYSCTLS));
     const findings = run(inv, check);
     wellFormed(findings, check);
     expect(findings.map((f) => [f.severity, f.line])).toEqual([['warning', 1]]);
-    expect(findings[0]?.message).toMatch(/^keys line 1: unparseable_line: /);
+    expect(findings[0]?.message).toMatch(/^keys: a problem: line 1: unparseable_line: /);
     expect(findings[0]?.message).not.toContain('\u001b');
+  });
+
+  it('fires once per file however many lines are damaged: the count and the first three', () => {
+    const garbage = Array.from({ length: 5000 }, (_, i) => `garbage ${i}\n`).join('');
+    const inv = buildInventory(snapshotOf(garbage, keyUser(0, 3, 3, 0, 1_000_000, 0, 25_000_000) + '\n', SYSCTLS));
+    const findings = run(inv, check);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.message).toMatch(/^keys: 5000 problems, the first 3: line 1: unparseable_line: .*; line 2: .*; line 3: /);
   });
 
   it('fires: a file that could not be read, with its error', () => {

@@ -1,0 +1,45 @@
+/**
+ * What the kernel says about a serial when asked with KEYCTL_DESCRIBE (security/keys/keyctl.c
+ * keyctl_describe_key(): "%s;%d;%d;%08x;%s" of type, uid, gid, perm and description), or why it would not say.
+ * The parser trusts a /proc/keys record only as far as the kernel's answer for its serial confirms it.
+ */
+
+/** The kernel described the key: these are its exact type name, owner, group, perm and description. */
+export interface KeyDescribed {
+  serial: number;
+  errno: null;
+  /** The full type name (not the 9 characters /proc/keys prints). */
+  type: string;
+  uid: number;
+  gid: number;
+  perm: number;
+  /** The description byte for byte, as a latin1 byte string (newlines and escape bytes included). */
+  description: string;
+}
+
+/**
+ * The kernel refused: ENOKEY (no such key, or invalidated), EKEYEXPIRED and EKEYREVOKED (the key exists but is
+ * dead: key_validate() refuses to describe it), EACCES (not viewable by the asker), or another errno name.
+ */
+export interface KeyRefused {
+  serial: number;
+  errno: string;
+}
+
+export type KeyAnswer = KeyDescribed | KeyRefused;
+
+/** Errors that prove the serial is a key the kernel holds (it is dead, so it cannot be described). */
+export const DEAD_KEY_ERRNOS: ReadonlySet<string> = new Set(['EKEYEXPIRED', 'EKEYREVOKED']);
+
+export function isDescribed(a: KeyAnswer | undefined): a is KeyDescribed {
+  return a !== undefined && a.errno === null;
+}
+
+/**
+ * The kernel's answers for one read of /proc/keys: by serial, for every serial a record-like line of the read
+ * names. `from` says where they came from: asked of the live kernel, or stored in a capture.
+ */
+export interface KernelAnswers {
+  from: 'kernel' | 'capture';
+  bySerial: ReadonlyMap<number, KeyAnswer>;
+}

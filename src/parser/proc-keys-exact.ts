@@ -1,0 +1,188 @@
+/**
+ * /proc/keys read with the kernel's answers (KEYCTL_DESCRIBE per serial: key-answer.ts). A record its answer
+ * confirms ends where its description, whose bytes the kernel gave, and the one-line summary after it end, so
+ * the next line is always the kernel's next record and no text inside a description is ever read as one.
+ */
+import { DEAD_KEY_ERRNOS, isDescribed, type KernelAnswers, type KeyAnswer, type KeyDescribed } from './key-answer.js';
+import { scanKeyLine, type KeyLineHeader } from './key-line.js';
+import type { KeyRecord } from './key-record.js';
+import { buildRecord, type LineDecoder, type RecordParts } from './key-record-build.js';
+
+interface DeadRecordStart {
+  h: KeyLineHeader;
+  parts: RecordParts;
+  line: number;
+}
+import type { IssueSink } from './parse-issue.js';
+import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
+
+/**
+ * Does the kernel's answer describe the key this prefix shows? A key's type never changes, nor its owner but by
+ * root's chown; its group and perm may have changed between the read and the question (an owner may flip them
+ * as fast as keyctl goes), so those are taken as printed.
+ */
+function answerMatches(h: KeyLineHeader, a: KeyDescribed): boolean {
+  return a.type.slice(0, 9) === h.typeRaw && a.uid === h.uid;
+}
+
+/** What describe() prints before its summary: the description (".request_key_auth": "key:" first). */
+function printedBody(a: KeyDescribed): string {
+  return a.type === '.request_key_auth' ? `key:${a.description}` : a.description;
+}
+
+export function parseExact(text: string, answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink): Parsed {
+  const records: KeyRecord[] = [];
+  const unconfirmed: UnconfirmedRecord[] = [];
+  const byKernel = answers.bySerial;
+  /** Where a record confirmed by its answer ends (the offset of its last "\n"), or -1 if the line starts none. */
+  const confirmedEnd = (h: KeyLineHeader): number => {
+    const a = byKernel.get(h.serialNumber);
+    if (!isDescribed(a) || !answerMatches(h, a)) return -1;
+    const body = printedBody(a);
+    // A type whose describe() prints no description ends on its first line.
+    return lineEnd(text, text.startsWith(body, h.textStart) ? h.textStart + body.length : h.textStart);
+  };
+  /** Whether the kernel holds the serial of this line, as a dead key. */
+  const vouched = (h: KeyLineHeader): boolean => {
+    const errno = byKernel.get(h.serialNumber)?.errno;
+    return errno !== undefined && errno !== null && DEAD_KEY_ERRNOS.has(errno);
+  };
+  /**
+   * Where the record of `h`, whose length the kernel did not give, ends: before the kernel's next record. That
+   * starts within the longest description a key can have, on a line the kernel vouches for (a record it
+   * confirms, or a dead key's) with a serial above h's; outside the records the kernel confirmed there (their
+   * descriptions may hold copies of any line). The kernel prints records in ascending serial order, so of those
+   * lines the next record is the one that starts the longest ascending run of them, the lowest serial, the first
+   * line among equals: if that is a copy in h's description, the kernel's own line follows, and the copy is
+   * folded back into h's record (parseExact). Without one the record runs to the end of that window.
+   */
+  const nextRecord = (h: KeyLineHeader, eol: number): { end: number; lineCount: number } => {
+    let end = eol;
+    let lines = 1;
+    const candidates: { end: number; lineCount: number; serial: number }[] = [];
+    /** Lines up to here lie inside a record the kernel confirmed. */
+    let covered = -1;
+    while (end + 1 < text.length && end - h.textStart <= MAX_RECORD_TEXT) {
+      const next = end + 1;
+      const nextEol = lineEnd(text, next);
+      const nh = scanKeyLine(text, next, nextEol, true);
+      if (nh !== null && next > covered) {
+        const confirmed: number = confirmedEnd(nh);
+        if (nh.serialNumber > h.serialNumber && (confirmed !== -1 || vouched(nh))) candidates.push({ end, lineCount: lines, serial: nh.serialNumber });
+        covered = Math.max(covered, confirmed);
+      }
+      end = nextEol;
+      lines++;
+    }
+    // run[i]: the longest ascending run of candidates from i (a few dozen lines fit in the window at most).
+    const run = candidates.map(() => 1);
+    let best = -1;
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const c = candidates[i] as (typeof candidates)[number];
+      for (let j = i + 1; j < candidates.length; j++) if ((candidates[j] as typeof c).serial > c.serial) run[i] = Math.max(run[i] as number, (run[j] as number) + 1);
+      const b = candidates[best];
+      if (b === undefined || (run[i] as number) > (run[best] as number) || (run[i] === run[best] && c.serial <= b.serial)) best = i;
+    }
+    return candidates[best] ?? { end, lineCount: lines };
+  };
+  /** The record of a dead key whose text runs to `end`. */
+  const deadRecord = (h: KeyLineHeader, parts: RecordParts, end: number, line: number): KeyRecord =>
+    buildRecord(
+      h,
+      parts,
+      {
+        typeName: decoder.typeName(h.typeRaw),
+        text: text.slice(h.textStart, end),
+        line,
+        lineCount: countLines(text, h.textStart, end),
+        embeddedRecordLines: recordLikeLines(text, h.textStart, end, line),
+        confirmation: 'dead',
+      },
+      decoder,
+    );
+  /** Dead keys' records by index, with what rebuilding them takes. */
+  const deadAt = new Map<number, DeadRecordStart>();
+  /** Where each record's text ends, by index. */
+  const ends: number[] = [];
+  let p = 0;
+  let line = 1;
+  /** Whether the record before ended where the kernel said (or none came before): this line is then the kernel's. */
+  let afterConfirmed = true;
+  while (p < text.length) {
+    const eol = lineEnd(text, p);
+    const h = scanKeyLine(text, p, eol, true);
+    const parts = h === null ? null : decoder.decode(h);
+    if (h === null || parts === null) {
+      issues.add(line, 'unparseable_line', 'not a record where the kernel prints one: the file was not read from a kernel as it is');
+      p = eol + 1;
+      line++;
+      continue;
+    }
+    const a: KeyAnswer | undefined = byKernel.get(h.serialNumber);
+    let end = confirmedEnd(h);
+    if (end !== -1) {
+      const d = a as KeyDescribed;
+      const body = printedBody(d);
+      const tailStart = text.startsWith(body, h.textStart) ? h.textStart + body.length : h.textStart;
+      const lineCount = countLines(text, p, end);
+      records.push(
+        buildRecord(h, parts, {
+          typeName: d.type,
+          text: text.slice(h.textStart, end),
+          description: d.description,
+          tail: text.slice(tailStart, end),
+          line,
+          lineCount,
+          embeddedRecordLines: recordLikeLines(text, h.textStart, tailStart, line),
+          confirmation: 'described',
+        }, decoder),
+      );
+      ends.push(end);
+      p = end + 1;
+      line += lineCount;
+      afterConfirmed = true;
+      continue;
+    }
+    // A record the kernel did not confirm. Right after a confirmed record (or at the start) the line is the
+    // kernel's own: a dead key (it exists, but key_validate() describes no expired, revoked or invalidated key)
+    // or one that vanished or changed after the read. After such a record, whose length the kernel did not
+    // give, a line may be text of its description: only a dead key's serial, which the kernel vouches for, is
+    // counted there. Either way the record runs up to its successor (nextRecord); record-like lines before it are
+    // its description's (embeddedRecordLines), never records of their own.
+    const errno = a === undefined ? 'not asked' : (a.errno ?? 'changed');
+    const dead = DEAD_KEY_ERRNOS.has(errno) || (afterConfirmed && errno === 'ENOKEY' && parts.flags.invalidated);
+    const next = nextRecord(h, eol);
+    end = next.end;
+    const lineCount = next.lineCount;
+    if (dead) {
+      records.push(deadRecord(h, parts, end, line));
+      ends.push(end);
+      deadAt.set(records.length - 1, { h, parts, line });
+    } else {
+      unconfirmed.push({ serial: h.serial, uid: h.uid, line, reason: errno });
+      issues.add(line, 'unconfirmed_record', `key ${h.serial} of uid ${h.uid}: the kernel did not confirm it (${errno}): it vanished or changed after the read, or a description forged it; not counted`);
+    }
+    afterConfirmed = false;
+    p = end + 1;
+    line += lineCount;
+  }
+  // A serial listed twice: the later record is the kernel's, the other a copy in the description before it,
+  // folded back into that record when it is a dead key's (the only kind whose length the kernel did not give).
+  const last = new Map(records.map((r, i) => [r.serialNumber, i]));
+  if (last.size === records.length) return { records, unconfirmed };
+  const kept: KeyRecord[] = [];
+  let keptDead: DeadRecordStart | undefined;
+  records.forEach((r, i) => {
+    if (last.get(r.serialNumber) === i) {
+      kept.push(r);
+      keptDead = deadAt.get(i);
+      return;
+    }
+    issues.add(r.line, 'unconfirmed_record', `key ${r.serial} is listed again later: this copy is text of a description, not counted`);
+    const carrier = kept[kept.length - 1];
+    if (keptDead !== undefined && carrier !== undefined && carrier.line + carrier.lineCount === r.line)
+      kept[kept.length - 1] = deadRecord(keptDead.h, keptDead.parts, ends[i] as number, keptDead.line);
+  });
+  return { records: kept, unconfirmed };
+}
+

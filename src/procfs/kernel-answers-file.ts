@@ -1,0 +1,137 @@
+/**
+ * The kernel's answers stored in a capture. A capture (cli/capture-command.ts) copies the keys files into a
+ * folder laid out like /proc; the KEYCTL_DESCRIBE answers for the serials its /proc/keys lists (keyctl.ts) are
+ * kept beside them in one JSON file, so that an offline audit confirms or refutes records as the live host did.
+ *
+ * Descriptions are latin1 byte strings (one character per byte). JSON.stringify writes each character as
+ * itself or an escape, and the file is written and read as UTF-8, so every byte comes back as it was.
+ * Reading never throws: the file is another machine's, and anything wrong with it is an `{ error }` naming
+ * the file and the first field at fault.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeyAnswer } from '../parser/key-answer.js';
+
+export const KERNEL_ANSWERS_FILE = 'keyring-exporter-answers.json';
+const FORMAT = 1;
+
+/** Where and when the capture was made, and by which view and version of the tool. */
+export interface CaptureMeta {
+  host: string;
+  kernelRelease: string;
+  /** ISO 8601. */
+  time: string;
+  view: 'self' | 'all-users';
+  toolVersion: string;
+}
+
+/**
+ * Write DIR/keyring-exporter-answers.json: the meta and the answers, one a line, in ascending serial order.
+ * An answer about a serial no key can have (0, or past 2^31-1: only a forged line names one) is left out, its
+ * answer being ENOKEY without asking (keyctl.ts); any other answer the reader would refuse is a bug, thrown.
+ */
+export async function writeKernelAnswers(dir: string, meta: CaptureMeta, answers: Iterable<KeyAnswer>): Promise<void> {
+  const kept: KeyAnswer[] = [];
+  for (const a of answers) {
+    if (!Number.isInteger(a.serial) || a.serial < 1 || a.serial > 0x7fffffff) continue;
+    const checked = checkAnswer(a);
+    if (typeof checked === 'string') throw new Error(`writeKernelAnswers: the answer for serial ${a.serial}${checked}`);
+    kept.push(checked);
+  }
+  kept.sort((a, b) => a.serial - b.serial);
+  kept.forEach((a, i) => {
+    if (i > 0 && kept[i - 1]?.serial === a.serial) throw new Error(`writeKernelAnswers: serial ${a.serial} answered twice`);
+  });
+  const head = JSON.stringify({
+    format: FORMAT,
+    host: meta.host,
+    kernelRelease: meta.kernelRelease,
+    time: meta.time,
+    view: meta.view,
+    toolVersion: meta.toolVersion,
+  });
+  const body = kept.length === 0 ? '[]' : `[\n${kept.map((a) => JSON.stringify(a)).join(',\n')}\n]`;
+  await writeFile(join(dir, KERNEL_ANSWERS_FILE), `${head.slice(0, -1)},"answers":${body}}\n`, 'utf8');
+}
+
+/** Read DIR/keyring-exporter-answers.json: `{ absent }` when there is none, `{ error }` when it is not valid. */
+export async function readKernelAnswers(
+  dir: string,
+): Promise<{ meta: CaptureMeta; answers: Map<number, KeyAnswer> } | { absent: true } | { error: string }> {
+  const path = join(dir, KERNEL_ANSWERS_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { absent: true };
+    return { error: `${path}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return { error: `${path}: not JSON (${e instanceof Error ? e.message : String(e)})` };
+  }
+  const problem = (what: string): { error: string } => ({ error: `${path}: ${what}` });
+  if (!isObject(doc)) return problem('expected a JSON object');
+  if (doc['format'] !== FORMAT) return problem(`format: expected ${FORMAT}, got ${show(doc['format'])}`);
+  for (const field of ['host', 'kernelRelease', 'toolVersion'] as const)
+    if (typeof doc[field] !== 'string') return problem(`${field}: expected a string, got ${show(doc[field])}`);
+  const time = doc['time'];
+  if (typeof time !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(time) || Number.isNaN(Date.parse(time)))
+    return problem(`time: expected an ISO 8601 time, got ${show(time)}`);
+  const view = doc['view'];
+  if (view !== 'self' && view !== 'all-users') return problem(`view: expected "self" or "all-users", got ${show(view)}`);
+  const list = doc['answers'];
+  if (!Array.isArray(list)) return problem(`answers: expected an array, got ${show(list)}`);
+
+  const answers = new Map<number, KeyAnswer>();
+  for (let i = 0; i < list.length; i++) {
+    const checked = checkAnswer(list[i]);
+    if (typeof checked === 'string') return problem(`answers[${i}]${checked}`);
+    if (answers.has(checked.serial)) return problem(`answers[${i}].serial: ${checked.serial} is answered twice`);
+    answers.set(checked.serial, checked);
+  }
+  const meta: CaptureMeta = { host: doc['host'] as string, kernelRelease: doc['kernelRelease'] as string, time, view, toolVersion: doc['toolVersion'] as string };
+  return { meta, answers };
+}
+
+/**
+ * The answer `v` claims to be, rebuilt from its own fields, or what is wrong with it as the end of a message
+ * that names `v` (".uid: why", or ": why" for `v` itself). Shared with read-keys-as.ts, which takes answers
+ * from a child process running as another uid.
+ */
+export function checkAnswer(v: unknown): KeyAnswer | string {
+  if (!isObject(v)) return `: expected an object, got ${show(v)}`;
+  const serial = v['serial'];
+  if (!isIntegerIn(serial, 1, 0x7fffffff)) return `.serial: expected an integer from 1 to 2147483647, got ${show(serial)}`;
+  const errno = v['errno'];
+  if (typeof errno === 'string') {
+    if (!/^E[A-Z0-9]+$/.test(errno)) return `.errno: expected an errno name, got ${show(errno)}`;
+    return { serial, errno };
+  }
+  if (errno !== null) return `.errno: expected null or an errno name, got ${show(errno)}`;
+  const { type, uid, gid, perm, description } = v;
+  if (typeof type !== 'string' || type === '') return `.type: expected a type name, got ${show(type)}`;
+  // %d of a uid_t: -1 and the like are printed signed.
+  if (!isIntegerIn(uid, -0x80000000, 0xffffffff)) return `.uid: expected an integer, got ${show(uid)}`;
+  if (!isIntegerIn(gid, -0x80000000, 0xffffffff)) return `.gid: expected an integer, got ${show(gid)}`;
+  if (!isIntegerIn(perm, 0, 0xffffffff)) return `.perm: expected an integer from 0 to 0xffffffff, got ${show(perm)}`;
+  if (typeof description !== 'string' || !/^[\x01-\xff]*$/.test(description) || description.length > 4095)
+    return `.description: expected up to 4095 bytes (a latin1 string without NUL), got ${show(description)}`;
+  return { serial, errno: null, type, uid, gid, perm, description };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isIntegerIn(v: unknown, min: number, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+/** A value as an error message shows it: short, ASCII only (no raw control character reaches a terminal). */
+function show(v: unknown): string {
+  const s = v === undefined ? 'nothing' : JSON.stringify(v).replace(/[\x7f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}

@@ -1,0 +1,83 @@
+/**
+ * Asking the kernel about a read of /proc/keys (src/procfs/ask-kernel.ts), on real keys: every listed serial is
+ * answered, a forged line's serial too (ENOKEY), and a serving exporter's cache asks only about what changed.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { askKernel, type AnswerCache } from '../../src/procfs/ask-kernel.js';
+import type { KeyAnswer } from '../../src/parser/key-answer.js';
+import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
+import { holdSession } from '../helpers/held-session.js';
+import { uniqueName } from '../helpers/run-bin.js';
+
+const live = itWith([isRoot(), hasCommand('keyctl')]);
+
+describe('askKernel', () => {
+  live('answers every serial a read lists, forged lines included, and asks again only about what changed', async () => {
+    const name = uniqueName('ask');
+    // A key whose description forges a line with a serial no key has: the kernel answers ENOKEY for it.
+    const forged = `${name}\n7ffffff1 I--Q---     1 perm 3f010000     0     0 user      forged`;
+    const held = await holdSession('for d in "$1" "$2"; do k=$(keyctl add user "$d" v @s) && keyctl setperm $k 0x3f3f0000 && printf "%08x\\n" $k; done', [name, forged]);
+    try {
+      const [plain, carrier] = held.lines.map((l) => Number.parseInt(l, 16)) as [number, number];
+      const cache: AnswerCache = new Map();
+      const first = await askKernel(readFileSync('/proc/keys', 'latin1'), cache);
+      expect(first.error).toBeUndefined();
+      const answers = first.answers?.bySerial;
+      expect(answers?.get(plain)).toMatchObject({ errno: null, type: 'user', uid: 0, description: name, perm: 0x3f3f0000 });
+      expect(answers?.get(carrier)).toMatchObject({ errno: null, description: forged });
+      expect(answers?.get(0x7ffffff1)).toEqual({ serial: 0x7ffffff1, errno: 'ENOKEY' });
+      expect(cache.has(plain) && cache.has(carrier) && !cache.has(0x7ffffff1)).toBe(true);
+
+      // Nothing changed: keys are answered from the cache; serials the kernel did not describe, lines right after
+      // them (where a dead key's description could hold a copy of any record) and keys other tests made meanwhile
+      // are asked about again.
+      const again = await askKernel(readFileSync('/proc/keys', 'latin1'), cache);
+      expect(again.asked).toBeLessThan(first.asked);
+      expect(again.answers?.bySerial.get(carrier)).toEqual(answers?.get(carrier));
+      expect(again.answers?.bySerial.get(plain)).toEqual(answers?.get(plain));
+
+      // A perm changed since: that key is asked about again.
+      const changed = await holdSession(`keyctl setperm ${plain} 0x3f3f0100`);
+      await changed.end();
+      const third = await askKernel(readFileSync('/proc/keys', 'latin1'), cache);
+      expect(third.answers?.bySerial.get(plain)).toMatchObject({ errno: null, perm: 0x3f3f0100 });
+      expect(third.answers?.bySerial.get(carrier)).toEqual(answers?.get(carrier));
+    } finally {
+      await held.end();
+    }
+  });
+});
+
+describe('askKernel with a cache', () => {
+  const line = (serial: string, flags: string, perm: string, desc: string, summary: string): string =>
+    `${serial} ${flags}     1 perm ${perm}     0     0 user      ${desc}${summary}\n`;
+  const described = (serial: number, perm: number, description: string): KeyAnswer => ({ serial, errno: null, type: 'user', uid: 0, gid: 0, perm, description });
+
+  it('asks only about serials it has no answer for, lines whose fields changed, and lines after a key the kernel does not describe', async () => {
+    const kernel = new Map<number, KeyAnswer>([
+      [0x10, described(0x10, 0x3f010000, 'a')],
+      [0x20, { serial: 0x20, errno: 'EKEYREVOKED' }],
+      [0x30, described(0x30, 0x3f010000, 'c')],
+      [0x40, described(0x40, 0x3f3f0000, 'd')],
+    ]);
+    const asked: number[] = [];
+    const bridge = Promise.resolve({ describe: (s: number) => (asked.push(s), kernel.get(s) ?? { serial: s, errno: 'ENOKEY' }) });
+    const text =
+      line('00000010', 'I--Q---', '3f010000', 'a', ': 1') +
+      line('00000020', 'IR-Q---', '3f010000', 'b', ': 0') +
+      line('00000030', 'I--Q---', '3f010000', 'c', ': 1') +
+      line('00000040', 'I--Q---', '3f3f0000', 'd', ': 1');
+    const cache: AnswerCache = new Map();
+    await askKernel(text, cache, bridge);
+    expect(asked).toEqual([0x10, 0x20, 0x30, 0x40]);
+    expect([...cache.keys()]).toEqual([0x10, 0x30, 0x40]);
+
+    asked.length = 0;
+    // 0x30 follows a revoked key, whose description the kernel does not give: it is asked about again.
+    const second = await askKernel(text.replace('3f3f0000     0     0 user      d', '3f3f0100     0     0 user      d'), cache, bridge);
+    expect(asked).toEqual([0x20, 0x30, 0x40]);
+    expect(second.answers?.bySerial.get(0x10)).toBe(kernel.get(0x10));
+    expect(second.asked).toBe(3);
+  });
+});

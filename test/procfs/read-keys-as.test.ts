@@ -1,0 +1,101 @@
+/**
+ * Reading /proc/keys and describing its serials as another uid (src/procfs/read-keys-as.ts). The child runs
+ * the compiled script as a throwaway uid, so the module is imported from the build the tests run the exporter
+ * from (helpers/runtime-copy.ts: readable by that uid), not from the sources.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { listedSerials } from '../../src/procfs/read-keys-as.js';
+import { loadKeyctl } from '../../src/procfs/keyctl.js';
+import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
+import { uniqueName } from '../helpers/run-bin.js';
+import { runtimeRoot } from '../helpers/runtime-copy.js';
+
+const live = itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv')]);
+const uid = 41950 + (process.pid % 50);
+
+async function built(): Promise<typeof import('../../src/procfs/read-keys-as.js')> {
+  return (await import(pathToFileURL(join(runtimeRoot(), 'dist/src/procfs/read-keys-as.js')).href)) as typeof import('../../src/procfs/read-keys-as.js');
+}
+
+/**
+ * A session of `uid` running `script` (its arguments `args`), kept alive until end(), which clears the
+ * session keyring and waits for the session to end (killing it by its pid if it does not).
+ */
+function holdSessionAs(script: string, args: string[]): Promise<{ lines: string[]; end(): Promise<void> }> {
+  const full = `${script}\necho READY\nread -t 60 _\nkeyctl clear @s`;
+  const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'keyctl', 'session', '-', 'bash', '-c', full, 'bash', ...args], {
+    cwd: '/',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const end = async (): Promise<void> => {
+    child.stdin.end();
+    const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  let out = '';
+  let err = '';
+  return new Promise((resolve, reject) => {
+    child.stderr.on('data', (b: Buffer) => (err += b.toString('latin1')));
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString('latin1');
+      if (out.endsWith('READY\n')) resolve({ lines: out.split('\n').slice(0, -2), end });
+    });
+    child.on('error', reject);
+    void exited.then(() => reject(new Error(`the session ended before it was ready: ${err}`)));
+  });
+}
+
+describe('listedSerials', () => {
+  it('takes the serial of every line that starts like a record, once each, and nothing else', () => {
+    const text = [
+      '0000002a I--Q---     1 perm 3f010000     0     0 user      k: 1',
+      '3affbd6f I--Q---     1 perm 3f010000     0     0 user      multi',
+      'line 0000002b not at the start',
+      '0000002A upper case',
+      '0000002c\tno space',
+      '0000002a again',
+      '00000000 no key has serial 0',
+      'fffffffd would be @s',
+      ' 0000002d indented',
+      '7fffffff the last serial',
+    ].join('\n');
+    expect(listedSerials(Buffer.from(text, 'latin1'))).toEqual([0x2a, 0x3affbd6f, 0x7fffffff]);
+    expect(listedSerials(Buffer.from('0000002e '))).toEqual([0x2e]);
+    expect(listedSerials(Buffer.from('0000002e'))).toEqual([]);
+    expect(listedSerials(Buffer.alloc(0))).toEqual([]);
+  });
+});
+
+describe('readKeysAs', () => {
+  live('reads and describes, as its owner, a key root cannot view', async () => {
+    const name = uniqueName('as');
+    const s = await holdSessionAs('k=$(keyctl add user "$1" v @s) && keyctl setperm $k 0x3f010000 && echo $k', [name]);
+    try {
+      const serial = Number(s.lines[0]);
+      const hex = serial.toString(16).padStart(8, '0');
+      const keyctl = await loadKeyctl();
+      if ('error' in keyctl) throw new Error(keyctl.error);
+      expect(keyctl.describe(serial)).toEqual({ serial, errno: 'EACCES' });
+
+      const read = await (await built()).readKeysAs('/proc/keys', uid, uid);
+      expect(read.bridgeError).toBeUndefined();
+      const line = read.bytes.toString('latin1').split('\n').find((l) => l.startsWith(`${hex} `));
+      expect(line).toMatch(new RegExp(` ${uid} +${uid} user +${name}: 1$`));
+      expect(read.answers.find((a) => a.serial === serial)).toEqual({ serial, errno: null, type: 'user', uid, gid: uid, perm: 0x3f010000, description: name });
+      // One answer for each serial the read lists.
+      expect(read.answers.map((a) => a.serial).sort()).toEqual(listedSerials(read.bytes).sort());
+    } finally {
+      await s.end();
+    }
+  });
+
+  live("rejects with the child's reason when it cannot read the file", async () => {
+    await expect((await built()).readKeysAs('/nonexistent/keys', uid, uid)).rejects.toThrow(/ENOENT.*\/nonexistent\/keys/);
+    await expect((await built()).readKeysAs('/proc/self/../1/environ', uid, uid)).rejects.toThrow(/EACCES/);
+  });
+});
