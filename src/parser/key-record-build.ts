@@ -59,7 +59,7 @@ export function createLineDecoder(): LineDecoder {
 export interface RecordText {
   /** The full type name: the kernel's when it described the key, else from the type column. */
   typeName: string;
-  /** Everything printed after the prefix (physical lines joined by "\n"). */
+  /** Everything printed after the prefix (physical lines joined by "\n"); unused when the kernel gave the description. */
   text: string;
   /** The exact description and what describe() printed after it, when the kernel gave the description. */
   description?: string;

@@ -39,6 +39,9 @@ export interface SplitText {
   summaryText: string;
 }
 
+/** A summary that is a number alone: a keyring's links, a payload's length. */
+const RE_NUMBER_TAIL = /^: (\d{1,10})$/;
+
 const LENGTH_TYPES = new Set([
   'user',
   'logon',
@@ -145,6 +148,10 @@ export function splitDescriptionSummary(
  * describe() hook printed after the description, so it is either a whole summary of the type or nothing.
  */
 export function decodeSummaryTail(type: string, tail: string, positive: boolean, revoked: boolean): { summary: KeySummary | null; complete: boolean } {
+  // The commonest tails, a keyring's links and a payload's length, read directly.
+  const n = positive ? RE_NUMBER_TAIL.exec(tail) : null;
+  if (n !== null && type === 'keyring') return { summary: { kind: 'keyring', links: Number(n[1]) }, complete: true };
+  if (n !== null && LENGTH_TYPES.has(type)) return { summary: { kind: 'length', bytes: Number(n[1]) }, complete: true };
   // A one-character stand-in for the description: the summaries are anchored at the end of the text.
   const s = splitDescriptionSummary(type, `x${tail}`, positive, revoked);
   if (s.summary !== null && s.summaryText === tail) return { summary: s.summary, complete: true };

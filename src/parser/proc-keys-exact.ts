@@ -39,8 +39,10 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
     const a = byKernel.get(h.serialNumber);
     if (!isDescribed(a) || !answerMatches(h, a)) return -1;
     const body = printedBody(a);
-    // A type whose describe() prints no description ends on its first line.
-    return lineEnd(text, text.startsWith(body, h.textStart) ? h.textStart + body.length : h.textStart);
+    if (text.startsWith(body, h.textStart)) return lineEnd(text, h.textStart + body.length);
+    // A type whose describe() prints nothing (ceph) ends on its first line; any other text is not this key's.
+    const eol = lineEnd(text, h.textStart);
+    return eol === h.textStart ? eol : -1;
   };
   /** Whether the kernel holds the serial of this line, as a dead key. */
   const vouched = (h: KeyLineHeader): boolean => {
@@ -122,13 +124,13 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
     let end = confirmedEnd(h);
     if (end !== -1) {
       const d = a as KeyDescribed;
-      const body = printedBody(d);
-      const tailStart = text.startsWith(body, h.textStart) ? h.textStart + body.length : h.textStart;
+      const tailStart = end === h.textStart ? end : h.textStart + printedBody(d).length;
       const lineCount = countLines(text, p, end);
       records.push(
         buildRecord(h, parts, {
           typeName: d.type,
-          text: text.slice(h.textStart, end),
+          // .request_key_auth prints "key:" before the description: its summary is split from the whole text.
+          text: d.type === '.request_key_auth' ? text.slice(h.textStart, end) : '',
           description: d.description,
           tail: text.slice(tailStart, end),
           line,
@@ -168,6 +170,8 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
   }
   // A serial listed twice: the later record is the kernel's, the other a copy in the description before it,
   // folded back into that record when it is a dead key's (the only kind whose length the kernel did not give).
+  // Records in ascending order have none.
+  if (records.every((r, i) => i === 0 || r.serialNumber > (records[i - 1] as KeyRecord).serialNumber)) return { records, unconfirmed };
   const last = new Map(records.map((r, i) => [r.serialNumber, i]));
   if (last.size === records.length) return { records, unconfirmed };
   const kept: KeyRecord[] = [];

@@ -22,6 +22,9 @@ export interface Parsed {
   unconfirmed: UnconfirmedRecord[];
 }
 
+/** What a record whose description holds no record-like line shares. */
+const NO_LINES: number[] = Object.freeze([]) as unknown as number[];
+
 /** The end of the line starting at `p` (the offset of its "\n", or the text's length). */
 export function lineEnd(text: string, p: number): number {
   const nl = text.indexOf('\n', p);
@@ -30,6 +33,8 @@ export function lineEnd(text: string, p: number): number {
 
 /** Physical lines of text[from, to) that look like records: lines forged by a description. */
 export function recordLikeLines(text: string, from: number, to: number, firstLine: number): number[] {
+  const nl = text.indexOf('\n', from);
+  if (nl === -1 || nl >= to) return NO_LINES;
   const lines: number[] = [];
   let line = firstLine;
   for (let nl = text.indexOf('\n', from); nl !== -1 && nl < to; nl = text.indexOf('\n', nl + 1)) {
