@@ -19,7 +19,10 @@ export function createScraper(read: () => Promise<Snapshot>): Scraper {
     inventory(): Promise<Inventory> {
       if (inFlight === null) {
         reads++;
-        inFlight = read()
+        // The read of /proc is synchronous: a turn of the event loop first lets the scrapes that arrived with this
+        // one join it, rather than each starting its own read after it.
+        inFlight = new Promise<void>((resolve) => setImmediate(resolve))
+          .then(read)
           .then(buildInventory)
           .finally(() => {
             inFlight = null;
