@@ -8,8 +8,7 @@
  *     charges at least 4 bytes per link it shows (observed on Linux 6.18: see test/fixtures/README.md);
  *   - types whose reservation /proc/keys does not show (asymmetric, encrypted, dns_resolver, ...).
  *
- * The parser stores both per row (KeyTable W_CHARGE and BIT_CHARGE_EXACT), so that the owners' totals are summed
- * from two columns (classify/key-trust.ts addRow) rather than from each row's type and summary objects.
+ * classify/key-trust.ts sums them by owner to check /proc/key-users' totals.
  */
 import type { KeySummary } from './key-summary.js';
 

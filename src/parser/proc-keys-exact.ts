@@ -7,14 +7,15 @@ import { DEAD_KEY_ERRNOS, isDescribed, type KernelAnswers, type KeyAnswer, type 
 import { scanKeyLine, type KeyLineHeader } from './key-line.js';
 import type { KeyRecord } from './key-record.js';
 import { buildRecord, type LineDecoder, type RecordParts } from './key-record-build.js';
+import type { IssueSink } from './parse-issue.js';
+import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
 
+/** What rebuilding a dead key's record takes (parseExact folds a copy back into it). */
 interface DeadRecordStart {
   h: KeyLineHeader;
   parts: RecordParts;
   line: number;
 }
-import type { IssueSink } from './parse-issue.js';
-import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
 
 /**
  * Does the kernel's answer describe the key this prefix shows? A key's type never changes, nor its owner but by
@@ -76,7 +77,7 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
       end = nextEol;
       lines++;
     }
-    // run[i]: the longest ascending run of candidates from i (a few dozen lines fit in the window at most).
+    // run[i]: the longest ascending run of candidates from i (a record line is 60 bytes or more: some 70 fit).
     const run = candidates.map(() => 1);
     let best = -1;
     for (let i = candidates.length - 1; i >= 0; i--) {

@@ -4,7 +4,7 @@
  * byte string, and a failure is a status, never an exception. On a live host the kernel is asked to confirm
  * what /proc/keys listed (ask-kernel.ts); a capture brings the answers it stored (kernel-answers-file.ts).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KEYS_SYSCTLS, type KeysSysctl } from '../parser/keys-sysctl.js';
@@ -12,14 +12,42 @@ import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '
 import { askKernel, type AnswerCache } from './ask-kernel.js';
 import { readKernelAnswers } from './kernel-answers-file.js';
 
+/** Bytes read between two turns of the event loop. */
+const SLICE = 256 * 1024;
+
 /**
- * A file's text. /proc files are read synchronously: a seq_file gives a page per read(2), and each read through
- * the thread pool would be a round trip through the event loop; a FIFO or other special file a capture holds
- * is read asynchronously, so that it cannot block the process.
+ * A /proc file read with blocking read(2)s, as cat reads it: a seq_file gives at most a page per read, and each
+ * read through the thread pool would be a round trip through the event loop. Between slices of the file the event
+ * loop runs, so that probes are answered and scrapes that arrive meanwhile join this read (server/scraper.ts).
+ */
+async function readProcSeqFile(path: string): Promise<string> {
+  const fd = openSync(path, 'r');
+  try {
+    const slices: Buffer[] = [];
+    for (;;) {
+      // Small first: most /proc files are a few bytes.
+      const size = slices.length === 0 ? 16 * 1024 : SLICE;
+      const slice = Buffer.allocUnsafe(size);
+      let n = 0;
+      let r = 1;
+      while (n < size && (r = readSync(fd, slice, n, size - n, null)) > 0) n += r;
+      slices.push(slice.subarray(0, n));
+      if (r === 0) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return Buffer.concat(slices).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A file's text: /proc read as cat reads it; a capture asynchronously (a FIFO or other special file there must
+ * not block the process).
  */
 export async function readProcFile(path: string): Promise<FileRead> {
   try {
-    const text = path.startsWith('/proc/') ? readFileSync(path, 'latin1') : await readFile(path, 'latin1');
+    const text = path.startsWith('/proc/') ? await readProcSeqFile(path) : await readFile(path, 'latin1');
     return { path, status: 'ok', text };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -114,8 +114,8 @@ export function createApp(o: AppOptions): Express {
   };
   const rendering = new Map<boolean, Promise<{ contentType: string; body: string }>>();
   const render = async (openMetrics: boolean): Promise<{ contentType: string; body: string }> => {
-    // The read starts first; the exporter's own metrics are collected while the reader thread reads, and written
-    // first, as they were when its registry was merged with the scrape's.
+    // The read is asked for first (concurrent scrapes share it); the exporter's own metrics are written first, as
+    // they were when its registry was merged with the scrape's.
     const reading = o.scraper.inventory();
     // Awaited below; handled here too, so that a read failing meanwhile is not an unhandled rejection.
     reading.catch(() => undefined);

@@ -28,7 +28,7 @@ describe('readProcFile', () => {
     expect(bytes(await readProcFile(path)).equals(data)).toBe(true);
   });
 
-  it('reads a seq_file far larger than its first pages (the reader thread) exactly as cat does', async () => {
+  it('reads a seq_file far larger than one page exactly as cat does', async () => {
     // /proc/kallsyms: megabytes, size 0, one page per read(2), like /proc/keys at 30,000 keys and more.
     // It can change between two reads (a BPF program loaded), so the two readings get a few tries to agree.
     let ours: Buffer = Buffer.alloc(0);
