@@ -3,7 +3,6 @@
  * the compiled script as a throwaway uid, so the module is imported from the build the tests run the exporter
  * from (helpers/runtime-copy.ts: readable by that uid), not from the sources.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { loadKeyctl } from '../../src/procfs/keyctl.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { uniqueName } from '../helpers/run-bin.js';
 import { runtimeRoot } from '../helpers/runtime-copy.js';
+import { holdSession, type HeldSession } from '../helpers/held-session.js';
 
 const live = itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv')]);
 const uid = 41950 + (process.pid % 50);
@@ -20,34 +20,9 @@ async function built(): Promise<typeof import('../../src/procfs/read-keys-as.js'
   return (await import(pathToFileURL(join(runtimeRoot(), 'dist/src/procfs/read-keys-as.js')).href)) as typeof import('../../src/procfs/read-keys-as.js');
 }
 
-/**
- * A session of `uid` running `script` (its arguments `args`), kept alive until end(), which clears the
- * session keyring and waits for the session to end (killing it by its pid if it does not).
- */
-function holdSessionAs(script: string, args: string[]): Promise<{ lines: string[]; end(): Promise<void> }> {
-  const full = `${script}\necho READY\nread -t 60 _\nkeyctl clear @s`;
-  const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'keyctl', 'session', '-', 'bash', '-c', full, 'bash', ...args], {
-    cwd: '/',
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const end = async (): Promise<void> => {
-    child.stdin.end();
-    const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stderr.on('data', (b: Buffer) => (err += b.toString('latin1')));
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString('latin1');
-      if (out.endsWith('READY\n')) resolve({ lines: out.split('\n').slice(0, -2), end });
-    });
-    child.on('error', reject);
-    void exited.then(() => reject(new Error(`the session ended before it was ready: ${err}`)));
-  });
+/** A session of `uid` running `script` (its arguments `args`), kept alive until end(). */
+function holdSessionAs(script: string, args: string[]): Promise<HeldSession> {
+  return holdSession(script, args, ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups']);
 }
 
 describe('listedSerials', () => {
