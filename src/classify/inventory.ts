@@ -68,38 +68,22 @@ function requestKeyringWithoutTarget(k: KeyRecord, c: KeyClassification, buildin
   return c.class === 'request_key' && !building.has(`${k.uid}:${k.description.slice('_req.'.length)}`);
 }
 
+/** The inventory of a snapshot, which it takes over: its records become the inventory's keys. */
 export function buildInventory(snapshot: Snapshot): Inventory {
   const building = new Set(snapshot.keys.filter((r) => !r.flags.instantiated || r.flags.underConstruction).map((r) => `${r.uid}:${r.serialNumber}`));
+  // The snapshot's records become the inventory's keys: their classification is added to them, not copied
+  // with them (the inventory owns its snapshot).
   const classified = snapshot.keys.map((r): InventoryKey => {
     const c = classifyKey(r, { overflowGid: snapshot.overflowGid });
     const cls = requestKeyringWithoutTarget(r, c, building) ? 'keyring' : c.class;
-    // A literal, not a spread of `r`: spreading copies through a slow generic path.
-    return {
-      serial: r.serial,
-      serialNumber: r.serialNumber,
-      flagsRaw: r.flagsRaw,
-      flags: r.flags,
-      usage: r.usage,
-      expiry: r.expiry,
-      perm: r.perm,
-      uid: r.uid,
-      gid: r.gid,
-      type: r.type,
-      description: r.description,
-      summary: r.summary,
-      summaryText: r.summaryText,
-      line: r.line,
-      lineCount: r.lineCount,
-      embeddedRecordLines: r.embeddedRecordLines,
-      complete: r.complete,
-      confirmation: r.confirmation,
+    return Object.assign(r, {
       class: cls,
       claimedClass: c.claimedClass,
       nameUid: c.nameUid,
       state: classifyKeyState(r),
       impostor: cls !== c.claimedClass && RESERVED_CLASSES.has(c.claimedClass),
       suspect: NOT_SUSPECT,
-    };
+    });
   });
   const keys: InventoryKey[] = assessTrust(classified, snapshot.users, snapshot.unstableUids);
   const trusted = keys.filter((k) => k.suspect.length === 0);

@@ -14,6 +14,8 @@ import { readKernelAnswers } from './kernel-answers-file.js';
 
 /** Bytes read between two turns of the event loop. */
 const SLICE = 256 * 1024;
+/** The first slice of every /proc file (reads are synchronous up to the first turn, so one buffer serves all). */
+const first = Buffer.allocUnsafe(16 * 1024);
 
 /**
  * A /proc file read with blocking read(2)s, as cat reads it: a seq_file gives at most a page per read, and each
@@ -23,17 +25,19 @@ const SLICE = 256 * 1024;
 async function readProcSeqFile(path: string): Promise<string> {
   const fd = openSync(path, 'r');
   try {
-    const slices: Buffer[] = [];
-    for (;;) {
-      // Small first: most /proc files are a few bytes.
-      const size = slices.length === 0 ? 16 * 1024 : SLICE;
-      const slice = Buffer.allocUnsafe(size);
-      let n = 0;
-      let r = 1;
-      while (n < size && (r = readSync(fd, slice, n, size - n, null)) > 0) n += r;
-      slices.push(slice.subarray(0, n));
-      if (r === 0) break;
+    // Most /proc files are a few bytes: the first slice is read into a buffer kept for that, and copied out only
+    // when the file is longer.
+    let n = 0;
+    let r = 1;
+    while (n < first.length && (r = readSync(fd, first, n, first.length - n, null)) > 0) n += r;
+    if (r === 0) return first.toString('latin1', 0, n);
+    const slices: Buffer[] = [Buffer.from(first.subarray(0, n))];
+    while (r > 0) {
       await new Promise((resolve) => setImmediate(resolve));
+      const slice = Buffer.allocUnsafe(SLICE);
+      n = 0;
+      while (n < SLICE && (r = readSync(fd, slice, n, SLICE - n, null)) > 0) n += r;
+      slices.push(slice.subarray(0, n));
     }
     return Buffer.concat(slices).toString('latin1');
   } finally {

@@ -3,12 +3,10 @@
  * (as collectDefaultMetrics does, in its order), with its event-loop-lag module cut down to its first gauge.
  *
  * That module samples the event loop's delay with perf_hooks monitorEventLoopDelay, a timer that fires every
- * 10 ms for the life of the process. An exporter is idle between scrapes, and that timer was all its idle cost:
- * 100 wakeups a second and 9-11 ms of CPU a second on the reference machine, about 150 ms of CPU for every
- * 15-second scrape interval, against under 2 ms for the scrape itself; node_exporter, idle, used none (0 ms and
- * 0 wakeups in 20 s; docs/benchmarks.md, "Idle"). Its readings also cost CPU per scrape: Node computes each
- * percentile, and the standard deviation, by walking every bucket of the histogram (0.12 ms a scrape for the
- * three percentiles on a small host; 0.39 ms for the standard deviation). So the histogram's gauges
+ * 10 ms for the life of the process: 100 wakeups a second of an exporter that is otherwise idle between scrapes,
+ * far more CPU than the scrapes themselves, where node_exporter idles at none. Its readings also cost CPU per
+ * scrape: Node computes each percentile, and the standard deviation, by walking every bucket of the histogram.
+ * So the histogram's gauges
  * (`nodejs_eventloop_lag_{min,max,mean,stddev,p50,p90,p99}_seconds`) are not exported (docs/metrics.md).
  *
  * `nodejs_eventloop_lag_seconds` stays, with prom-client's name, help and meaning: the lag of one turn of the
