@@ -44,7 +44,8 @@ const HOLDER = join(ROOT, 'scripts', 'bench', 'keyholder.py');
 // /usr/bin/python3: an unprivileged uid must be able to run it (a pyenv under /root is not readable).
 const PYTHON = '/usr/bin/python3';
 
-const TARGETS = { ratio: 1.15, parseClassifyMs: 40, smallCpuMs: 2, concurrentRatio: 4, peakRssMb: 150 };
+/** Issue 20's targets (docs/benchmarks.md); the small host's CPU is judged over scrapes 500 to 2,500. */
+const TARGETS = { ratio: 1.15, smallCpuMs: 1, concurrentRatio: 4, peakRssMb: 150, hostileRatio: 3, hostileRssMb: 200 };
 
 const { values: args } = parseArgs({
   options: {
@@ -118,21 +119,29 @@ function exited(child: ChildProcess, ms = 15_000): Promise<void> {
 const asUid = (uid: number | null, argv: string[]): [string, string[]] =>
   uid === null ? [argv[0] as string, argv.slice(1)] : ['setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv]];
 
-/** A keyholder.py process: `grow(n)` makes its session hold n keys; `stop()` removes them and waits for it. */
-async function startHolder(uid: number | null, small: boolean): Promise<{ grow: (n: number) => Promise<number>; stop: () => Promise<void>; pid: number }> {
+/**
+ * A keyholder.py process: `grow(n)` makes its session hold n keys, `command` sends any other of its commands
+ * (flood, pollute); `stop()` removes them and waits for it.
+ */
+async function startHolder(
+  uid: number | null,
+  small: boolean,
+): Promise<{ grow: (n: number) => Promise<number>; command: (line: string) => Promise<number>; stop: () => Promise<void>; pid: number }> {
   const [cmd, argv] = asUid(uid, [PYTHON, HOLDER, ...(small ? ['--small'] : [])]);
   const child = track(spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'inherit'] }));
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+  const command = async (line: string): Promise<number> => {
+    child.stdin?.write(`${line}\n`);
+    const { value, done } = await lines.next();
+    if (done === true) throw new Error('the key holder exited');
+    const r = JSON.parse(value as string) as { ok: boolean; keys: number; error?: string };
+    if (!r.ok) throw new Error(`${line} failed at ${r.keys} keys: ${r.error}`);
+    return r.keys;
+  };
   return {
     pid: child.pid as number,
-    async grow(n) {
-      child.stdin?.write(`grow ${n}\n`);
-      const { value, done } = await lines.next();
-      if (done === true) throw new Error('the key holder exited');
-      const r = JSON.parse(value as string) as { ok: boolean; keys: number; error?: string };
-      if (!r.ok) throw new Error(`making keys failed at ${r.keys}: ${r.error}`);
-      return r.keys;
-    },
+    grow: (n) => command(`grow ${n}`),
+    command,
     async stop() {
       child.stdin?.end('quit\n');
       await exited(child);
@@ -143,11 +152,14 @@ async function startHolder(uid: number | null, small: boolean): Promise<{ grow: 
 interface Exporter {
   pid: number;
   port: number;
+  /** From the process's start to its "listening" line: its first read, every key described, included. */
+  startMs: number;
   stop: () => Promise<void>;
 }
 
 async function startExporter(uid: number | null): Promise<Exporter> {
   const [cmd, argv] = asUid(uid, [process.execPath, BIN, 'serve', '--web.listen-address', '127.0.0.1:0', '--log.level', 'info']);
+  const started = performance.now();
   const child = track(spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] }));
   const port = await new Promise<number>((resolve, reject) => {
     let log = '';
@@ -165,6 +177,7 @@ async function startExporter(uid: number | null): Promise<Exporter> {
   return {
     pid: child.pid as number,
     port,
+    startMs: performance.now() - started,
     async stop() {
       child.kill('SIGTERM');
       await exited(child);
@@ -408,6 +421,9 @@ async function smallHost(): Promise<SmallHost> {
 }
 
 interface Scale {
+  /** Start to listening, and the first scrape after it. */
+  startMs: number;
+  firstScrapeMs: number;
   keysMade: number;
   linesInProcKeys: number;
   bytes: number;
@@ -510,13 +526,63 @@ async function concurrent(ex: Exporter, single: number): Promise<NonNullable<Sca
   return { scrapes: CONCURRENCY, totalMs: round(totalMs), totalSpreadMs: spread(totals), singleMs: round(single), ratio: round(totalMs / single, 2), reads };
 }
 
+/** Uids that make the newline flood (each is allowed 20,000 bytes: four keys of 3,700 newlines fit). */
+const HOSTILE_UIDS = Array.from({ length: 10 }, (_, i) => 49600 + i);
+
+interface Hostile {
+  name: string;
+  bytes: number;
+  scrapeMs: number;
+  catMs: number;
+  ratio: number;
+  peakRssMb: number;
+  collectorsOk: boolean;
+}
+
+/** /proc/keys flooded by key descriptions any user can write (issue 20): a scrape against cat, and the memory. */
+async function hostileScenario(name: string, holders: { uid: number | null; command: string }[]): Promise<Hostile> {
+  const made = await Promise.all(holders.map(async (h) => ({ h, holder: await startHolder(h.uid, h.uid !== null) })));
+  try {
+    for (const { h, holder } of made) await holder.command(h.command);
+    const ex = await startExporter(null);
+    try {
+      for (let i = 0; i < 3; i++) await scrape(ex.port);
+      const scrapes: number[] = [];
+      const cats: number[] = [];
+      let body = '';
+      for (let r = 0; r < RUNS; r++) {
+        const x = await scrape(ex.port);
+        scrapes.push(x.ms);
+        body = x.body;
+        cats.push(catProcKeys());
+      }
+      const success = body.split('\n').filter((l) => l.startsWith('keyring_scrape_collector_success{'));
+      return {
+        name,
+        bytes: readFileSync('/proc/keys').length,
+        scrapeMs: round(median(scrapes)),
+        catMs: round(median(cats)),
+        ratio: round(median(scrapes) / median(cats), 2),
+        peakRssMb: round(status(ex.pid, 'VmHWM')),
+        collectorsOk: success.length > 0 && success.every((l) => l.endsWith(' 1')),
+      };
+    } finally {
+      await ex.stop();
+    }
+  } finally {
+    for (const { holder } of made) await holder.stop();
+  }
+}
+
 async function atScale(keysMade: number, largest: boolean): Promise<Scale> {
   const ex = await startExporter(null);
   try {
     const idleRssMb = status(ex.pid, 'VmRSS');
     // Enough for V8 to have compiled what a scrape runs, so that the CPU per scrape is a serving exporter's.
     const warm = keysMade >= 50_000 ? 3 : 50;
-    for (let i = 0; i < warm; i++) await scrape(ex.port);
+    // The first scrape after start: its keys were described by the start's own read, and are answered from the cache.
+    const firstScrapeMs = (await scrape(ex.port)).ms;
+    for (let i = 1; i < warm; i++) await scrape(ex.port);
     await readLikeExporter();
     const scrapes: number[] = [];
     const reads: number[] = [];
@@ -572,6 +638,8 @@ async function atScale(keysMade: number, largest: boolean): Promise<Scale> {
       keyringSeries: lines.filter((l) => l.startsWith('keyring_')).length,
       idleRssMb: round(idleRssMb),
       peakRssMb: 0,
+      startMs: round(ex.startMs),
+      firstScrapeMs: round(firstScrapeMs),
     };
     if (largest) result.concurrent = await concurrent(ex, median(scrapes));
     result.peakRssMb = round(status(ex.pid, 'VmHWM'));
@@ -583,7 +651,7 @@ async function atScale(keysMade: number, largest: boolean): Promise<Scale> {
 
 // ---------------------------------------------------------------- the report
 
-function report(small: SmallHost, scales: Scale[], keys: { before: number; after: number }): { markdown: string; targets: { target: string; measured: string; ok: boolean }[] } {
+function report(small: SmallHost, scales: Scale[], hostile: Hostile[], keys: { before: number; after: number }): { markdown: string; targets: { target: string; measured: string; ok: boolean }[] } {
   const big = scales[scales.length - 1] as Scale;
   const out: string[] = [];
   out.push('| keys made | lines in /proc/keys | bytes | scrape (median, min-max) | read as the exporter does | cat /proc/keys | awk, keys by owner and type | scrape / read | exporter CPU per scrape | parse | classify | audit | series (keyring_*) | exporter RSS idle / peak |');
@@ -594,6 +662,8 @@ function report(small: SmallHost, scales: Scale[], keys: { before: number; after
         `${s.readMs} ms (${s.readSpreadMs.join('-')}) | ${s.catMs} ms (${s.catSpreadMs.join('-')}) | ${s.awkMs} ms (${s.awkSpreadMs.join('-')}) | ${s.ratio} (per run ${s.ratioPerRunMedian}) | ${s.cpuMsPerScrape} ms | ` +
         `${s.parseMs} ms | ${s.classifyMs} ms | ${s.auditMs} ms (${s.findings} findings) | ${s.series} (${s.keyringSeries}) | ${s.idleRssMb} / ${s.peakRssMb} MB |`,
     );
+  out.push('');
+  for (const s of scales) out.push(`At ${s.keysMade.toLocaleString('en')} keys the exporter started (every key described) in ${s.startMs} ms, and its first scrape took ${s.firstScrapeMs} ms.`);
   out.push('');
   out.push(
     `Small host (uid ${small.uid}, ${small.keysVisible} keys visible): ${small.cpuMsPerScrape} ms of CPU per scrape over ${small.scrapes} scrapes after ${SMALL_WARMUP} ` +
@@ -618,13 +688,10 @@ function report(small: SmallHost, scales: Scale[], keys: { before: number; after
   const targets = [
     { target: `scrape <= ${TARGETS.ratio}x the read at ${big.keysMade.toLocaleString('en')} keys`, measured: `${big.ratio}x (${big.scrapeMs} / ${big.readMs} ms)`, ok: big.ratio <= TARGETS.ratio },
     {
-      target: `parse + classify < ${TARGETS.parseClassifyMs} ms`,
-      measured:
-        `${big.parseClassifyMs} ms at ${big.linesInProcKeys.toLocaleString('en')} lines (machine ${big.machineSlowdownMedian}x slower than its best at the median run; ` +
-        `${big.parseClassifyFullSpeedMs ?? '-'} ms in the ${big.fullSpeedRuns} runs at full speed)`,
-      ok: big.parseClassifyMs < TARGETS.parseClassifyMs,
+      target: `small host <= ${TARGETS.smallCpuMs} ms CPU per scrape over scrapes ${SMALL_WARMING.join(' to ')}`,
+      measured: `${small.warming?.cpuMsPerScrape ?? '-'} ms (${small.cpuMsPerScrape} ms after ${SMALL_WARMUP})`,
+      ok: (small.warming?.cpuMsPerScrape ?? Number.POSITIVE_INFINITY) <= TARGETS.smallCpuMs,
     },
-    { target: `small host <= ${TARGETS.smallCpuMs} ms CPU per scrape`, measured: `${small.cpuMsPerScrape} ms`, ok: small.cpuMsPerScrape <= TARGETS.smallCpuMs },
     ...(big.concurrent !== undefined
       ? [
           {
@@ -640,6 +707,11 @@ function report(small: SmallHost, scales: Scale[], keys: { before: number; after
       measured: scales.map((s) => s.keyringSeries).join(' / '),
       ok: seriesGrowth <= 0,
     },
+    ...hostile.map((h) => ({
+      target: `${h.name}: scrape <= ${TARGETS.hostileRatio}x cat, <= ${TARGETS.hostileRssMb} MB, every collector successful`,
+      measured: `${h.ratio}x (${h.scrapeMs} / ${h.catMs} ms, ${(h.bytes / 1e6).toFixed(2)} MB of /proc/keys), ${h.peakRssMb} MB, collectors ${h.collectorsOk ? 'all successful' : 'FAILED'}`,
+      ok: h.ratio <= TARGETS.hostileRatio && h.peakRssMb <= TARGETS.hostileRssMb && h.collectorsOk,
+    })),
   ];
   out.push('', '| target | measured | |', '|---|---|---|');
   for (const t of targets) out.push(`| ${t.target} | ${t.measured} | ${t.ok ? 'met' : '**not met**'} |`);
@@ -682,7 +754,13 @@ async function main(): Promise<number> {
     await holder.stop();
     after = await waitForKeys(before);
   }
-  const { markdown, targets } = report(small, scales, { before, after });
+  const hostile = [
+    await hostileScenario('newline flood (10 uids, 4 keys of 3,700 newlines each)', HOSTILE_UIDS.map((uid) => ({ uid, command: 'flood 4' }))),
+    await hostileScenario('polluted /proc/keys (250 descriptions of forged records, about 1 MB)', [{ uid: null, command: 'pollute 250' }]),
+  ];
+  for (const h of hostile) console.log(`${h.name}: scrape ${h.scrapeMs} ms, cat ${h.catMs} ms, ratio ${h.ratio}, peak RSS ${h.peakRssMb} MB`);
+  after = await waitForKeys(before);
+  const { markdown, targets } = report(small, scales, hostile, { before, after });
   console.log('\n' + markdown);
   mkdirSync(dirname(args.out as string), { recursive: true });
   const result = { date: new Date().toISOString(), node: process.version, kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(), cpus: (await import('node:os')).cpus().length, targets: TARGETS, smallHost: small, scales, procKeysLines: { before, after }, verdicts: targets };

@@ -9,6 +9,8 @@ takes about a second.
 Protocol, one line each way (JSON out):
   grow N   -> {"ok": true, "keys": N, "session": ID}   make keys until this session holds N keys (the session
               keyring and the container keyrings count as keys)
+  flood N  -> {"ok": true, ...}   add N user keys whose descriptions are 3,700 newlines (a user's flood)
+  pollute N -> {"ok": true, ...}  add N user keys whose descriptions are 4,000 bytes of forged record lines
   quit     -> clear everything and exit (as does EOF on stdin)
 
 The mix is a container host's: per "container", a keyring named like runc's (_ses.<64 hex>) holding Kerberos
@@ -111,6 +113,18 @@ class Holder:
         while self.keys < n:
             self._one()
 
+    def hostile(self, n, kind):
+        """Keys any user can make to flood /proc/keys: viewable by everyone, descriptions of newlines or of forged lines."""
+        for i in range(n):
+            if kind == "flood":
+                desc = b"flood%d" % i + b"\n" * 3700 + b"x"
+            else:
+                line = b"\n%08x I--Q---     1 perm 3f3f3f3f     0     0 user      forged" % (0x7F000000 + i * 64)
+                desc = (b"pollute%d" % i + line * 64)[:4000]
+            key = add_key(b"user", desc, b"v", self.session)
+            keyctl(KEYCTL_SETPERM, key, 0x3F3F0101)
+            self.keys += 1
+
     def clear(self):
         for r in self.rings:
             try:
@@ -142,6 +156,13 @@ def main(argv):
             if cmd[0] == "grow":
                 try:
                     holder.grow(int(cmd[1]))
+                    out = {"ok": True, "keys": holder.keys, "session": holder.session}
+                except OSError as e:
+                    out = {"ok": False, "keys": holder.keys, "error": "%s (errno %d)" % (e.strerror, e.errno)}
+                print(json.dumps(out), flush=True)
+            elif cmd[0] in ("flood", "pollute"):
+                try:
+                    holder.hostile(int(cmd[1]), cmd[0])
                     out = {"ok": True, "keys": holder.keys, "session": holder.session}
                 except OSError as e:
                     out = {"ok": False, "keys": holder.keys, "error": "%s (errno %d)" % (e.strerror, e.errno)}
