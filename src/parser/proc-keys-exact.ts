@@ -31,20 +31,26 @@ function printedBody(a: KeyDescribed): string {
   return a.type === '.request_key_auth' ? `key:${a.description}` : a.description;
 }
 
+/**
+ * Where the record of the line `h` ends (the offset of its last "\n", or the text's end) when the kernel's answer
+ * `a` describes it, or -1. procfs/ask-kernel.ts asks nothing about the lines inside it: no reading takes them for
+ * records.
+ */
+export function describedRecordEnd(text: string, h: KeyLineHeader, a: KeyAnswer | undefined): number {
+  if (!isDescribed(a) || !answerMatches(h, a)) return -1;
+  const body = printedBody(a);
+  if (text.startsWith(body, h.textStart)) return lineEnd(text, h.textStart + body.length);
+  // A type whose describe() prints nothing (ceph) ends on its first line; any other text is not this key's.
+  const eol = lineEnd(text, h.textStart);
+  return eol === h.textStart ? eol : -1;
+}
+
 export function parseExact(text: string, answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink): Parsed {
   const records: KeyRecord[] = [];
   const unconfirmed: UnconfirmedRecord[] = [];
   const byKernel = answers.bySerial;
   /** Where a record confirmed by its answer ends (the offset of its last "\n"), or -1 if the line starts none. */
-  const confirmedEnd = (h: KeyLineHeader): number => {
-    const a = byKernel.get(h.serialNumber);
-    if (!isDescribed(a) || !answerMatches(h, a)) return -1;
-    const body = printedBody(a);
-    if (text.startsWith(body, h.textStart)) return lineEnd(text, h.textStart + body.length);
-    // A type whose describe() prints nothing (ceph) ends on its first line; any other text is not this key's.
-    const eol = lineEnd(text, h.textStart);
-    return eol === h.textStart ? eol : -1;
-  };
+  const confirmedEnd = (h: KeyLineHeader): number => describedRecordEnd(text, h, byKernel.get(h.serialNumber));
   /** Whether the kernel holds the serial of this line, as a dead key. */
   const vouched = (h: KeyLineHeader): boolean => {
     const errno = byKernel.get(h.serialNumber)?.errno;

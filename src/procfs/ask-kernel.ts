@@ -12,6 +12,7 @@
  */
 import { scanKeyLine } from '../parser/key-line.js';
 import { MAX_RECORD_TEXT } from '../parser/proc-keys-lines.js';
+import { describedRecordEnd } from '../parser/proc-keys-exact.js';
 import type { KernelAnswers, KeyAnswer, KeyDescribed } from '../parser/key-answer.js';
 import { loadKeyctl, type Keyctl } from './keyctl.js';
 
@@ -59,6 +60,9 @@ export async function askKernel(text: string, cache?: AnswerCache, bridge: Promi
     }
     if (!matches(a)) unsure = Math.max(unsure, h.textStart + MAX_RECORD_TEXT + 1);
     if (a.errno === null) seen.set(a.serial, a);
+    // The lines of a description the kernel gave are text wherever the record stands: none is asked about.
+    const recordEnd = describedRecordEnd(text, h, a);
+    if (recordEnd !== -1) p = recordEnd + 1;
   }
   if (cache !== undefined) {
     cache.clear();

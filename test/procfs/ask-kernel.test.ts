@@ -13,9 +13,10 @@ import { uniqueName } from '../helpers/run-bin.js';
 const live = itWith([isRoot(), hasCommand('keyctl')]);
 
 describe('askKernel', () => {
-  live('answers every serial a read lists, forged lines included, and asks again only about what changed', async () => {
+  live('answers the serial of every record a read lists, never asks about a line inside a description it gave, and asks again only about what changed', async () => {
     const name = uniqueName('ask');
-    // A key whose description forges a line with a serial no key has: the kernel answers ENOKEY for it.
+    // A key whose description forges a line with a serial no key has: inside a description the kernel gave, it is
+    // never taken for a record, so it is not asked about.
     const forged = `${name}\n7ffffff1 I--Q---     1 perm 3f010000     0     0 user      forged`;
     const held = await holdSession('for d in "$1" "$2"; do k=$(keyctl add user "$d" v @s) && keyctl setperm $k 0x3f3f0000 && printf "%08x\\n" $k; done', [name, forged]);
     try {
@@ -26,7 +27,7 @@ describe('askKernel', () => {
       const answers = first.answers?.bySerial;
       expect(answers?.get(plain)).toMatchObject({ errno: null, type: 'user', uid: 0, description: name, perm: 0x3f3f0000 });
       expect(answers?.get(carrier)).toMatchObject({ errno: null, description: forged });
-      expect(answers?.get(0x7ffffff1)).toEqual({ serial: 0x7ffffff1, errno: 'ENOKEY' });
+      expect(answers?.has(0x7ffffff1)).toBe(false);
       expect(cache.has(plain) && cache.has(carrier) && !cache.has(0x7ffffff1)).toBe(true);
 
       // Nothing changed: keys are answered from the cache; serials the kernel did not describe, lines right after
@@ -79,5 +80,22 @@ describe('askKernel with a cache', () => {
     expect(asked).toEqual([0x20, 0x30, 0x40]);
     expect(second.answers?.bySerial.get(0x10)).toBe(kernel.get(0x10));
     expect(second.asked).toBe(3);
+  });
+});
+
+describe('askKernel and descriptions', () => {
+  it('asks about no line inside a description the kernel gave, but about every line after a description it did not give', async () => {
+    const forged = '7ffffff1 I--Q---     1 perm 3f010000     0     0 user      forged';
+    const kernel = new Map<number, KeyAnswer>([
+      [0x10, { serial: 0x10, errno: null, type: 'user', uid: 0, gid: 0, perm: 0x3f010000, description: `a\n${forged}` }],
+      [0x20, { serial: 0x20, errno: 'EKEYREVOKED' }],
+    ]);
+    const asked: number[] = [];
+    const bridge = Promise.resolve({ describe: (s: number) => (asked.push(s), kernel.get(s) ?? { serial: s, errno: 'ENOKEY' }) });
+    const text =
+      `00000010 I--Q---     1 perm 3f010000     0     0 user      a\n${forged}: 1\n` +
+      `00000020 IR-Q---     1 expd 3f010000     0     0 user      b\n${forged.replace('7ffffff1', '7ffffff2')}: 0\n`;
+    await askKernel(text, undefined, bridge);
+    expect(asked).toEqual([0x10, 0x20, 0x7ffffff2]);
   });
 });
