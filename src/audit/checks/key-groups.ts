@@ -15,8 +15,16 @@ export function byUid(keys: readonly InventoryKey[]): Map<number, InventoryKey[]
 
 /** A key's description for a message: escaped, quoted, shortened. */
 export function quoted(k: Pick<InventoryKey, 'description'>, max = 60): string {
-  const e = escapeByteString(k.description);
-  return `"${e.length > max ? e.slice(0, max - 1) + '…' : e}"`;
+  // Only the start is shown: a character is at most 4 bytes, so that much of a long description is escaped, cut
+  // before a UTF-8 continuation byte (a description is up to 4,095 bytes, and a hostile host has thousands).
+  const d = k.description;
+  let cut = d.length;
+  if (cut > 4 * max + 4) {
+    cut = 4 * max;
+    while (cut > 0 && (d.charCodeAt(cut) & 0xc0) === 0x80) cut--;
+  }
+  const e = escapeByteString(cut === d.length ? d : d.slice(0, cut));
+  return `"${e.length > max || cut < d.length ? `${e.slice(0, max - 1)}…` : e}"`;
 }
 
 /** Up to `n` quoted descriptions of the keys, "and N more". */
