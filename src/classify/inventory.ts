@@ -54,9 +54,6 @@ export interface Inventory {
   visibleByUid: Map<number, number>;
 }
 
-/** Group and other read, write, link and setattr (include/linux/key.h KEY_GRP_READ ... KEY_OTH_SETATTR). */
-export const GROUP_OR_OTHER_RIGHTS = 0x3636;
-
 /** Names the kernel reserves for keyrings it creates itself (an impostor is a keyring using one without being one). */
 const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session', 'persistent', 'persistent_register', 'request_key']);
 

@@ -27,18 +27,6 @@ export const KEY_CLASSES = [
   'key',
 ] as const;
 export type KeyClass = (typeof KEY_CLASSES)[number];
-/** Each class's index in KEY_CLASSES. */
-const I_SESSION = 0;
-const I_USER_SESSION = 1;
-const I_USER = 2;
-const I_PERSISTENT = 3;
-const I_PERSISTENT_REGISTER = 4;
-const I_PROCESS = 5;
-const I_THREAD = 6;
-const I_REQUEST_KEY = 7;
-const I_KERNEL = 8;
-const I_KEYRING = 9;
-
 export interface KeyClassification {
   class: KeyClass;
   /** The class the description alone claims; differs from `class` for an impostor. */
@@ -76,15 +64,13 @@ function looksJoinedByName(perm: number): boolean {
 /** What a keyring's name claims it is, and the uid written in it (`_uid.N`, `_uid_ses.N`, `_persistent.N`). */
 export interface NameClaim {
   claimed: KeyClass;
-  /** `claimed` as an index into KEY_CLASSES. */
-  claimedIndex: number;
   nameUid: number | null;
 }
 
-const claimOf = (claimed: KeyClass): NameClaim => Object.freeze({ claimed, claimedIndex: KEY_CLASSES.indexOf(claimed), nameUid: null });
-/** The claims without a uid, shared: classifying 100,000 keys makes no object per key. */
-export const CLAIM_KEYRING = claimOf('keyring');
-export const CLAIM_SESSION = claimOf('session');
+const claimOf = (claimed: KeyClass): NameClaim => Object.freeze({ claimed, nameUid: null });
+/** The claims without a uid, shared. */
+const CLAIM_KEYRING = claimOf('keyring');
+const CLAIM_SESSION = claimOf('session');
 const CLAIM_PERSISTENT_REGISTER = claimOf('persistent_register');
 const CLAIM_PROCESS = claimOf('process');
 const CLAIM_THREAD = claimOf('thread');
@@ -97,9 +83,9 @@ export function claimFromName(description: string): NameClaim {
   if (c0 !== 0x5f && c0 !== 0x2e) return CLAIM_KEYRING;
   let m: RegExpExecArray | null;
   if (description === '_ses' || description.startsWith('_ses.')) return CLAIM_SESSION;
-  if ((m = RE_UID_SES.exec(description)) !== null) return { claimed: 'user_session', claimedIndex: I_USER_SESSION, nameUid: Number(m[1]) };
-  if ((m = RE_UID.exec(description)) !== null) return { claimed: 'user', claimedIndex: I_USER, nameUid: Number(m[1]) };
-  if ((m = RE_PERSISTENT.exec(description)) !== null) return { claimed: 'persistent', claimedIndex: I_PERSISTENT, nameUid: Number(m[1]) };
+  if ((m = RE_UID_SES.exec(description)) !== null) return { claimed: 'user_session', nameUid: Number(m[1]) };
+  if ((m = RE_UID.exec(description)) !== null) return { claimed: 'user', nameUid: Number(m[1]) };
+  if ((m = RE_PERSISTENT.exec(description)) !== null) return { claimed: 'persistent', nameUid: Number(m[1]) };
   if (description === '.persistent_register') return CLAIM_PERSISTENT_REGISTER;
   if (description === '_pid' || RE_LEGACY_PID.test(description)) return CLAIM_PROCESS;
   if (description === '_tid' || RE_LEGACY_TID.test(description)) return CLAIM_THREAD;
@@ -123,54 +109,49 @@ export function classifyKey(
 
 /** The class of a keyring whose name claims `claimed`, from what the kernel sets when it creates one. */
 export function classOfKeyring(claimed: KeyClass, record: Pick<KeyRecord, 'flags' | 'gid' | 'perm'>, overflowGid: number): KeyClass {
-  return KEY_CLASSES[classIndexOfKeyring(claimed, record.flags.inQuota, record.gid, record.perm.mask, overflowGid)] as KeyClass;
-}
-
-/**
- * classOfKeyring() as an index into KEY_CLASSES, from the values it reads (the classifier's loop over every row
- * calls this: no object to pass, no string to look up).
- */
-export function classIndexOfKeyring(claimed: KeyClass, inQuota: boolean, gid: number, permMask: number, overflowGid: number): number {
+  const inQuota = record.flags.inQuota;
+  const gid = record.gid;
+  const permMask = record.perm.mask;
   // Most keyrings first: a name that claims nothing, and a session's.
-  if (claimed === 'keyring') return unclaimedClassIndex(inQuota, permMask);
+  if (claimed === 'keyring') return unclaimedClass(inQuota, permMask);
   // process_keys.c join_session_keyring() / install_session_keyring_to_cred(): "_ses" or a caller's name;
   // runc names its per-container session keyring "_ses.<container id>".
-  if (claimed === 'session') return I_SESSION;
+  if (claimed === 'session') return 'session';
   switch (claimed) {
     case 'user':
     case 'user_session':
       // process_keys.c look_up_user_keyrings(): keyring_alloc(name, uid, INVALID_GID, ...,
       // KEY_ALLOC_UID_KEYRING | KEY_ALLOC_IN_QUOTA, ...)
-      return inQuota && hasInvalidGid(gid, overflowGid) ? (claimed === 'user' ? I_USER : I_USER_SESSION) : I_KEYRING;
+      return inQuota && hasInvalidGid(gid, overflowGid) ? (claimed === 'user' ? 'user' : 'user_session') : 'keyring';
     case 'persistent':
       // persistent.c key_create_persistent(): keyring_alloc("_persistent.N", uid, INVALID_GID, ...,
       // KEY_ALLOC_NOT_IN_QUOTA, ...)
-      return !inQuota && hasInvalidGid(gid, overflowGid) ? I_PERSISTENT : I_KEYRING;
+      return !inQuota && hasInvalidGid(gid, overflowGid) ? 'persistent' : 'keyring';
     case 'persistent_register':
       // persistent.c key_create_persistent_register(): keyring_alloc(".persistent_register", uid 0, gid 0, ...,
       // KEY_ALLOC_NOT_IN_QUOTA, ...). A dot name cannot come from userspace at all.
-      return !inQuota ? I_PERSISTENT_REGISTER : I_KERNEL;
+      return !inQuota ? 'persistent_register' : 'kernel';
     case 'process': // process_keys.c install_process_keyring_to_cred(): "_pid"
-      return I_PROCESS;
+      return 'process';
     case 'thread': // process_keys.c install_thread_keyring_to_cred(): "_tid"
-      return I_THREAD;
+      return 'thread';
     case 'request_key':
       // request_key.c construct_key(): keyring_alloc("_req.<serial>", fsuid, fsgid, cred,
       // KEY_POS_ALL | KEY_USR_VIEW | KEY_USR_READ, KEY_ALLOC_QUOTA_OVERRUN, ...): in quota, perm 0x3f030000.
       // The keyring lives only while /sbin/request-key runs; add_key() would have given 0x3f010000.
-      return inQuota && permMask === 0x3f030000 ? I_REQUEST_KEY : I_KEYRING;
+      return inQuota && permMask === 0x3f030000 ? 'request_key' : 'keyring';
     case 'kernel':
-      return I_KERNEL;
+      return 'kernel';
     default:
-      return unclaimedClassIndex(inQuota, permMask);
+      return unclaimedClass(inQuota, permMask);
   }
 }
 
 /** The class of a keyring whose name claims nothing. */
-function unclaimedClassIndex(inQuota: boolean, permMask: number): number {
+function unclaimedClass(inQuota: boolean, permMask: number): KeyClass {
   // Not in quota: only the kernel allocates keys with KEY_ALLOC_NOT_IN_QUOTA (e.g. fscrypt-<id>-users).
-  if (!inQuota) return I_KERNEL;
+  if (!inQuota) return 'kernel';
   // Any other name joined with KEYCTL_JOIN_SESSION_KEYRING: `keyctl session NAME`, crun's per-container keyring.
-  if (looksJoinedByName(permMask)) return I_SESSION;
-  return I_KEYRING;
+  if (looksJoinedByName(permMask)) return 'session';
+  return 'keyring';
 }

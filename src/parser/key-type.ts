@@ -47,33 +47,6 @@ export interface DecodedKeyType {
   maybeTruncated: boolean;
 }
 
-/**
- * A number for each decoded type (by its printed name), from 1, so that a key table can store a type as a number
- * (parser/key-table.ts): the first 4,095 names seen get one, for the process's lifetime; any later one gets 0, and
- * the table keeps that row's type itself. A host has a handful of types; only text made to look like records
- * could bring more.
- */
-const TYPES_BY_ID: DecodedKeyType[] = [];
-const ID_BY_RAW = new Map<string, number>();
-const MAX_TYPE_IDS = 4096;
-
-/** The number of `type` (0: none left). */
-export function typeIdOf(type: DecodedKeyType): number {
-  let id = ID_BY_RAW.get(type.raw);
-  if (id === undefined) {
-    if (TYPES_BY_ID.length + 1 >= MAX_TYPE_IDS) return 0;
-    TYPES_BY_ID.push(type);
-    id = TYPES_BY_ID.length;
-    ID_BY_RAW.set(type.raw, id);
-  }
-  return id;
-}
-
-/** The type numbered `id` (>= 1) by typeIdOf(). */
-export function typeOfId(id: number): DecodedKeyType {
-  return TYPES_BY_ID[id - 1] as DecodedKeyType;
-}
-
 /** `column` is exactly the nine characters of the type column. */
 export function decodeKeyType(column: string): DecodedKeyType {
   let end = column.length;
