@@ -76,8 +76,12 @@ const UPDATES: Record<CollectorName, Update> = {
     const persistentKeys = new Map<number, number>();
     const expiry = new Map<string, number>();
     const counts = new Map<string, number>();
+    const labels = new Map<KeyRecord['type'], string>();
     for (const k of inv.trusted) {
-      const key = `${typeLabel(k.type)}\u0000${k.class}\u0000${k.state}`;
+      // Decoded types are shared objects: a label is checked once per type, not once per key.
+      let label = labels.get(k.type);
+      if (label === undefined) labels.set(k.type, (label = typeLabel(k.type)));
+      const key = `${label}\u0000${k.class}\u0000${k.state}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
       if (k.class === 'session') sessions.set(k.uid, (sessions.get(k.uid) ?? 0) + 1);
       else if (k.class === 'persistent') {

@@ -17,6 +17,7 @@ import {
   recordLine,
   describe as kernelDescribe,
   descriptionBytes,
+  type JsonKey,
   findingsOf,
   keysJson,
   lineSerials,
@@ -39,6 +40,17 @@ const PER_UID = 4;
 const NEWLINES = 3700;
 
 afterEach(stopAllAttackers);
+
+/** The keys made that keys JSON misses, and those it lists with a description other than the one written. */
+function listedAsMade(keys: { keys: JsonKey[] }, made: { uid: number; serial: string; desc: string }[]): { missing: string[]; wrong: string[] } {
+  const listed = new Map(keys.keys.map((k) => [k.serial, k]));
+  return {
+    missing: made.filter((m) => !listed.has(m.serial)).map((m) => `${m.serial} (uid ${m.uid})`),
+    wrong: made
+      .filter((m) => listed.has(m.serial) && !descriptionBytes(listed.get(m.serial)!).equals(Buffer.from(m.desc, 'latin1')))
+      .map((m) => `${m.serial}: ${show(descriptionBytes(listed.get(m.serial)!)).slice(0, 80)}…`),
+  };
+}
 
 const flood = (uid: number, j: number): string => `kre-flood-${uid}-${j}${'\n'.repeat(NEWLINES)}end-${j}`;
 
@@ -105,12 +117,9 @@ describe('attack: a flood of newlines from ten uids', () => {
         for (const f of mine) byCheck[f.check] = (byCheck[f.check] ?? 0) + 1;
         expect.soft(mine.length, `findings about the flood's uids and the host (${JSON.stringify(byCheck)}; ${findings.length} in all)`).toBeLessThan(50);
 
-        const listed = new Map(keys.keys.map((k) => [k.serial, k]));
-        expect.soft(made.filter((m) => !listed.has(m.serial)).map((m) => `${m.serial} (uid ${m.uid})`), 'flood keys missing from keys JSON').toEqual([]);
-        const wrong = made
-          .filter((m) => listed.has(m.serial) && !descriptionBytes(listed.get(m.serial)!).equals(Buffer.from(m.desc, 'latin1')))
-          .map((m) => `${m.serial}: ${show(descriptionBytes(listed.get(m.serial)!)).slice(0, 80)}…`);
-        expect.soft(wrong, 'flood keys listed with another description').toEqual([]);
+        const listing = listedAsMade(keys, made);
+        expect.soft(listing.missing, 'flood keys missing from keys JSON').toEqual([]);
+        expect.soft(listing.wrong, 'flood keys listed with another description').toEqual([]);
       } finally {
         await Promise.all(attackers.map((a) => a.stop()));
       }
@@ -182,13 +191,10 @@ describe('attack: a flood of newlines from ten uids', () => {
         expect.soft(findings.filter((f) => f.serial !== undefined && nokey.has(f.serial)).length, 'findings about forged serials').toBe(0);
         expect.soft(findings.filter((f) => f.uid === 0 && f.check === 'permissive_key').filter((f) => f.serial !== undefined && !stable.has(f.serial)).length, 'permissive_key findings about root keys the kernel does not have').toBe(0);
 
-        const listed = new Map(keys.keys.map((k) => [k.serial, k]));
         expect.soft(keys.keys.filter((k) => nokey.has(k.serial)).length, 'forged serials listed as keys').toBe(0);
-        expect.soft(made.filter((m) => !listed.has(m.serial)).map((m) => `${m.serial} (uid ${m.uid})`), 'carriers missing from keys JSON').toEqual([]);
-        const wrong = made
-          .filter((m) => listed.has(m.serial) && !descriptionBytes(listed.get(m.serial)!).equals(Buffer.from(m.desc, 'latin1')))
-          .map((m) => `${m.serial}: ${show(descriptionBytes(listed.get(m.serial)!)).slice(0, 80)}…`);
-        expect.soft(wrong, 'carriers listed with another description').toEqual([]);
+        const listing = listedAsMade(keys, made);
+        expect.soft(listing.missing, 'carriers missing from keys JSON').toEqual([]);
+        expect.soft(listing.wrong, 'carriers listed with another description').toEqual([]);
       } finally {
         await Promise.all(attackers.map((a) => a.stop()));
       }

@@ -405,8 +405,8 @@ export const unusedSerial = (start: number): string => unusedSerials(start, 1)[0
 let ceiling: number | undefined;
 
 /**
- * One above the highest serial the kernel hands out here. key_alloc_serial() long drew 31 random bits; the
- * kernels this was written on (6.18) never give a serial of 2^30 or more. Judged from the real keys root can
+ * One above the highest serial the kernel hands out here. key_alloc_serial() long drew 31 random bits; newer
+ * kernels (6.18 among them) give no serial of 2^30 or more. Judged from the real keys root can
  * see (KEYCTL_DESCRIBE confirms them) and 8 keys made for the purpose in a throwaway session: 2^30 when all are
  * below it, else 2^31 - 1. A wrong guess only makes fits slower.
  */
