@@ -50,7 +50,7 @@ export async function runCaptureCommand(opts: { procfs: string; outDir: string; 
       // The kernel's answers about the very read copied, so that an offline audit of the folder is as exact as a live one.
       if (rel === 'keys' && answers === undefined && isLiveProc(opts.procfs)) {
         const asked = await askKernel(bytes.toString('latin1'));
-        if (asked.answers !== undefined) answers = [...asked.answers.bySerial.values()];
+        if (asked.answers !== undefined) answers = asked.answers;
         else io.stderr(`keyring-exporter: capture: cannot ask the kernel to confirm ${from} (${asked.error ?? 'unknown'}): the capture's records will read as unconfirmed\n`);
       }
     } catch (err) {

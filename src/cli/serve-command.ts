@@ -13,7 +13,7 @@ import { createLogger, type LogFormat, type LogLevel, type Logger } from '../ser
 import type { Inventory } from '../classify/inventory.js';
 import { createScraper } from '../server/scraper.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
-import type { AnswerCache } from '../procfs/ask-kernel.js';
+import { createReadMemo } from '../parser/read-memo.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
 import { loadAuditConfig } from './audit-command.js';
 import { createConfigReloader } from '../server/config-reloader.js';
@@ -90,9 +90,9 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     }
   }
 
-  // The kernel's answers of the last read: only serials not seen before are asked about (procfs/ask-kernel.ts).
-  const cache: AnswerCache = new Map();
-  const scraper = createScraper(() => readSnapshot(o.procfs, io.clock, { cache }));
+  // What the last read confirmed: only records not seen before are asked about and parsed (parser/read-memo.ts).
+  const memo = createReadMemo();
+  const scraper = createScraper(() => readSnapshot(o.procfs, io.clock, { memo }));
   // The first read is only logged, in a function of its own: a local of this function would stay alive as long
   // as the server runs (it is suspended below), and at 100,000 keys an inventory is some 25 MB.
   logStart(await scraper.inventory(), logger, o.procfs);

@@ -75,14 +75,14 @@ const UPDATES: Record<CollectorName, Update> = {
     const sessions = new Map<number, number>();
     const persistentKeys = new Map<number, number>();
     const expiry = new Map<string, number>();
-    const counts = new Map<string, number>();
-    const labels = new Map<KeyRecord['type'], string>();
+    // Counts by decoded type (shared objects, so a label is checked once per type), then class and state.
+    const counts = new Map<KeyRecord['type'], Map<string, Map<string, number>>>();
     for (const k of inv.trusted) {
-      // Decoded types are shared objects: a label is checked once per type, not once per key.
-      let label = labels.get(k.type);
-      if (label === undefined) labels.set(k.type, (label = typeLabel(k.type)));
-      const key = `${label}\u0000${k.class}\u0000${k.state}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      let byClass = counts.get(k.type);
+      if (byClass === undefined) counts.set(k.type, (byClass = new Map()));
+      let byState = byClass.get(k.class);
+      if (byState === undefined) byClass.set(k.class, (byState = new Map()));
+      byState.set(k.state, (byState.get(k.state) ?? 0) + 1);
       if (k.class === 'session') sessions.set(k.uid, (sessions.get(k.uid) ?? 0) + 1);
       else if (k.class === 'persistent') {
         persistentKeys.set(k.uid, (persistentKeys.get(k.uid) ?? 0) + (k.summary?.kind === 'keyring' ? k.summary.links : 0));
@@ -94,9 +94,9 @@ const UPDATES: Record<CollectorName, Update> = {
     addByUid(g['keyring_user_visible_keys'] as GaugeFamily, inv.visibleByUid, uidLabel);
     addByUid(g['keyring_session_keyrings'] as GaugeFamily, sessions, uidLabel);
     addByUid(g['keyring_persistent_keyring_keys'] as GaugeFamily, persistentKeys, uidLabel);
-    for (const [key, n] of counts) {
-      const [type, cls, state] = key.split('\u0000') as [string, string, string];
-      (g['keyring_keys'] as GaugeFamily).set({ type, class: cls, state }, n);
+    for (const [t, byClass] of counts) {
+      const type = typeLabel(t);
+      for (const [cls, byState] of byClass) for (const [state, n] of byState) add(g['keyring_keys'] as GaugeFamily, { type, class: cls, state }, n);
     }
     for (const [uid, seconds] of expiry) (g['keyring_persistent_keyring_expiry_seconds'] as GaugeFamily).set({ uid }, seconds);
     (g['keyring_suspect_records'] as GaugeFamily).set(inv.keys.length - inv.trusted.length);

@@ -36,10 +36,20 @@ export function isDescribed(a: KeyAnswer | undefined): a is KeyDescribed {
 }
 
 /**
- * The kernel's answers for one read of /proc/keys: by serial, for every serial a record-like line of the read
- * names. `from` says where they came from: asked of the live kernel, or stored in a capture.
+ * The kernel's answers for one read of /proc/keys, given as the parser asks (proc-keys-exact.ts): about the lines
+ * that may start a record, once each, in the one scan of the read. `from` says where they come from: the live
+ * kernel (procfs/ask-kernel.ts), or a capture that stored them.
  */
 export interface KernelAnswers {
   from: 'kernel' | 'capture';
-  bySerial: ReadonlyMap<number, KeyAnswer>;
+  answer(serial: number): KeyAnswer | undefined;
+  /** Every answer given so far, by serial: what a capture stores, and what a merge of reads goes by. */
+  readonly given: ReadonlyMap<number, KeyAnswer>;
+}
+
+/** Answers stored (a capture, another reader's read): the same whatever is asked. */
+export function storedAnswers(from: KernelAnswers['from'], answers: Iterable<KeyAnswer>): KernelAnswers {
+  const given = new Map<number, KeyAnswer>();
+  for (const a of answers) given.set(a.serial, a);
+  return { from, answer: (serial) => given.get(serial), given };
 }

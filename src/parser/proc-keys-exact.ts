@@ -9,6 +9,7 @@ import type { KeyRecord } from './key-record.js';
 import { buildRecord, type LineDecoder, type RecordParts } from './key-record-build.js';
 import type { IssueSink } from './parse-issue.js';
 import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
+import { atLine, ownString, serialAt, type ReadMemo } from './read-memo.js';
 
 /** What rebuilding a dead key's record takes (parseExact folds a copy back into it). */
 interface DeadRecordStart {
@@ -26,6 +27,11 @@ function answerMatches(h: KeyLineHeader, a: KeyDescribed): boolean {
   return a.type.slice(0, 9) === h.typeRaw && a.uid === h.uid;
 }
 
+/** Whether an answer of before describes the key this prefix shows, column for column (read-memo.ts). */
+function answerShows(h: KeyLineHeader, a: KeyDescribed | undefined): a is KeyDescribed {
+  return a !== undefined && answerMatches(h, a) && a.gid === h.gid && a.perm === Number.parseInt(h.permHex, 16);
+}
+
 /** What describe() prints before its summary: the description (".request_key_auth": "key:" first). */
 function printedBody(a: KeyDescribed): string {
   return a.type === '.request_key_auth' ? `key:${a.description}` : a.description;
@@ -33,10 +39,9 @@ function printedBody(a: KeyDescribed): string {
 
 /**
  * Where the record of the line `h` ends (the offset of its last "\n", or the text's end) when the kernel's answer
- * `a` describes it, or -1. procfs/ask-kernel.ts asks nothing about the lines inside it: no reading takes them for
- * records.
+ * `a` describes it, or -1. The lines inside it are text: nothing asks about them or takes them for records.
  */
-export function describedRecordEnd(text: string, h: KeyLineHeader, a: KeyAnswer | undefined): number {
+function describedRecordEnd(text: string, h: KeyLineHeader, a: KeyAnswer | undefined): number {
   if (!isDescribed(a) || !answerMatches(h, a)) return -1;
   const body = printedBody(a);
   if (text.startsWith(body, h.textStart)) return lineEnd(text, h.textStart + body.length);
@@ -45,17 +50,16 @@ export function describedRecordEnd(text: string, h: KeyLineHeader, a: KeyAnswer 
   return eol === h.textStart ? eol : -1;
 }
 
-export function parseExact(text: string, answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink): Parsed {
+/**
+ * `memo`: what the last read confirmed (a serving exporter's), updated to this read. Where a line right after a
+ * record the kernel described starts the exact text of a record it confirmed, that record is this one.
+ */
+export function parseExact(text: string, answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo): Parsed {
+  const read = memo === undefined ? 0 : ++memo.reads;
   const records: KeyRecord[] = [];
   const unconfirmed: UnconfirmedRecord[] = [];
-  const byKernel = answers.bySerial;
-  /** Where a record confirmed by its answer ends (the offset of its last "\n"), or -1 if the line starts none. */
-  const confirmedEnd = (h: KeyLineHeader): number => describedRecordEnd(text, h, byKernel.get(h.serialNumber));
   /** Whether the kernel holds the serial of this line, as a dead key. */
-  const vouched = (h: KeyLineHeader): boolean => {
-    const errno = byKernel.get(h.serialNumber)?.errno;
-    return errno !== undefined && errno !== null && DEAD_KEY_ERRNOS.has(errno);
-  };
+  const vouched = (a: KeyAnswer | undefined): boolean => a !== undefined && a.errno !== null && DEAD_KEY_ERRNOS.has(a.errno);
   /**
    * Where the record of `h`, whose length the kernel did not give, ends: before the kernel's next record. That
    * starts within the longest description a key can have, on a line the kernel vouches for (a record it
@@ -63,7 +67,8 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
    * descriptions may hold copies of any line). The kernel prints records in ascending serial order, so of those
    * lines the next record is the one that starts the longest ascending run of them, the lowest serial, the first
    * line among equals: if that is a copy in h's description, the kernel's own line follows, and the copy is
-   * folded back into h's record (parseExact). Without one the record runs to the end of that window.
+   * folded back into h's record (parseExact). Without one the record runs to the end of that window. Only the
+   * kernel's answers of now count there: one of before could confirm the copy of a key deleted since.
    */
   const nextRecord = (h: KeyLineHeader, eol: number): { end: number; lineCount: number } => {
     let end = eol;
@@ -76,8 +81,9 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
       const nextEol = lineEnd(text, next);
       const nh = scanKeyLine(text, next, nextEol, true);
       if (nh !== null && next > covered) {
-        const confirmed: number = confirmedEnd(nh);
-        if (nh.serialNumber > h.serialNumber && (confirmed !== -1 || vouched(nh))) candidates.push({ end, lineCount: lines, serial: nh.serialNumber });
+        const na = answers.answer(nh.serialNumber);
+        const confirmed: number = describedRecordEnd(text, nh, na);
+        if (nh.serialNumber > h.serialNumber && (confirmed !== -1 || vouched(na))) candidates.push({ end, lineCount: lines, serial: nh.serialNumber });
         covered = Math.max(covered, confirmed);
       }
       end = nextEol;
@@ -118,6 +124,16 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
   /** Whether the record before ended where the kernel said (or none came before): this line is then the kernel's. */
   let afterConfirmed = true;
   while (p < text.length) {
+    const known = memo !== undefined && afterConfirmed ? memo.bySerial.get(serialAt(text, p)) : undefined;
+    if (known !== undefined && text.startsWith(known.text, p)) {
+      known.read = read;
+      const r = (known.record = atLine(known.record, line));
+      records.push(r);
+      p += known.text.length;
+      ends.push(p - 1);
+      line += r.lineCount;
+      continue;
+    }
     const eol = lineEnd(text, p);
     const h = scanKeyLine(text, p, eol, true);
     const parts = h === null ? null : decoder.decode(h);
@@ -127,25 +143,32 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
       line++;
       continue;
     }
-    const a: KeyAnswer | undefined = byKernel.get(h.serialNumber);
-    let end = confirmedEnd(h);
+    // The last read's answer serves where it shows this line's columns; right after a record the kernel did not
+    // describe, only an answer of now does (this line is one nextRecord chose by those).
+    const before = afterConfirmed ? memo?.bySerial.get(h.serialNumber)?.answer : undefined;
+    const a: KeyAnswer | undefined = answerShows(h, before) ? before : answers.answer(h.serialNumber);
+    let end = describedRecordEnd(text, h, a);
     if (end !== -1) {
       const d = a as KeyDescribed;
       const tailStart = end === h.textStart ? end : h.textStart + printedBody(d).length;
       const lineCount = countLines(text, p, end);
-      records.push(
-        buildRecord(h, parts, {
-          typeName: d.type,
-          // .request_key_auth prints "key:" before the description: its summary is split from the whole text.
-          text: d.type === '.request_key_auth' ? text.slice(h.textStart, end) : '',
-          description: d.description,
-          tail: text.slice(tailStart, end),
-          line,
-          lineCount,
-          embeddedRecordLines: recordLikeLines(text, h.textStart, tailStart, line),
-          confirmation: 'described',
-        }, decoder),
-      );
+      // A memo keeps a copy of the record's text, and the record's parts are cut from that copy.
+      const next = end < text.length ? end + 1 : end;
+      const src = memo === undefined ? text : ownString(text.slice(p, next));
+      const base = memo === undefined ? 0 : p;
+      const r = buildRecord(h, parts, {
+        typeName: d.type,
+        // .request_key_auth prints "key:" before the description: its summary is split from the whole text.
+        text: d.type === '.request_key_auth' ? src.slice(h.textStart - base, end - base) : '',
+        description: d.description,
+        tail: src.slice(tailStart - base, end - base),
+        line,
+        lineCount,
+        embeddedRecordLines: recordLikeLines(text, h.textStart, tailStart, line),
+        confirmation: 'described',
+      }, decoder);
+      records.push(r);
+      if (memo !== undefined && next > end) memo.bySerial.set(h.serialNumber, { text: src, record: r, answer: d, read });
       ends.push(end);
       p = end + 1;
       line += lineCount;
@@ -178,6 +201,7 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
   // A serial listed twice: the later record is the kernel's, the other a copy in the description before it,
   // folded back into that record when it is a dead key's (the only kind whose length the kernel did not give).
   // Records in ascending order have none.
+  if (memo !== undefined) for (const [serial, e] of memo.bySerial) if (e.read !== read) memo.bySerial.delete(serial);
   if (records.every((r, i) => i === 0 || r.serialNumber > (records[i - 1] as KeyRecord).serialNumber)) return { records, unconfirmed };
   const last = new Map(records.map((r, i) => [r.serialNumber, i]));
   if (last.size === records.length) return { records, unconfirmed };

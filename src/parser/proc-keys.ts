@@ -18,6 +18,7 @@ import { createIssueSink, type ParseIssue } from './parse-issue.js';
 import { parseExact } from './proc-keys-exact.js';
 import { countLines, type UnconfirmedRecord } from './proc-keys-lines.js';
 import { parseText } from './proc-keys-text.js';
+import type { ReadMemo } from './read-memo.js';
 
 export { formatKeyHeader, keyText, type KeyRecord } from './key-record.js';
 export type { UnconfirmedRecord } from './proc-keys-lines.js';
@@ -44,8 +45,11 @@ export interface ProcKeysParseResult {
   confirmedBy: KernelAnswers['from'] | null;
 }
 
-/** Parse /proc/keys (a latin1 byte string). `answers`: the kernel's, for an exact parse. */
-export function parseProcKeys(input: string, answers?: KernelAnswers): ProcKeysParseResult {
+/**
+ * Parse /proc/keys (a latin1 byte string). `answers`: the kernel's, for an exact parse; `memo`: what a serving
+ * exporter's last exact parse confirmed (read-memo.ts).
+ */
+export function parseProcKeys(input: string, answers?: KernelAnswers, memo?: ReadMemo): ProcKeysParseResult {
   const issues = createIssueSink('keys');
   const exact = answers !== undefined;
   // A paste whose every line ends with CR (CRLF; a lone CR may end a description): the CRs are not the kernel's.
@@ -56,7 +60,7 @@ export function parseProcKeys(input: string, answers?: KernelAnswers): ProcKeysP
   // A CRLF paste cut after a last line that was only its CR: that line is empty now, and not in `text`.
   const emptyLast = cut && (text.length === 0 || text.endsWith('\n'));
   const decoder = createLineDecoder();
-  const result = exact ? parseExact(text, answers, decoder, issues) : parseText(text, decoder, issues, emptyLast);
+  const result = exact ? parseExact(text, answers, decoder, issues, memo) : parseText(text, decoder, issues, emptyLast);
   const first = result.records[0];
   let physicalLines = text.length === 0 ? 0 : countLines(text, 0, text.length) - (text.endsWith('\n') ? 1 : 0);
   if (emptyLast) physicalLines++;

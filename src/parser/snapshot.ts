@@ -6,6 +6,7 @@ import { MAX_ISSUES_KEPT, type ParseIssue } from './parse-issue.js';
 import { parseProcKeyUsers, type KeyUserRecord } from './proc-key-users.js';
 import { parseProcKeys, type KeyRecord, type ProcKeysFormat, type UnconfirmedRecord } from './proc-keys.js';
 import type { KernelAnswers } from './key-answer.js';
+import type { ReadMemo } from './read-memo.js';
 import { KEYS_SYSCTLS, parseKeysSysctls, type KeysLimits, type KeysSysctl } from './keys-sysctl.js';
 
 export const FILE_STATUSES = ['ok', 'absent', 'denied', 'failed'] as const;
@@ -27,6 +28,8 @@ export interface RawProcFiles {
   answers?: KernelAnswers;
   /** Why the kernel could not be asked, when it could not (the records are then read from text alone). */
   answersError?: string;
+  /** What a serving exporter's last read confirmed (read-memo.ts), updated by this read's parse. */
+  memo?: ReadMemo;
   keyUsers: FileRead;
   /**
    * /proc/key-users read again right after /proc/keys. The two files are not one atomic snapshot: a uid whose
@@ -92,7 +95,7 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   let unconfirmed: UnconfirmedRecord[] = [];
   let confirmedBy: Snapshot['confirmedBy'] = null;
   if (raw.keys.status === 'ok' && raw.keys.text !== undefined) {
-    const r = parseProcKeys(raw.keys.text, raw.answers);
+    const r = parseProcKeys(raw.keys.text, raw.answers, raw.answers !== undefined ? raw.memo : undefined);
     keys = r.records;
     keysFormat = r.format;
     unconfirmed = r.unconfirmed;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseProcKeyUsers } from '../parser/proc-key-users.js';
 import { parseProcKeys } from '../parser/proc-keys.js';
 import { formatKeyHeader, keyText, type KeyRecord } from '../parser/key-record.js';
-import type { KeyAnswer } from '../parser/key-answer.js';
+import { storedAnswers, type KernelAnswers, type KeyAnswer } from '../parser/key-answer.js';
 import { buildSnapshot, type RawProcFiles, type Snapshot } from '../parser/snapshot.js';
 import { readProcFiles } from './read-proc-files.js';
 import { readKeysAs } from './read-keys-as.js';
@@ -57,9 +57,7 @@ export async function readAllUsersSnapshot(
   const uids = parseProcKeyUsers(raw.keyUsers.text).users.map((u) => u.uid).filter((u) => u !== 0);
   const gids = await primaryGids(opts.rootDir ?? '/');
   const keysPath = join(procRoot, 'keys');
-  const reads: { text: string; answers?: KeyAnswer[] }[] = [
-    { text: raw.keys.text, ...(raw.answers !== undefined ? { answers: [...raw.answers.bySerial.values()] } : {}) },
-  ];
+  const reads: { text: string; answers?: KernelAnswers }[] = [{ text: raw.keys.text, ...(raw.answers !== undefined ? { answers: raw.answers } : {}) }];
   for (let i = 0; i < uids.length; i += CONCURRENCY) {
     const batch = uids.slice(i, i + CONCURRENCY);
     const results = await Promise.allSettled(batch.map((uid) => readKeysAs(keysPath, uid, gids.get(uid) ?? uid)));
@@ -67,7 +65,7 @@ export async function readAllUsersSnapshot(
       const uid = batch[k] as number;
       if (r.status === 'fulfilled') {
         // Without the kernel's answers in the uid's own read (no bridge in the child), its records are text alone.
-        reads.push({ text: r.value.bytes.toString('latin1'), ...(r.value.bridgeError === undefined ? { answers: r.value.answers } : {}) });
+        reads.push({ text: r.value.bytes.toString('latin1'), ...(r.value.bridgeError === undefined ? { answers: storedAnswers('kernel', r.value.answers) } : {}) });
         coverage.readers.push(uid);
       } else coverage.failed.push({ uid, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
     });
@@ -88,13 +86,13 @@ export async function readAllUsersSnapshot(
   const answers = new Map<number, KeyAnswer>();
   const RANK: Record<KeyRecord['confirmation'], number> = { described: 2, dead: 1, unconfirmed: 0 };
   for (const read of reads) {
-    const kernel = read.answers === undefined ? undefined : { from: 'kernel' as const, bySerial: new Map(read.answers.map((a) => [a.serial, a])) };
+    const kernel = read.answers;
     for (const r of parseProcKeys(read.text, kernel).records) {
       const rank = RANK[r.confirmation];
       const held = bySerial.get(r.serialNumber);
       if (held !== undefined && held.rank >= rank) continue;
       bySerial.set(r.serialNumber, { line: formatKeyHeader(r) + keyText(r), rank });
-      const a = kernel?.bySerial.get(r.serialNumber);
+      const a = kernel?.given.get(r.serialNumber);
       if (a !== undefined) answers.set(r.serialNumber, a);
     }
   }
@@ -103,7 +101,7 @@ export async function readAllUsersSnapshot(
   const mergedRaw: RawProcFiles = {
     ...raw,
     keys: { path: `${keysPath} (read as ${coverage.readers.length} uids)`, status: 'ok', text: merged },
-    ...(raw.answers !== undefined ? { answers: { from: 'kernel', bySerial: answers } } : {}),
+    ...(raw.answers !== undefined ? { answers: storedAnswers('kernel', answers.values()) } : {}),
   };
   return { snapshot: buildSnapshot(mergedRaw, Math.floor(clock())), coverage, keysBytes, answers: [...answers.values()] };
 }

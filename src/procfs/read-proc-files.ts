@@ -1,15 +1,18 @@
 /**
  * The only module that reads the keys files. `procRoot` is /proc on a live host, or a folder laid out like it
  * (a capture, a fixture): DIR/keys, DIR/key-users, DIR/sys/kernel/keys/*. Each file is read once, as a latin1
- * byte string, and a failure is a status, never an exception. On a live host the kernel is asked to confirm
- * what /proc/keys listed (ask-kernel.ts); a capture brings the answers it stored (kernel-answers-file.ts).
+ * byte string, and a failure is a status, never an exception. On a live host the kernel confirms what /proc/keys
+ * listed as the parser asks (ask-kernel.ts); a capture brings the answers it stored (kernel-answers-file.ts).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KEYS_SYSCTLS, type KeysSysctl } from '../parser/keys-sysctl.js';
 import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '../parser/snapshot.js';
-import { askKernel, type AnswerCache } from './ask-kernel.js';
+import { storedAnswers } from '../parser/key-answer.js';
+import type { ReadMemo } from '../parser/read-memo.js';
+import { kernelAnswers } from './ask-kernel.js';
+import { loadKeyctl } from './keyctl.js';
 import { readKernelAnswers } from './kernel-answers-file.js';
 
 /** Bytes read between two turns of the event loop. */
@@ -67,8 +70,8 @@ export function isLiveProc(procRoot: string): boolean {
 }
 
 export interface ReadOptions {
-  /** The answers of the last read of a serving exporter (ask-kernel.ts). */
-  cache?: AnswerCache;
+  /** What a serving exporter's last read confirmed (parser/read-memo.ts). */
+  memo?: ReadMemo;
 }
 
 export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): Promise<RawProcFiles> {
@@ -83,12 +86,15 @@ export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): P
   const raw: RawProcFiles = { keys, keyUsers, ...(keyUsersAfter !== undefined ? { keyUsersAfter } : {}), sysctls, overflowGid };
   if (keys.status !== 'ok' || keys.text === undefined) return raw;
   if (isLiveProc(procRoot)) {
-    const asked = await askKernel(keys.text, opts.cache);
-    if (asked.answers !== undefined) raw.answers = asked.answers;
-    if (asked.error !== undefined) raw.answersError = asked.error;
+    const keyctl = await loadKeyctl();
+    if ('error' in keyctl) raw.answersError = keyctl.error;
+    else {
+      raw.answers = kernelAnswers(keyctl);
+      if (opts.memo !== undefined) raw.memo = opts.memo;
+    }
   } else {
     const stored = await readKernelAnswers(procRoot);
-    if ('answers' in stored) raw.answers = { from: 'capture', bySerial: stored.answers };
+    if ('answers' in stored) raw.answers = storedAnswers('capture', stored.answers.values());
     else if ('error' in stored) raw.answersError = stored.error;
   }
   return raw;

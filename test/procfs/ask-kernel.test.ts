@@ -4,16 +4,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { askKernel, type AnswerCache } from '../../src/procfs/ask-kernel.js';
+import { askKernel, kernelAnswers, type LiveAnswers } from '../../src/procfs/ask-kernel.js';
+import { createReadMemo, type ReadMemo } from '../../src/parser/read-memo.js';
+import { loadKeyctl, type Keyctl } from '../../src/procfs/keyctl.js';
 import type { KeyAnswer } from '../../src/parser/key-answer.js';
+import { parseProcKeys } from '../../src/parser/proc-keys.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { holdSession } from '../helpers/held-session.js';
 import { uniqueName } from '../helpers/run-bin.js';
 
 const live = itWith([isRoot(), hasCommand('keyctl')]);
 
-describe('askKernel', () => {
-  live('answers the serial of every record a read lists, never asks about a line inside a description it gave, and asks again only about what changed', async () => {
+/** One read's parse with the kernel's answers, as a serving exporter makes it. */
+function parseWith(text: string, keyctl: Pick<Keyctl, 'describe'>, memo: ReadMemo): LiveAnswers & { records: ReturnType<typeof parseProcKeys>['records'] } {
+  const answers = kernelAnswers(keyctl);
+  const { records } = parseProcKeys(text, answers, memo);
+  return Object.assign(answers, { records });
+}
+
+async function bridge(): Promise<Keyctl> {
+  const k = await loadKeyctl();
+  if ('error' in k) throw new Error(k.error);
+  return k;
+}
+
+describe('the kernel\'s answers', () => {
+  live('answer the serial of every record a read lists, never asks about a line inside a description it gave, and asks again only about what changed', async () => {
     const name = uniqueName('ask');
     // A key whose description forges a line with a serial no key has: inside a description the kernel gave, it is
     // never taken for a record, so it is not asked about.
@@ -21,36 +37,46 @@ describe('askKernel', () => {
     const held = await holdSession('for d in "$1" "$2"; do k=$(keyctl add user "$d" v @s) && keyctl setperm $k 0x3f3f0000 && printf "%08x\\n" $k; done', [name, forged]);
     try {
       const [plain, carrier] = held.lines.map((l) => Number.parseInt(l, 16)) as [number, number];
-      const cache: AnswerCache = new Map();
-      const first = await askKernel(readFileSync('/proc/keys', 'latin1'), cache);
-      expect(first.error).toBeUndefined();
-      const answers = first.answers?.bySerial;
+      const keyctl = await bridge();
+      const memo = createReadMemo();
+      const first = parseWith(readFileSync('/proc/keys', 'latin1'), keyctl, memo);
+      const answers = first.given;
       expect(answers?.get(plain)).toMatchObject({ errno: null, type: 'user', uid: 0, description: name, perm: 0x3f3f0000 });
       expect(answers?.get(carrier)).toMatchObject({ errno: null, description: forged });
       expect(answers?.has(0x7ffffff1)).toBe(false);
-      expect(cache.has(plain) && cache.has(carrier) && !cache.has(0x7ffffff1)).toBe(true);
+      expect(memo.bySerial.has(plain) && memo.bySerial.has(carrier) && !memo.bySerial.has(0x7ffffff1)).toBe(true);
 
       // Nothing changed: keys are answered from the cache; serials the kernel did not describe, lines right after
       // them (where a dead key's description could hold a copy of any record) and keys other tests made meanwhile
       // are asked about again.
-      const again = await askKernel(readFileSync('/proc/keys', 'latin1'), cache);
+      const again = parseWith(readFileSync('/proc/keys', 'latin1'), keyctl, memo);
       expect(again.asked).toBeLessThan(first.asked);
-      expect(again.answers?.bySerial.get(carrier)).toEqual(answers?.get(carrier));
-      expect(again.answers?.bySerial.get(plain)).toEqual(answers?.get(plain));
+      // A record as the kernel confirmed it (where it stands in the file depends on the other tests' keys).
+      const record = (read: typeof first, serial: number) => {
+        const r = read.records.find((k) => k.serialNumber === serial);
+        return r && { serial: r.serial, perm: r.perm, type: r.type, description: r.description, summaryText: r.summaryText, confirmation: r.confirmation };
+      };
+      expect(record(again, carrier)).toEqual(record(first, carrier));
+      expect(record(again, plain)).toEqual(record(first, plain));
 
       // A perm changed since: that key is asked about again.
       const changed = await holdSession(`keyctl setperm ${plain} 0x3f3f0100`);
       await changed.end();
-      const third = await askKernel(readFileSync('/proc/keys', 'latin1'), cache);
-      expect(third.answers?.bySerial.get(plain)).toMatchObject({ errno: null, perm: 0x3f3f0100 });
-      expect(third.answers?.bySerial.get(carrier)).toEqual(answers?.get(carrier));
+      const third = parseWith(readFileSync('/proc/keys', 'latin1'), keyctl, memo);
+      expect(third.given.get(plain)).toMatchObject({ errno: null, perm: 0x3f3f0100 });
+      expect(record(third, plain)?.perm.hex).toBe('3f3f0100');
+      expect(record(third, carrier)).toEqual(record(first, carrier));
+
+      // What a capture stores: the same answers, asked in one parse.
+      const stored = await askKernel(readFileSync('/proc/keys', 'latin1'));
+      expect(stored.answers?.find((a) => a.serial === carrier)).toEqual(answers.get(carrier));
     } finally {
       await held.end();
     }
   });
 });
 
-describe('askKernel with a cache', () => {
+describe('the kernel\'s answers with a serving exporter\'s memo', () => {
   const line = (serial: string, flags: string, perm: string, desc: string, summary: string): string =>
     `${serial} ${flags}     1 perm ${perm}     0     0 user      ${desc}${summary}\n`;
   const described = (serial: number, perm: number, description: string): KeyAnswer => ({ serial, errno: null, type: 'user', uid: 0, gid: 0, perm, description });
@@ -63,22 +89,23 @@ describe('askKernel with a cache', () => {
       [0x40, described(0x40, 0x3f3f0000, 'd')],
     ]);
     const asked: number[] = [];
-    const bridge = Promise.resolve({ describe: (s: number) => (asked.push(s), kernel.get(s) ?? { serial: s, errno: 'ENOKEY' }) });
+    const keyctl = { describe: (s: number): KeyAnswer => (asked.push(s), kernel.get(s) ?? { serial: s, errno: 'ENOKEY' }) };
     const text =
       line('00000010', 'I--Q---', '3f010000', 'a', ': 1') +
       line('00000020', 'IR-Q---', '3f010000', 'b', ': 0') +
       line('00000030', 'I--Q---', '3f010000', 'c', ': 1') +
       line('00000040', 'I--Q---', '3f3f0000', 'd', ': 1');
-    const cache: AnswerCache = new Map();
-    await askKernel(text, cache, bridge);
+    const memo = createReadMemo();
+    const first = parseWith(text, keyctl, memo);
     expect(asked).toEqual([0x10, 0x20, 0x30, 0x40]);
-    expect([...cache.keys()]).toEqual([0x10, 0x30, 0x40]);
+    expect([...memo.bySerial.keys()]).toEqual([0x10, 0x30, 0x40]);
 
     asked.length = 0;
     // 0x30 follows a revoked key, whose description the kernel does not give: it is asked about again.
-    const second = await askKernel(text.replace('3f3f0000     0     0 user      d', '3f3f0100     0     0 user      d'), cache, bridge);
+    const second = parseWith(text.replace('3f3f0000     0     0 user      d', '3f3f0100     0     0 user      d'), keyctl, memo);
     expect(asked).toEqual([0x20, 0x30, 0x40]);
-    expect(second.answers?.bySerial.get(0x10)).toBe(kernel.get(0x10));
+    // The record the last read confirmed is this read's, unchanged: nothing about it was asked or parsed again.
+    expect(second.records[0]).toBe(first.records[0]);
     expect(second.asked).toBe(3);
   });
 });
@@ -91,11 +118,12 @@ describe('askKernel and descriptions', () => {
       [0x20, { serial: 0x20, errno: 'EKEYREVOKED' }],
     ]);
     const asked: number[] = [];
-    const bridge = Promise.resolve({ describe: (s: number) => (asked.push(s), kernel.get(s) ?? { serial: s, errno: 'ENOKEY' }) });
+    const bridge = Promise.resolve({ describe: (s: number): KeyAnswer => (asked.push(s), kernel.get(s) ?? { serial: s, errno: 'ENOKEY' }) });
     const text =
       `00000010 I--Q---     1 perm 3f010000     0     0 user      a\n${forged}: 1\n` +
       `00000020 IR-Q---     1 expd 3f010000     0     0 user      b\n${forged.replace('7ffffff1', '7ffffff2')}: 0\n`;
-    await askKernel(text, undefined, bridge);
+    const stored = await askKernel(text, bridge);
     expect(asked).toEqual([0x10, 0x20, 0x7ffffff2]);
+    expect(stored.answers?.map((a) => a.serial)).toEqual([0x10, 0x20, 0x7ffffff2]);
   });
 });

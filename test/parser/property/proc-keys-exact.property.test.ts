@@ -5,8 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { KeyAnswer, KernelAnswers } from '../../../src/parser/key-answer.js';
+import { storedAnswers, type KeyAnswer, type KernelAnswers } from '../../../src/parser/key-answer.js';
 import { parseProcKeys, type KeyRecord } from '../../../src/parser/proc-keys.js';
+import { createReadMemo } from '../../../src/parser/read-memo.js';
 import { ascendingSerialsArb, bytesArb, type ExpectedKey, keyBodyArb, renderKeysFile, renderRecord, withSerial } from '../../helpers/line-generator.js';
 
 /** What the kernel answers about a generated key: a dead key (revoked, expired, invalidated) is not described. */
@@ -17,8 +18,8 @@ function answerOf(k: ExpectedKey): KeyAnswer {
   return { serial: k.serial, errno: null, type: k.type, uid: k.uid, gid: k.gid, perm: Number.parseInt(k.perm, 16), description: k.description };
 }
 
-function answersOf(keys: readonly ExpectedKey[]): KernelAnswers {
-  return { from: 'kernel', bySerial: new Map(keys.map((k) => [k.serial, answerOf(k)])) };
+function answersOf(keys: readonly ExpectedKey[], ...changed: KeyAnswer[]): KernelAnswers {
+  return storedAnswers('kernel', [...keys.map(answerOf), ...changed]);
 }
 
 const isDead = (k: ExpectedKey): boolean => answerOf(k).errno !== null;
@@ -80,6 +81,33 @@ describe('parseProcKeys with the kernel answers', () => {
     );
   });
 
+  it('with a serving exporter\'s memo, reads the next read (keys gone, a usage count changed) as a first read does, asking only about what changed', () => {
+    fc.assert(
+      fc.property(forgedFileArb, fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), fc.nat(), (file, keep, bump) => {
+        const kept = file.keys.filter((_k, i) => keep[i] !== false);
+        const b = bump % Math.max(1, kept.length);
+        const next = kept.map((k, i) => (i === b ? withSerial({ ...k, usage: k.usage + 1 }, k.serial) : k));
+        fc.pre(!ambiguous(file.keys) && !ambiguous(next));
+        const second = renderKeysFile(next);
+        const memo = createReadMemo();
+        parseProcKeys(file.text, answersOf(file.keys), memo);
+        const asked: number[] = [];
+        const answers = answersOf(next);
+        const counted: KernelAnswers = { from: 'kernel', given: answers.given, answer: (s) => (asked.push(s), answers.answer(s)) };
+        const withMemo = parseProcKeys(second.text, counted, memo);
+        const plain = parseProcKeys(second.text, answersOf(next));
+        expect(withMemo.records).toEqual(plain.records);
+        expect(withMemo.unconfirmed).toEqual(plain.unconfirmed);
+        expect(withMemo.issues).toEqual(plain.issues);
+        // Without a dead key (after which the answers of now are asked for), nothing is asked: every key was
+        // described by the first read, and the one whose usage count changed shows the columns it was described with.
+        if (!next.some(isDead)) expect(asked).toEqual([]);
+        expect([...memo.bySerial.keys()].sort((x, y) => x - y)).toEqual(next.filter((k) => !isDead(k)).map((k) => k.serial));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('never takes a forged line for a record: each is an embedded line of the key whose description holds it', () => {
     fc.assert(
       fc.property(forgedFileArb, (file) => {
@@ -102,8 +130,7 @@ describe('parseProcKeys with the kernel answers', () => {
         const after = file.keys[at + 1];
         // After a dead key the line could be text of its description: then it is read as such (the example tests).
         fc.pre(!isDead(gone) && (before === undefined || !isDead(before)) && (after === undefined || answerOf(after).errno === null) && !ambiguous(file.keys));
-        const answers = answersOf(file.keys);
-        (answers.bySerial as Map<number, KeyAnswer>).set(gone.serial, { serial: gone.serial, errno: 'ENOKEY' });
+        const answers = answersOf(file.keys, { serial: gone.serial, errno: 'ENOKEY' });
         const r = parseProcKeys(file.text, answers);
         expect(r.unconfirmed).toEqual([{ serial: gone.serialHex, uid: gone.uid, line: gone.line, reason: 'ENOKEY' }]);
         expect(r.records.map(view)).toEqual(file.keys.filter((k) => k !== gone).map(expected));
@@ -127,7 +154,7 @@ describe('parseProcKeys with the kernel answers', () => {
     );
     fc.assert(
       fc.property(fc.oneof(bytesArb(0, 3000), forgedFileArb.map((f) => f.text)), fc.array(answerArb, { maxLength: 20 }), (text, list) => {
-        const r = parseProcKeys(text, { from: 'kernel', bySerial: new Map(list.map((a) => [a.serial, a])) });
+        const r = parseProcKeys(text, storedAnswers('kernel', list));
         expect(r.issues.length).toBeLessThanOrEqual(10);
         expect(r.issueCount).toBeGreaterThanOrEqual(r.issues.length);
       }),

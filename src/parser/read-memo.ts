@@ -1,0 +1,60 @@
+/**
+ * What a serving exporter's last read of /proc/keys confirmed: each record the kernel described, by serial, with
+ * the answer that confirmed it and the exact text it was read from (proc-keys-exact.ts keeps it).
+ *
+ * A device for speed, kept because `npm run bench` misses issue 20's scrape target without it: at 100,000 keys
+ * the kernel's own printing of /proc/keys is most of a scrape, and scanning, asking about and rebuilding every
+ * record again would cost as much once more. A description never changes after a key is created, so where a read
+ * shows a record's exact text again, at the start of a record, it is the same record, confirmed by the same
+ * answer; and where the text changed (a usage count, an expiry, a setperm), the answer still serves if the line
+ * shows the type, owner, group and perm it described. A serial reused by a new key is asked about again unless
+ * all of those agree, as the kernel's answer about it would.
+ */
+import type { KeyDescribed } from './key-answer.js';
+import type { KeyRecord } from './key-record.js';
+
+export interface MemoEntry {
+  /** The record's text exactly as the read printed it, its last "\n" included (a string of its own). */
+  text: string;
+  record: KeyRecord;
+  answer: KeyDescribed;
+  /** The read that last listed it. */
+  read: number;
+}
+
+export interface ReadMemo {
+  bySerial: Map<number, MemoEntry>;
+  /** Reads parsed with it so far. */
+  reads: number;
+}
+
+export function createReadMemo(): ReadMemo {
+  return { bySerial: new Map(), reads: 0 };
+}
+
+/**
+ * A string of its own with the characters of `s`: a slice of a read would keep the whole read alive as long as
+ * the memo keeps the slice.
+ */
+export function ownString(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
+/** The serial of the 8 lower-case hex digits at `at`, or -1. */
+export function serialAt(text: string, at: number): number {
+  let n = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = text.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    n = n * 16 + d;
+  }
+  return n;
+}
+
+/** A memo's record where a read shows it at `line`: itself, or a copy that starts there. */
+export function atLine(r: KeyRecord, line: number): KeyRecord {
+  if (r.line === line) return r;
+  const shift = line - r.line;
+  return { ...r, line, embeddedRecordLines: r.embeddedRecordLines.length === 0 ? r.embeddedRecordLines : r.embeddedRecordLines.map((n) => n + shift) };
+}
