@@ -60,22 +60,37 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
   };
   const allowed = (k: InventoryKey): boolean => allowUids.has(k.uid) || allowTypes.has(k.type.name) || matchesDescription(k.description);
   const reportable = inventory.trusted.filter((k) => !allowed(k));
-  const ofClass = new Map<KeyClass, InventoryKey[]>();
-  const inState = new Map<KeyState, InventoryKey[]>();
+  // The reportable keys by class and by state, sorted out in one pass when a check first asks.
+  let ofClass: Map<KeyClass, InventoryKey[]> | null = null;
+  let inState: Map<KeyState, InventoryKey[]> | null = null;
+  const sortOut = (): void => {
+    ofClass = new Map();
+    inState = new Map();
+    for (const k of reportable) {
+      let c = ofClass.get(k.class);
+      if (c === undefined) ofClass.set(k.class, (c = []));
+      c.push(k);
+      let s = inState.get(k.state);
+      if (s === undefined) inState.set(k.state, (s = []));
+      s.push(k);
+    }
+  };
+  const NONE: InventoryKey[] = [];
   const ctx: AuditContext = {
     inventory,
     config,
     now: inventory.now,
     allowed,
     reportable,
-    reportableOfClass: (cls) => cached(ofClass, cls, (k) => k.class === cls),
-    reportableInState: (state) => cached(inState, state, (k) => k.state === state),
+    reportableOfClass: (cls) => {
+      if (ofClass === null) sortOut();
+      return (ofClass as Map<KeyClass, InventoryKey[]> | null)?.get(cls) ?? NONE;
+    },
+    reportableInState: (state) => {
+      if (inState === null) sortOut();
+      return (inState as Map<KeyState, InventoryKey[]> | null)?.get(state) ?? NONE;
+    },
   };
-  function cached<T>(cache: Map<T, InventoryKey[]>, value: T, keep: (k: InventoryKey) => boolean): InventoryKey[] {
-    let list = cache.get(value);
-    if (list === undefined) cache.set(value, (list = reportable.filter(keep)));
-    return list;
-  }
   const disabled = new Set(config.disabled);
   const findings: Finding[] = [];
   checks.forEach((check) => {

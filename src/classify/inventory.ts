@@ -68,19 +68,20 @@ function requestKeyringWithoutTarget(k: KeyRecord, c: KeyClassification, buildin
 /** The inventory of a snapshot, which it takes over: its records become the inventory's keys. */
 export function buildInventory(snapshot: Snapshot): Inventory {
   const building = new Set(snapshot.keys.filter((r) => !r.flags.instantiated || r.flags.underConstruction).map((r) => `${r.uid}:${r.serialNumber}`));
-  // The snapshot's records become the inventory's keys: their classification is added to them, not copied
+  // The snapshot's records become the inventory's keys: their classification is written into them, not copied
   // with them (the inventory owns its snapshot).
+  const options = { overflowGid: snapshot.overflowGid };
   const classified = snapshot.keys.map((r): InventoryKey => {
-    const c = classifyKey(r, { overflowGid: snapshot.overflowGid });
+    const c = classifyKey(r, options);
     const cls = requestKeyringWithoutTarget(r, c, building) ? 'keyring' : c.class;
-    return Object.assign(r, {
-      class: cls,
-      claimedClass: c.claimedClass,
-      nameUid: c.nameUid,
-      state: classifyKeyState(r),
-      impostor: cls !== c.claimedClass && RESERVED_CLASSES.has(c.claimedClass),
-      suspect: NOT_SUSPECT,
-    });
+    const k = r as InventoryKey;
+    k.class = cls;
+    k.claimedClass = c.claimedClass;
+    k.nameUid = c.nameUid;
+    k.state = classifyKeyState(r);
+    k.impostor = cls !== c.claimedClass && RESERVED_CLASSES.has(c.claimedClass);
+    k.suspect = NOT_SUSPECT;
+    return k;
   });
   const keys: InventoryKey[] = assessTrust(classified, snapshot.users, snapshot.unstableUids);
   const trusted = keys.filter((k) => k.suspect.length === 0);

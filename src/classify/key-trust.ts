@@ -72,10 +72,10 @@ export function tallyByUid(keys: readonly KeyRecord[]): Map<number, Tally> {
     t.visible++;
     if (k.flags.instantiated) t.instantiated++;
     if (k.flags.inQuota) {
-      const q = quotaBytes(k);
+      const positive = k.flags.instantiated && !k.flags.negative;
       t.inQuota++;
-      t.bytes += q.min;
-      if (!q.exact) t.inexact++;
+      t.bytes += chargeMin(k.description.length, k.type.name, positive, k.summary);
+      if (!chargeExact(k.type.name, positive, k.summary)) t.inexact++;
     }
   }
   return byUid;

@@ -9,7 +9,7 @@ import type { KeyRecord } from './key-record.js';
 import { buildRecord, type LineDecoder, type RecordParts } from './key-record-build.js';
 import type { IssueSink } from './parse-issue.js';
 import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
-import { atLine, ownString, serialAt, type ReadMemo } from './read-memo.js';
+import { atLine, ownString, rememberedAnswer, serialAt, type ReadMemo } from './read-memo.js';
 
 /** What rebuilding a dead key's record takes (parseExact folds a copy back into it). */
 interface DeadRecordStart {
@@ -27,10 +27,6 @@ function answerMatches(h: KeyLineHeader, a: KeyDescribed): boolean {
   return a.type.slice(0, 9) === h.typeRaw && a.uid === h.uid;
 }
 
-/** Whether an answer of before describes the key this prefix shows, column for column (read-memo.ts). */
-function answerShows(h: KeyLineHeader, a: KeyDescribed | undefined): a is KeyDescribed {
-  return a !== undefined && answerMatches(h, a) && a.gid === h.gid && a.perm === Number.parseInt(h.permHex, 16);
-}
 
 /** What describe() prints before its summary: the description (".request_key_auth": "key:" first). */
 function printedBody(a: KeyDescribed): string {
@@ -145,8 +141,7 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
     }
     // The last read's answer serves where it shows this line's columns; right after a record the kernel did not
     // describe, only an answer of now does (this line is one nextRecord chose by those).
-    const before = afterConfirmed ? memo?.bySerial.get(h.serialNumber)?.answer : undefined;
-    const a: KeyAnswer | undefined = answerShows(h, before) ? before : answers.answer(h.serialNumber);
+    const a: KeyAnswer | undefined = (afterConfirmed ? rememberedAnswer(memo?.bySerial.get(h.serialNumber), h) : undefined) ?? answers.answer(h.serialNumber);
     let end = describedRecordEnd(text, h, a);
     if (end !== -1) {
       const d = a as KeyDescribed;
@@ -168,7 +163,7 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
         confirmation: 'described',
       }, decoder);
       records.push(r);
-      if (memo !== undefined && next > end) memo.bySerial.set(h.serialNumber, { text: src, record: r, answer: d, read });
+      if (memo !== undefined && next > end) memo.bySerial.set(h.serialNumber, { text: src, record: r, read });
       ends.push(end);
       p = end + 1;
       line += lineCount;

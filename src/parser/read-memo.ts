@@ -1,6 +1,6 @@
 /**
  * What a serving exporter's last read of /proc/keys confirmed: each record the kernel described, by serial, with
- * the answer that confirmed it and the exact text it was read from (proc-keys-exact.ts keeps it).
+ * the exact text it was read from (proc-keys-exact.ts keeps it).
  *
  * A device for speed, kept because `npm run bench` misses issue 20's scrape target without it: at 100,000 keys
  * the kernel's own printing of /proc/keys is most of a scrape, and scanning, asking about and rebuilding every
@@ -11,13 +11,14 @@
  * all of those agree, as the kernel's answer about it would.
  */
 import type { KeyDescribed } from './key-answer.js';
+import type { KeyLineHeader } from './key-line.js';
 import type { KeyRecord } from './key-record.js';
 
 export interface MemoEntry {
   /** The record's text exactly as the read printed it, its last "\n" included (a string of its own). */
   text: string;
+  /** The record, as the kernel described it: its type name and description are the kernel's. */
   record: KeyRecord;
-  answer: KeyDescribed;
   /** The read that last listed it. */
   read: number;
 }
@@ -50,6 +51,16 @@ export function serialAt(text: string, at: number): number {
     n = n * 16 + d;
   }
   return n;
+}
+
+/**
+ * What the kernel said about a memo's record, where a line shows its type, owner, group and perm: the type name
+ * and the description never change, and a reused serial shows another key only if all of those agree.
+ */
+export function rememberedAnswer(e: MemoEntry | undefined, h: KeyLineHeader): KeyDescribed | undefined {
+  const r = e?.record;
+  if (r === undefined || r.type.raw !== h.typeRaw || r.uid !== h.uid || r.gid !== h.gid || r.perm.hex !== h.permHex) return undefined;
+  return { serial: r.serialNumber, errno: null, type: r.type.name, uid: r.uid, gid: r.gid, perm: r.perm.mask, description: r.description };
 }
 
 /** A memo's record where a read shows it at `line`: itself, or a copy that starts there. */

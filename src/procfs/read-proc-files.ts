@@ -17,8 +17,12 @@ import { readKernelAnswers } from './kernel-answers-file.js';
 
 /** Bytes read between two turns of the event loop. */
 const SLICE = 256 * 1024;
-/** The first slice of every /proc file (reads are synchronous up to the first turn, so one buffer serves all). */
-const first = Buffer.allocUnsafe(16 * 1024);
+/**
+ * The buffer /proc files are read into, kept from one read to the next and grown to the longest file read: a
+ * scrape of a large /proc/keys then allocates only its text. A read that finds it taken (another is in
+ * flight) uses one of its own.
+ */
+let spare: Buffer | null = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * A /proc file read with blocking read(2)s, as cat reads it: a seq_file gives at most a page per read, and each
@@ -27,24 +31,29 @@ const first = Buffer.allocUnsafe(16 * 1024);
  */
 async function readProcSeqFile(path: string): Promise<string> {
   const fd = openSync(path, 'r');
+  let buffer = spare ?? Buffer.allocUnsafe(64 * 1024);
+  spare = null;
   try {
-    // Most /proc files are a few bytes: the first slice is read into a buffer kept for that, and copied out only
-    // when the file is longer.
     let n = 0;
-    let r = 1;
-    while (n < first.length && (r = readSync(fd, first, n, first.length - n, null)) > 0) n += r;
-    if (r === 0) return first.toString('latin1', 0, n);
-    const slices: Buffer[] = [Buffer.from(first.subarray(0, n))];
-    while (r > 0) {
-      await new Promise((resolve) => setImmediate(resolve));
-      const slice = Buffer.allocUnsafe(SLICE);
-      n = 0;
-      while (n < SLICE && (r = readSync(fd, slice, n, SLICE - n, null)) > 0) n += r;
-      slices.push(slice.subarray(0, n));
+    let yieldAt = SLICE;
+    for (;;) {
+      if (n === buffer.length) {
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, n);
+        buffer = bigger;
+      }
+      const r = readSync(fd, buffer, n, buffer.length - n, null);
+      if (r === 0) break;
+      n += r;
+      if (n >= yieldAt) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yieldAt = n + SLICE;
+      }
     }
-    return Buffer.concat(slices).toString('latin1');
+    return buffer.toString('latin1', 0, n);
   } finally {
     closeSync(fd);
+    spare = buffer;
   }
 }
 
