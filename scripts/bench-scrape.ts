@@ -37,6 +37,7 @@ import { runAudit } from '../src/audit/run-audit.js';
 import { asRead, betweenReads, parseAndClassify } from './bench.js';
 import { speedReport, timeReference, warmReference } from './machine-speed.js';
 import { readProcFile, readProcFiles } from '../src/procfs/read-proc-files.js';
+import { createReadMemo } from '../src/parser/read-memo.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'keyring-exporter');
@@ -466,8 +467,9 @@ interface Scale {
 async function pipeline(
   runs: number,
 ): Promise<Pick<Scale, 'parseMs' | 'classifyMs' | 'auditMs' | 'parseClassifyMs' | 'parseClassifyAuditMs' | 'machineSlowdownMedian' | 'fullSpeedRuns' | 'parseClassifyFullSpeedMs' | 'bytes' | 'findings'>> {
-  // The files as read once, with the kernel's answers; each run parses /proc/keys again (bench.ts parseAndClassify).
-  const raw = asRead(await readProcFiles('/proc'));
+  // The files as read once, with the kernel's answers; each run parses /proc/keys again (bench.ts parseAndClassify)
+  // as a serving exporter does, with the memo of the run before (parser/read-memo.ts).
+  const raw = asRead(await readProcFiles('/proc', { memo: createReadMemo() }));
   const parse: number[] = [];
   const classify: number[] = [];
   const audit: number[] = [];

@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: parse + classify of a generated 100,000-line /proc/keys, the lines rendered exactly as
- * security/keys/proc.c prints them (a mix of keyrings, user keys, logon keys, session keyrings and a few
- * expiring keys, with realistic descriptions). Prints the median and the best of several runs and checks
- * the target (under 40 ms on the project's reference machine: 2 cores). Writes bench-results/parse.json.
+ * `npm run bench`, first part: parse + classify of a generated 100,000-line /proc/keys, the lines rendered exactly
+ * as security/keys/proc.c prints them (a mix of keyrings, user keys, logon keys, session keyrings and a few
+ * expiring keys, with realistic descriptions), read from text alone as a paste or a capture without the kernel's
+ * answers is. Prints the median, the best and the 90th percentile of several runs; issue 20's targets are the
+ * live exporter's, measured by bench-scrape.ts. Writes bench-results/parse.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +17,6 @@ const LINES = Number(process.env['BENCH_LINES'] ?? 100_000);
 // seconds, could fall mostly inside one.
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 101);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 10);
-const TARGET_MS = 40;
 
 function right(s: string, w: number): string {
   return s.length >= w ? s : ' '.repeat(w - s.length) + s;
@@ -157,15 +157,6 @@ async function main(): Promise<void> {
   }
   const speed = speedReport(referenceMs);
   const fullSpeedMs = speed.fullSpeedRuns.map((r) => totalMs[r] as number);
-  // Making one object per key is for the `keys` command only; measured apart, so its garbage does not weigh
-  // on the runs above.
-  const objectsMs: number[] = [];
-  for (let r = 0; r < Math.min(RUNS, 7); r++) {
-    const inv = buildInventory(buildSnapshot(input.raw, 0));
-    const t3 = performance.now();
-    void inv.keys.length;
-    objectsMs.push(performance.now() - t3);
-  }
   const result = {
     lines: LINES,
     bytes: keys.length,
@@ -176,29 +167,24 @@ async function main(): Promise<void> {
     parseAndClassifyMedianMs: +median(totalMs).toFixed(2),
     parseAndClassifyBestMs: +Math.min(...totalMs).toFixed(2),
     parseAndClassifyP90Ms: +quantile(totalMs, 0.9).toFixed(2),
-    keyObjectsMedianMs: +median(objectsMs).toFixed(2),
     machineSlowdownMedian: speed.slowdownMedian,
     machineSlowdownP90: speed.slowdownP90,
     fullSpeedRuns: fullSpeedMs.length,
     parseAndClassifyFullSpeedMedianMs: fullSpeedMs.length > 0 ? +median(fullSpeedMs).toFixed(2) : null,
-    targetMs: TARGET_MS,
     node: process.version,
   };
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/parse.json', JSON.stringify(result, null, 2) + '\n');
   console.log(`${RUNS} runs after ${WARMUP} warm-up runs`);
-  console.log('| what | lines | median | best | 90th percentile | target |');
-  console.log('|---|---|---|---|---|---|');
-  console.log(`| copy of the parts read (reading, not counted below) | ${LINES} | ${result.copyMedianMs} ms | | | |`);
-  console.log(`| parse | ${LINES} | ${result.parseMedianMs} ms | | | |`);
-  console.log(`| parse + classify | ${LINES} | ${result.parseAndClassifyMedianMs} ms | ${result.parseAndClassifyBestMs} ms | ${result.parseAndClassifyP90Ms} ms | < ${TARGET_MS} ms |`);
-  console.log(`| one object per key (keys command only) | ${LINES} | ${result.keyObjectsMedianMs} ms | | | |`);
+  console.log('| what | lines | median | best | 90th percentile |');
+  console.log('|---|---|---|---|---|');
+  console.log(`| copy of the parts read (reading, not counted below) | ${LINES} | ${result.copyMedianMs} ms | | |`);
+  console.log(`| parse, text alone | ${LINES} | ${result.parseMedianMs} ms | | |`);
+  console.log(`| parse + classify, text alone | ${LINES} | ${result.parseAndClassifyMedianMs} ms | ${result.parseAndClassifyBestMs} ms | ${result.parseAndClassifyP90Ms} ms |`);
   console.log(
     `machine speed: a fixed piece of work took ${result.machineSlowdownMedian}x its best time at the median run, ${result.machineSlowdownP90}x at the 90th percentile (1.00 on a quiet machine); ` +
       `parse + classify in the ${result.fullSpeedRuns} runs made at full speed (within ${FULL_SPEED}x): median ${result.parseAndClassifyFullSpeedMedianMs ?? '-'} ms`,
   );
-  const ok = result.parseAndClassifyMedianMs < TARGET_MS;
-  console.log(ok ? `target met: ${result.parseAndClassifyMedianMs} ms < ${TARGET_MS} ms` : `TARGET MISSED: ${result.parseAndClassifyMedianMs} ms >= ${TARGET_MS} ms`);
   if (keysFound !== LINES) {
     console.error(`expected ${LINES} keys, parsed ${keysFound}`);
     process.exitCode = 1;

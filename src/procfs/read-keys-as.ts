@@ -3,14 +3,18 @@
  *
  * /proc/keys and KEYCTL_DESCRIBE show only what the asking credentials may view, and root has no exception, so
  * a key whose perm gives root no view is seen and described only by a process of its owner. The read and the
- * questions are made by one child process (read-keys-child.ts) started with the uid and gid (Node drops the
- * supplementary groups), so that the answers are about the same read. What it reports is as trustworthy as
- * that uid, which may ptrace its own processes (as it could any reader started as it).
+ * questions are made by one child process (read-keys-child.ts), so that the answers are about the same read.
+ *
+ * The child runs with the uid and gid as its effective ids (the kernel checks a key's view permission against
+ * them), without supplementary groups, and with root as its real ids (setpriv --euid/--egid): a process the uid
+ * could ptrace or write the memory of could answer for any key, so it must not be the uid's own. Exec with
+ * differing real and effective ids leaves it non-dumpable, and ptrace(2) and /proc/PID/mem are then root's only
+ * (kernel/ptrace.c __ptrace_may_access()).
  *
  * The child is the compiled script beside this one; run from the TypeScript sources (the tests), the build of
  * the repository is used. Every uid must be able to read it, and koffi.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { KeyAnswer } from '../parser/key-answer.js';
@@ -61,11 +65,23 @@ function childScript(): string {
   return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/src/procfs/read-keys-child.js', import.meta.url));
 }
 
+/** setpriv(1) of util-linux, where Debian installs it. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/**
+ * Start `argv` with `uid` and `gid` as its effective ids and root as its real ids, without supplementary groups,
+ * and without an environment: nothing the exporter was started with (NODE_OPTIONS) reaches it.
+ */
+export function spawnAsReader(uid: number, gid: number, argv: string[]): ChildProcessWithoutNullStreams {
+  if (SETPRIV === undefined) throw new Error('--view all-users needs setpriv(1) (util-linux) in /usr/bin or /bin');
+  return spawn(SETPRIV, [`--euid=${uid}`, `--egid=${gid}`, '--clear-groups', '--', ...argv], { cwd: '/', env: {}, stdio: 'pipe' });
+}
+
 /** Read `procKeysPath` and describe its serials as `uid`:`gid`; rejects with the child's reason when it fails. */
 export function readKeysAs(procKeysPath: string, uid: number, gid: number): Promise<KeysReadAs> {
   return new Promise((resolve, reject) => {
-    // No environment: nothing the exporter was started with (NODE_OPTIONS) reaches a process of another uid.
-    const child = spawn(process.execPath, [childScript(), procKeysPath], { uid, gid, cwd: '/', env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnAsReader(uid, gid, [process.execPath, childScript(), procKeysPath]);
+    child.stdin.end();
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -3,6 +3,8 @@
  * the compiled script as a throwaway uid, so the module is imported from the build the tests run the exporter
  * from (helpers/runtime-copy.ts: readable by that uid), not from the sources.
  */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +68,29 @@ describe('readKeysAs', () => {
       expect(read.answers.map((a) => a.serial).sort()).toEqual(listedSerials(read.bytes).sort());
     } finally {
       await s.end();
+    }
+  });
+
+  live('reads in a process the uid cannot ptrace or inspect, which a process started as the uid would not be', async () => {
+    const { spawnAsReader } = await built();
+    const reader = spawnAsReader(uid, uid, ['/bin/sleep', '30']);
+    const own = spawn('/bin/sleep', ['30'], { uid, gid: uid });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const status = readFileSync(`/proc/${reader.pid}/status`, 'latin1');
+      // Effective (and saved and file system) ids are the uid's, the real ones root's.
+      expect(status).toMatch(new RegExp(`^Uid:\\t0\\t${uid}\\t${uid}\\t${uid}$`, 'm'));
+      expect(status).toMatch(new RegExp(`^Gid:\\t0\\t${uid}\\t${uid}\\t${uid}$`, 'm'));
+      expect(status).toMatch(/^Groups:\s*$/m);
+      // /proc/PID/environ is open to whoever may ptrace the process (kernel/ptrace.c __ptrace_may_access()).
+      const asUid = (path: string) => spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'cat', path], { encoding: 'latin1' });
+      expect(asUid(`/proc/${own.pid}/environ`).status).toBe(0);
+      const r = asUid(`/proc/${reader.pid}/environ`);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/Permission denied/);
+    } finally {
+      reader.kill();
+      own.kill();
     }
   });
 
