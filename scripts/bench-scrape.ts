@@ -688,7 +688,12 @@ function report(small: SmallHost, scales: Scale[], hostile: Hostile[], keys: { b
   out.push(`Lines in /proc/keys before the run: ${keys.before}, after: ${keys.after}.`);
   const seriesGrowth = scales.length > 1 ? big.keyringSeries - (scales[scales.length - 2] as Scale).keyringSeries : 0;
   const targets = [
-    { target: `scrape <= ${TARGETS.ratio}x the read at ${big.keysMade.toLocaleString('en')} keys`, measured: `${big.ratio}x (${big.scrapeMs} / ${big.readMs} ms)`, ok: big.ratio <= TARGETS.ratio },
+    {
+      // Issue 20 measures against `cat /proc/keys`; the exporter's own read of the file is given beside it.
+      target: `scrape <= ${TARGETS.ratio}x cat /proc/keys at ${big.keysMade.toLocaleString('en')} keys`,
+      measured: `${round(big.scrapeMs / big.catMs, 2)}x (${big.scrapeMs} / ${big.catMs} ms; ${big.ratio}x the exporter's read, ${big.readMs} ms)`,
+      ok: big.scrapeMs / big.catMs <= TARGETS.ratio,
+    },
     {
       target: `small host <= ${TARGETS.smallCpuMs} ms CPU per scrape over scrapes ${SMALL_WARMING.join(' to ')}`,
       measured: `${small.warming?.cpuMsPerScrape ?? '-'} ms (${small.cpuMsPerScrape} ms after ${SMALL_WARMUP})`,

@@ -27,7 +27,6 @@ function answerMatches(h: KeyLineHeader, a: KeyDescribed): boolean {
   return a.type.slice(0, 9) === h.typeRaw && a.uid === h.uid;
 }
 
-
 /** What describe() prints before its summary: the description (".request_key_auth": "key:" first). */
 function printedBody(a: KeyDescribed): string {
   return a.type === '.request_key_auth' ? `key:${a.description}` : a.description;

@@ -2,9 +2,9 @@
  * What a serving exporter's last read of /proc/keys confirmed: each record the kernel described, by serial, with
  * the exact text it was read from (proc-keys-exact.ts keeps it).
  *
- * A device for speed, kept because `npm run bench` misses issue 20's scrape target without it: at 100,000 keys
- * the kernel's own printing of /proc/keys is most of a scrape, and scanning, asking about and rebuilding every
- * record again would cost as much once more. A description never changes after a key is created, so where a read
+ * A device for speed, kept because `npm run bench` shows a scrape at 100,000 keys costing about twice as much
+ * without it: the kernel's own printing of /proc/keys is the floor of a scrape, and scanning, asking about and
+ * rebuilding every record again costs as much once more. A description never changes after a key is created, so where a read
  * shows a record's exact text again, at the start of a record, it is the same record, confirmed by the same
  * answer; and where the text changed (a usage count, an expiry, a setperm), the answer still serves if the line
  * shows the type, owner, group and perm it described. A serial reused by a new key is asked about again unless
