@@ -2,30 +2,28 @@
  * Read /proc/keys as another uid, and ask the kernel about every serial it lists as that uid (`--view all-users`).
  *
  * /proc/keys and KEYCTL_DESCRIBE show only what the asking credentials may view, and root has no exception, so
- * a key whose perm gives root no view is seen and described only by a process of its owner. The read and the
- * questions are made by one child process (read-keys-child.ts), so that the answers are about the same read.
+ * a key whose perm gives root no view is seen and described only with its owner's credentials. The read and the
+ * questions are made by one thread of this process (reader-thread-worker.ts), which switches its own
+ * credentials to the uid's for them and back: the answers are about the same read, no process is started per
+ * uid, and nothing the uid runs can ptrace, signal or answer for the reader.
  *
- * The child runs with the uid and gid as its effective ids (the kernel checks a key's view permission against
- * them), without supplementary groups, and with root as its real ids (setpriv --euid/--egid): a process the uid
- * could ptrace or write the memory of could answer for any key, so it must not be the uid's own. Exec with
- * differing real and effective ids leaves it non-dumpable, and ptrace(2) and /proc/PID/mem are then root's only
- * (kernel/ptrace.c __ptrace_may_access()).
- *
- * The child is the compiled script beside this one; run from the TypeScript sources (the tests), the build of
- * the repository is used. Every uid must be able to read it, and koffi.
+ * One thread serves every read, one read at a time, and keeps the process alive only while a read is asked
+ * for. It is started on the first read; a thread that could not take back its credentials ends, and the next
+ * read starts another.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { KeyAnswer } from '../parser/key-answer.js';
 import { checkAnswer } from './kernel-answers-file.js';
+import type { ReadReply, ReadRequest } from './reader-thread-worker.js';
 
 export interface KeysReadAs {
   /** The file's bytes, as the uid read them. */
   bytes: Buffer;
   /** The kernel's answer, asked as the uid, for each distinct serial of a record-like line of `bytes`. */
   answers: KeyAnswer[];
-  /** Why the child could not ask the kernel (then `answers` is empty). */
+  /** Why the reader could not ask the kernel (then `answers` is empty). */
   bridgeError?: string;
 }
 
@@ -59,68 +57,63 @@ function serialAt(bytes: Buffer, at: number): number {
   return serial;
 }
 
-/** The child's script: beside this file when built, else in the repository's build. */
-function childScript(): string {
-  const beside = fileURLToPath(new URL('./read-keys-child.js', import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/src/procfs/read-keys-child.js', import.meta.url));
+/** The worker's script: beside this file when built, else in the repository's build (the tests run the sources). */
+function workerScript(): string {
+  const beside = fileURLToPath(new URL('./reader-thread-worker.js', import.meta.url));
+  return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/src/procfs/reader-thread-worker.js', import.meta.url));
 }
 
-/** setpriv(1) of util-linux, where Debian installs it. */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-
-/**
- * Start `argv` with `uid` and `gid` as its effective ids and root as its real ids, without supplementary groups,
- * and without an environment: nothing the exporter was started with (NODE_OPTIONS) reaches it.
- */
-export function spawnAsReader(uid: number, gid: number, argv: string[]): ChildProcessWithoutNullStreams {
-  if (SETPRIV === undefined) throw new Error('--view all-users needs setpriv(1) (util-linux) in /usr/bin or /bin');
-  return spawn(SETPRIV, [`--euid=${uid}`, `--egid=${gid}`, '--clear-groups', '--', ...argv], { cwd: '/', env: {}, stdio: 'pipe' });
+interface Pending {
+  resolve: (r: KeysReadAs) => void;
+  reject: (e: Error) => void;
 }
 
-/** Read `procKeysPath` and describe its serials as `uid`:`gid`; rejects with the child's reason when it fails. */
-export function readKeysAs(procKeysPath: string, uid: number, gid: number): Promise<KeysReadAs> {
-  return new Promise((resolve, reject) => {
-    const child = spawnAsReader(uid, gid, [process.execPath, childScript(), procKeysPath]);
-    child.stdin.end();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code !== 0) {
-        const text = Buffer.concat(err).toString('utf8').trim();
-        // Node's own failures (a script it cannot read) come with a stack: their Error line says it.
-        const line = /^\w*Error\b.*$/m.exec(text)?.[0] ?? text;
-        reject(new Error(line || `the child reading ${procKeysPath} as uid ${uid} ended with ${signal ?? `exit code ${code}`}`));
+let worker: Worker | null = null;
+const pending = new Map<number, Pending>();
+let nextId = 1;
+
+function start(): Worker {
+  // Neither the process's environment nor its node options: the thread runs this module and nothing else.
+  const w = new Worker(workerScript(), { env: {}, execArgv: [], stdout: false, stderr: false });
+  w.unref();
+  const failAll = (e: Error): void => {
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+    if (worker === w) worker = null;
+  };
+  w.on('message', (reply: ReadReply) => {
+    const p = pending.get(reply.id);
+    if (p === undefined) return;
+    pending.delete(reply.id);
+    if (pending.size === 0) w.unref();
+    if (reply.error !== undefined || reply.bytes === undefined) {
+      p.reject(new Error(reply.error ?? 'the reader thread sent no bytes'));
+      return;
+    }
+    const answers: KeyAnswer[] = [];
+    for (const [i, a] of (reply.answers ?? []).entries()) {
+      const checked = checkAnswer(a);
+      if (typeof checked === 'string') {
+        p.reject(new Error(`the reader thread's answers[${i}]${checked}`));
         return;
       }
-      const read = parseChildOutput(Buffer.concat(out).toString('utf8'));
-      if (typeof read === 'string') reject(new Error(`the child reading ${procKeysPath} as uid ${uid} said nothing usable: ${read}`));
-      else resolve(read);
-    });
+      answers.push(checked);
+    }
+    p.resolve({ bytes: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength), answers, ...(reply.bridgeError !== undefined ? { bridgeError: reply.bridgeError } : {}) });
   });
+  w.on('error', (e) => failAll(e));
+  w.on('exit', (code) => failAll(new Error(`the reader thread ended (exit code ${code})`)));
+  return w;
 }
 
-/** The child's JSON, checked: a KeysReadAs, or what is wrong with it. */
-function parseChildOutput(text: string): KeysReadAs | string {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    return `not JSON (${e instanceof Error ? e.message : String(e)})`;
-  }
-  if (typeof doc !== 'object' || doc === null) return 'not an object';
-  const { bytes, answers, bridgeError } = doc as Record<string, unknown>;
-  if (typeof bytes !== 'string') return 'bytes: not a string';
-  if (!Array.isArray(answers)) return 'answers: not an array';
-  const checked: KeyAnswer[] = [];
-  for (let i = 0; i < answers.length; i++) {
-    const a = checkAnswer(answers[i]);
-    if (typeof a === 'string') return `answers[${i}]${a}`;
-    checked.push(a);
-  }
-  const read: KeysReadAs = { bytes: Buffer.from(bytes, 'base64'), answers: checked };
-  if (typeof bridgeError === 'string') read.bridgeError = bridgeError;
-  return read;
+/** Read `procKeysPath` and describe its serials as `uid`:`gid` (no supplementary groups). */
+export function readKeysAs(procKeysPath: string, uid: number, gid: number): Promise<KeysReadAs> {
+  worker ??= start();
+  const w = worker;
+  const id = nextId++;
+  return new Promise<KeysReadAs>((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    w.ref();
+    w.postMessage({ id, path: procKeysPath, uid, gid } satisfies ReadRequest);
+  });
 }

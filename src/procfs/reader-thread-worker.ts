@@ -1,0 +1,120 @@
+/**
+ * The reader thread of read-keys-as.ts: reads /proc/keys and asks KEYCTL_DESCRIBE about its serials with
+ * another uid's credentials, switched for this thread alone and switched back before it answers.
+ *
+ * Linux credentials belong to a thread: the raw setresuid(2), setresgid(2) and setgroups(2) system calls change
+ * the calling thread's only (glibc's wrappers would change every thread of the process). The thread takes the
+ * uid and gid as its effective ids and no supplementary groups, keeping root as its real and saved ids: the
+ * kernel checks a key's view permission against the effective (file system) ids, and a thread whose real and
+ * saved ids are root's can be neither ptraced nor signalled by the uid (kernel/ptrace.c __ptrace_may_access(),
+ * kernel/signal.c kill_ok_by_cred()). Changing the effective uid also leaves the process non-dumpable
+ * (kernel/cred.c commit_creds()), so /proc/PID/mem is root's only.
+ *
+ * Files are opened and read synchronously, on this thread: the thread pool's threads keep root's credentials.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { loadKeyctl } from './keyctl.js';
+import { listedSerials } from './read-keys-as.js';
+
+/** The system calls' numbers on the architectures the exporter ships for. */
+const SYSCALLS: Readonly<Record<string, { setresuid: number; setresgid: number; getgroups: number; setgroups: number }>> = {
+  x64: { setresuid: 117, setresgid: 119, getgroups: 115, setgroups: 116 },
+  arm64: { setresuid: 147, setresgid: 149, getgroups: 158, setgroups: 159 },
+};
+
+export interface ReadRequest {
+  id: number;
+  path: string;
+  uid: number;
+  gid: number;
+}
+
+export interface ReadReply {
+  id: number;
+  bytes?: Uint8Array;
+  answers?: unknown[];
+  bridgeError?: string;
+  /** Why the read failed: the thread could not take the credentials, or the file could not be read. */
+  error?: string;
+  /** The thread could not take back its own credentials: it ends, and must not be used again. */
+  fatal?: boolean;
+}
+
+type Syscall = (...args: unknown[]) => unknown;
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error('reader-thread-worker.js runs as a worker thread');
+  const nr = SYSCALLS[process.arch];
+  const koffi = (await import('koffi')).default;
+  const syscall = koffi.load('libc.so.6').func('long syscall(long, ...)') as Syscall;
+  const errnoName = (): string => {
+    const e = koffi.errno();
+    return Object.entries(koffi.os.errno).find(([, n]) => n === e)?.[0] ?? `E${e}`;
+  };
+  const call = (what: string, ...args: unknown[]): void => {
+    if (Number(syscall(...args)) !== 0) throw new Error(`${what} failed: ${errnoName()}`);
+  };
+  const keyctl = await loadKeyctl();
+
+  port.on('message', (req: ReadRequest) => {
+    if (nr === undefined) {
+      port.postMessage({ id: req.id, error: `reading as another uid: unsupported architecture ${process.arch}` } satisfies ReadReply);
+      return;
+    }
+    // The thread's own supplementary groups, to take back.
+    const groups = Buffer.alloc(4 * 65536);
+    const ngroups = Number(syscall(nr.getgroups, 'long', 65536, 'void *', groups));
+    if (ngroups < 0) {
+      port.postMessage({ id: req.id, error: `getgroups failed: ${errnoName()}` } satisfies ReadReply);
+      return;
+    }
+    let reply: ReadReply;
+    try {
+      call('setgroups', nr.setgroups, 'long', 0, 'void *', null);
+      call('setresgid', nr.setresgid, 'long', -1, 'long', req.gid, 'long', -1);
+      call('setresuid', nr.setresuid, 'long', -1, 'long', req.uid, 'long', -1);
+      const bytes = readWhole(req.path);
+      reply =
+        'error' in keyctl
+          ? { id: req.id, bytes, answers: [], bridgeError: keyctl.error }
+          : { id: req.id, bytes, answers: listedSerials(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)).map((s) => keyctl.describe(s)) };
+    } catch (e) {
+      reply = { id: req.id, error: e instanceof Error ? e.message : String(e) };
+    }
+    try {
+      call('setresuid', nr.setresuid, 'long', -1, 'long', 0, 'long', -1);
+      call('setresgid', nr.setresgid, 'long', -1, 'long', 0, 'long', -1);
+      call('setgroups', nr.setgroups, 'long', ngroups, 'void *', groups);
+    } catch (e) {
+      port.postMessage({ id: req.id, fatal: true, error: `the reader thread could not take back its credentials (${e instanceof Error ? e.message : String(e)})` } satisfies ReadReply);
+      process.exit(1);
+    }
+    port.postMessage(reply, reply.bytes !== undefined ? [reply.bytes.buffer as ArrayBuffer] : []);
+  });
+}
+
+/** The whole file, read on this thread. */
+function readWhole(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    let buf = Buffer.allocUnsafeSlow(64 * 1024);
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    return new Uint8Array(buf.buffer, 0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+void main();
