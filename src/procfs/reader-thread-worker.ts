@@ -63,7 +63,9 @@ async function main(): Promise<void> {
       port.postMessage({ id: req.id, error: `reading as another uid: unsupported architecture ${process.arch}` } satisfies ReadReply);
       return;
     }
-    // The thread's own supplementary groups, to take back.
+    // The thread's own effective ids and supplementary groups, to take back.
+    const euid = process.geteuid?.() ?? 0;
+    const egid = process.getegid?.() ?? 0;
     const groups = Buffer.alloc(4 * 65536);
     const ngroups = Number(syscall(nr.getgroups, 'long', 65536, 'void *', groups));
     if (ngroups < 0) {
@@ -84,8 +86,8 @@ async function main(): Promise<void> {
       reply = { id: req.id, error: e instanceof Error ? e.message : String(e) };
     }
     try {
-      call('setresuid', nr.setresuid, 'long', -1, 'long', 0, 'long', -1);
-      call('setresgid', nr.setresgid, 'long', -1, 'long', 0, 'long', -1);
+      call('setresuid', nr.setresuid, 'long', -1, 'long', euid, 'long', -1);
+      call('setresgid', nr.setresgid, 'long', -1, 'long', egid, 'long', -1);
       call('setgroups', nr.setgroups, 'long', ngroups, 'void *', groups);
     } catch (e) {
       port.postMessage({ id: req.id, fatal: true, error: `the reader thread could not take back its credentials (${e instanceof Error ? e.message : String(e)})` } satisfies ReadReply);
