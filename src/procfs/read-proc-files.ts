@@ -4,7 +4,7 @@
  * byte string, and a failure is a status, never an exception. On a live host the kernel confirms what /proc/keys
  * listed as the parser asks (ask-kernel.ts); a capture brings the answers it stored (kernel-answers-file.ts).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KEYS_SYSCTLS, type KeysSysctl } from '../parser/keys-sysctl.js';
@@ -13,6 +13,7 @@ import { storedAnswers } from '../parser/key-answer.js';
 import type { ReadMemo } from '../parser/read-memo.js';
 import { kernelAnswers } from './ask-kernel.js';
 import { loadKeyctl } from './keyctl.js';
+import { readInto } from './read-into.js';
 import { readKernelAnswers } from './kernel-answers-file.js';
 
 /** Bytes read between two turns of the event loop. */
@@ -35,20 +36,12 @@ async function readProcSeqFile(path: string): Promise<string> {
   spare = null;
   try {
     let n = 0;
-    let yieldAt = SLICE;
     for (;;) {
-      if (n === buffer.length) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger, 0, 0, n);
-        buffer = bigger;
-      }
-      const r = readSync(fd, buffer, n, buffer.length - n, null);
-      if (r === 0) break;
-      n += r;
-      if (n >= yieldAt) {
-        await new Promise((resolve) => setImmediate(resolve));
-        yieldAt = n + SLICE;
-      }
+      const r = readInto(fd, buffer, n, n + SLICE);
+      buffer = r.buffer;
+      n = r.n;
+      if (r.done) break;
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return buffer.toString('latin1', 0, n);
   } finally {

@@ -12,10 +12,11 @@
  *
  * Files are opened and read synchronously, on this thread: the thread pool's threads keep root's credentials.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { loadKeyctl } from './keyctl.js';
 import { listedSerials } from './read-keys-as.js';
+import { readInto } from './read-into.js';
 
 /** The system calls' numbers on the architectures the exporter ships for. */
 const SYSCALLS: Readonly<Record<string, { setresuid: number; setresgid: number; getgroups: number; setgroups: number }>> = {
@@ -101,19 +102,9 @@ async function main(): Promise<void> {
 function readWhole(path: string): Uint8Array {
   const fd = openSync(path, 'r');
   try {
-    let buf = Buffer.allocUnsafeSlow(64 * 1024);
-    let n = 0;
-    for (;;) {
-      if (n === buf.length) {
-        const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
-        buf.copy(bigger, 0, 0, n);
-        buf = bigger;
-      }
-      const r = readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
-      n += r;
-    }
-    return new Uint8Array(buf.buffer, 0, n);
+    // A buffer of its own (not a slice of Node's pool): its memory is handed over to the main thread.
+    const { buffer, n } = readInto(fd, Buffer.allocUnsafeSlow(64 * 1024), 0);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, n);
   } finally {
     closeSync(fd);
   }
