@@ -109,7 +109,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .description('print the Prometheus exposition once, or write it atomically for node_exporter\'s textfile collector')
     .option('--path.procfs <dir>', 'procfs mount point, or a folder captured from one', '/proc')
     .option('--output <file>', 'write to this file (atomically: a temporary file, then rename) instead of stdout')
-    .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings');
+    .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings')
+    .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root only)').choices([...VIEWS]).default('self'));
   addCollectorFlags(metrics);
   metrics.action(async (opts: Record<string, string | boolean>) => {
     const collectors = collectorOptions(opts, io);
@@ -118,6 +119,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       await runMetricsCommand(
         {
           procfs: String(opts['path.procfs'] ?? '/proc'),
+          view: opts['view'] as View,
           ...collectors,
           ...(typeof opts['output'] === 'string' ? { output: opts['output'] } : {}),
           ...(typeof opts['config.file'] === 'string' ? { configFile: opts['config.file'] } : {}),
@@ -138,6 +140,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--web.config.file <file>', 'exporter-toolkit web configuration (YAML): TLS and basic auth')
     .option('--path.procfs <dir>', 'procfs mount point', '/proc')
     .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings')
+    .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root only)').choices([...VIEWS]).default('self'))
     .addOption(new Option('--log.level <level>', 'only log messages at or above this level').choices([...LOG_LEVELS]).default('info'))
     .addOption(new Option('--log.format <format>', 'log line format').choices([...LOG_FORMATS]).default('logfmt'));
   addCollectorFlags(serve);
@@ -156,6 +159,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           telemetryPath: String(opts['web.telemetryPath']),
           maxRequests,
           procfs: String(opts['path.procfs']),
+          view: opts['view'] as View,
           ...collectors,
           ...(typeof opts['config.file'] === 'string' ? { configFile: opts['config.file'] } : {}),
           logLevel: opts['log.level'] as LogLevel,

@@ -12,11 +12,13 @@ import { escapeByteString } from '../parser/byte-string.js';
 import { loadAuditConfig } from './audit-command.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { snapshotFor } from './snapshot-for.js';
+import { snapshotFor, type View } from './snapshot-for.js';
 import { packageVersion } from './version.js';
 
 export interface MetricsOptions {
   procfs: string;
+  /** Whose keys: this process's view, or every uid's (root only). */
+  view: View;
   output?: string;
   enabled: Set<CollectorName>;
   maxUids: number;
@@ -26,7 +28,7 @@ export interface MetricsOptions {
 export async function renderMetrics(opts: MetricsOptions, io: CliIo): Promise<{ text: string; errors: Map<CollectorName, string> } | null> {
   const auditConfig = await loadAuditConfig(opts.configFile, io);
   if (auditConfig === null) return null;
-  const read = await snapshotFor(opts.procfs, 'self', io);
+  const read = await snapshotFor(opts.procfs, opts.view, io);
   if (read === null) return null;
   const registry = new Registry();
   const gauges = createGauges(registry);

@@ -13,6 +13,8 @@ import { createLogger, type LogFormat, type LogLevel, type Logger } from '../ser
 import type { Inventory } from '../classify/inventory.js';
 import { createScraper } from '../server/scraper.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
+import { readAllUsersSnapshot, ViewError } from '../procfs/read-all-users.js';
+import type { View } from './snapshot-for.js';
 import { createReadMemo } from '../parser/read-memo.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
 import { loadAuditConfig } from './audit-command.js';
@@ -38,6 +40,8 @@ export interface ServeOptions {
   telemetryPath: string;
   maxRequests: number;
   procfs: string;
+  /** Whose keys each scrape reads: this process's view, or every uid's (root only). */
+  view: View;
   enabled: Set<CollectorName>;
   maxUids: number;
   configFile?: string;
@@ -92,10 +96,26 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
 
   // What the last read confirmed: only records not seen before are asked about and parsed (parser/read-memo.ts).
   const memo = createReadMemo();
-  const scraper = createScraper(() => readSnapshot(o.procfs, io.clock, { memo }));
+  const read =
+    o.view === 'self'
+      ? () => readSnapshot(o.procfs, io.clock, { memo })
+      : async () => {
+          const r = await readAllUsersSnapshot(o.procfs, io.clock);
+          for (const f of r.coverage.failed) logger.debug('could not read /proc/keys as a uid', { uid: f.uid, error: f.error });
+          return r.snapshot;
+        };
+  const scraper = createScraper(read);
   // The first read is only logged, in a function of its own: a local of this function would stay alive as long
   // as the server runs (it is suspended below), and at 100,000 keys an inventory is some 25 MB.
-  logStart(await scraper.inventory(), logger, o.procfs);
+  let first: Inventory;
+  try {
+    first = await scraper.inventory();
+  } catch (err) {
+    if (!(err instanceof ViewError)) throw err;
+    io.stderr(`keyring-exporter: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  logStart(first, logger, o.procfs, o.view);
 
   const app = createApp({
     scraper,
@@ -193,10 +213,10 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
   return EXIT.ok;
 }
 
-function logStart(first: Inventory, logger: Logger, procfs: string): void {
+function logStart(first: Inventory, logger: Logger, procfs: string, view: View): void {
   const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-  logger.info('starting keyring-exporter', { version: packageVersion(), uid, procfs, keys_visible: first.keys.length, uids: first.users?.length ?? 0 });
-  if (uid !== 0) logger.warn('not running as root: /proc/keys shows only the keys this uid may view', { note: VISIBILITY_NOTE });
+  logger.info('starting keyring-exporter', { version: packageVersion(), uid, procfs, view, keys_visible: first.keys.length, uids: first.users?.length ?? 0 });
+  if (uid !== 0 && view === 'self') logger.warn('not running as root: /proc/keys shows only the keys this uid may view', { note: VISIBILITY_NOTE });
   for (const f of [first.files.keys, first.files.keyUsers]) if (f.status !== 'ok') logger.warn('cannot read', { path: f.path, status: f.status, error: f.error });
   if (first.answersError !== undefined)
     logger.warn('cannot ask the kernel to confirm /proc/keys: records are read from text alone and are unconfirmed', { error: first.answersError });

@@ -8,6 +8,7 @@ export function serveOptions(procfs: string, overrides: Partial<ServeOptions> = 
     telemetryPath: '/metrics',
     maxRequests: 40,
     procfs,
+    view: 'self',
     enabled: new Set(COLLECTORS),
     maxUids: 100,
     logLevel: 'error',

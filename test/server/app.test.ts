@@ -273,7 +273,7 @@ describe('serve: SIGTERM while a scrape is in flight', () => {
       // The scraper's kept-alive connection is closed once idle, not waited for (fetch keeps it 4 s, Prometheus longer).
       expect(await Promise.race([done, new Promise((r) => setTimeout(() => r('still waiting on an idle connection'), 2000))])).toBe(0);
       const log = lines.join('');
-      expect(log).toMatch(/msg="starting keyring-exporter" version=\S+ uid=\d+ procfs=\S+ keys_visible=200 uids=2/);
+      expect(log).toMatch(/msg="starting keyring-exporter" version=\S+ uid=\d+ procfs=\S+ view=self keys_visible=200 uids=2/);
       expect(log).toContain('msg="shutting down" reason=SIGTERM');
     } finally {
       rmSync(dir, { recursive: true, force: true });
