@@ -7,7 +7,7 @@ import type { KeyRecord } from '../parser/key-record.js';
 import type { ProcKeysFormat, UnconfirmedRecord } from '../parser/proc-keys.js';
 import type { KeysLimits } from '../parser/keys-sysctl.js';
 import type { ParseIssue } from '../parser/parse-issue.js';
-import type { RawProcFilesStatus, Snapshot } from '../parser/snapshot.js';
+import type { RawProcFilesStatus, ReadCoverage, Snapshot } from '../parser/snapshot.js';
 import { classifyKey, KEY_CLASSES, type KeyClass, type KeyClassification } from './keyring-class.js';
 import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
 import { assessTrust, NOT_SUSPECT, type SuspectReason } from './key-trust.js';
@@ -52,6 +52,8 @@ export interface Inventory {
   issueCounts: Snapshot['issueCounts'];
   /** Listed keys (suspect ones too) by owner uid. */
   visibleByUid: Map<number, number>;
+  /** Whose reads of /proc/keys were merged (--view all-users); null: the reading process's own. */
+  coverage: ReadCoverage | null;
 }
 
 /** Names the kernel reserves for keyrings it creates itself (an impostor is a keyring using one without being one). */
@@ -103,6 +105,7 @@ export function buildInventory(snapshot: Snapshot): Inventory {
     issues: snapshot.issues,
     issueCounts: snapshot.issueCounts,
     visibleByUid,
+    coverage: snapshot.coverage ?? null,
   };
 }
 

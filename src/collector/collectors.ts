@@ -90,8 +90,14 @@ const UPDATES: Record<CollectorName, Update> = {
         if (k.expiry.seconds !== null) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, k.expiry.seconds));
       }
     }
-    // Counted once per inventory, shared with the audit's visibility_gap.
-    addByUid(g['keyring_user_visible_keys'] as GaugeFamily, inv.visibleByUid, uidLabel);
+    // Counted once per inventory, shared with the audit's visibility_gap; 0 for a uid /proc/key-users counts keys
+    // of and /proc/keys showed none of (the largest gaps).
+    const visible = g['keyring_user_visible_keys'] as GaugeFamily;
+    addByUid(visible, inv.visibleByUid, uidLabel);
+    for (const u of inv.users ?? []) if (!inv.visibleByUid.has(u.uid)) add(visible, { uid: uidLabel(u.uid) }, 0);
+    const view = inv.coverage?.view ?? 'self';
+    (g['keyring_view_uids'] as GaugeFamily).set({ view, result: 'read' }, inv.coverage?.readers.length ?? 1);
+    (g['keyring_view_uids'] as GaugeFamily).set({ view, result: 'failed' }, inv.coverage?.failed.length ?? 0);
     addByUid(g['keyring_session_keyrings'] as GaugeFamily, sessions, uidLabel);
     addByUid(g['keyring_persistent_keyring_keys'] as GaugeFamily, persistentKeys, uidLabel);
     for (const [t, byClass] of counts) {

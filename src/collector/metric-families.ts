@@ -57,6 +57,15 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   },
   { name: 'keyring_persistent_keyring_keys', help: 'Keys linked in the persistent keyring of a uid.', labels: ['uid'], labelValues: { uid: UID }, collector: 'keys' },
   { name: 'keyring_user_visible_keys', help: 'Keys of a uid that /proc/keys showed the exporter (compare with keyring_user_keys).', labels: ['uid'], labelValues: { uid: UID }, collector: 'keys' },
+  {
+    name: 'keyring_view_uids',
+    help:
+      'Uids whose reads of /proc/keys the scrape merged (result="read": the exporter itself, and in the all-users view every other uid /proc/key-users lists) ' +
+      'and uids whose read failed (result="failed"; logged at debug level with why). view is the --view the exporter runs with.',
+    labels: ['view', 'result'],
+    labelValues: { view: 'self, all-users', result: 'read, failed' },
+    collector: 'keys',
+  },
   { name: 'keyring_suspect_records', help: 'Records of /proc/keys that cannot be trusted as printed (forged lines, records /proc/key-users contradicts).', labels: [], labelValues: {}, collector: 'keys' },
   {
     name: 'keyring_records_confirmed',

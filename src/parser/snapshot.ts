@@ -64,6 +64,15 @@ export interface Snapshot {
   issues: ParseIssue[];
   /** ... and how many each file had. */
   issueCounts: Partial<Record<ParseIssue['file'], number>>;
+  /** Whose reads of /proc/keys were merged (--view all-users); absent: the reading process's own. */
+  coverage?: ReadCoverage;
+}
+
+/** The uids /proc/keys was read as for a merged view (root first), and the reads that failed, with why. */
+export interface ReadCoverage {
+  view: 'all-users';
+  readers: number[];
+  failed: { uid: number; error: string }[];
 }
 
 export interface FileStatusEntry {

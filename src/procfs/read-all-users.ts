@@ -12,17 +12,11 @@ import { parseProcKeyUsers } from '../parser/proc-key-users.js';
 import { parseProcKeys } from '../parser/proc-keys.js';
 import { formatKeyHeader, keyText, type KeyRecord } from '../parser/key-record.js';
 import { storedAnswers, type KernelAnswers, type KeyAnswer } from '../parser/key-answer.js';
-import { buildSnapshot, type RawProcFiles, type Snapshot } from '../parser/snapshot.js';
+import { buildSnapshot, type RawProcFiles, type ReadCoverage, type Snapshot } from '../parser/snapshot.js';
 import { readProcFiles } from './read-proc-files.js';
 import { readKeysAs } from './read-keys-as.js';
 
-export interface ViewCoverage {
-  view: 'all-users';
-  /** Uids /proc/keys was read as (root first). */
-  readers: number[];
-  /** Reads that failed, with why. */
-  failed: { uid: number; error: string }[];
-}
+export type ViewCoverage = ReadCoverage;
 
 /** How many reads run at once. */
 const CONCURRENCY = 8;
@@ -52,7 +46,7 @@ export async function readAllUsersSnapshot(
   const raw = await readProcFiles(procRoot);
   const coverage: ViewCoverage = { view: 'all-users', readers: [0], failed: [] };
   if (raw.keys.status !== 'ok' || raw.keys.text === undefined || raw.keyUsers.status !== 'ok' || raw.keyUsers.text === undefined)
-    return { snapshot: buildSnapshot(raw, Math.floor(clock())), coverage };
+    return { snapshot: { ...buildSnapshot(raw, Math.floor(clock())), coverage }, coverage };
 
   const uids = parseProcKeyUsers(raw.keyUsers.text).users.map((u) => u.uid).filter((u) => u !== 0);
   const gids = await primaryGids(opts.rootDir ?? '/');
@@ -103,7 +97,7 @@ export async function readAllUsersSnapshot(
     keys: { path: `${keysPath} (read as ${coverage.readers.length} uids)`, status: 'ok', text: merged },
     ...(raw.answers !== undefined ? { answers: storedAnswers('kernel', answers.values()) } : {}),
   };
-  return { snapshot: buildSnapshot(mergedRaw, Math.floor(clock())), coverage, keysBytes, answers: [...answers.values()] };
+  return { snapshot: { ...buildSnapshot(mergedRaw, Math.floor(clock())), coverage }, coverage, keysBytes, answers: [...answers.values()] };
 }
 
 export class ViewError extends Error {}

@@ -31,6 +31,11 @@ describe('--view all-users in the metrics', () => {
     expect(self).not.toContain(`keyring_session_keyrings{uid="${uid}"}`);
     expect(all).toContain(`keyring_session_keyrings{uid="${uid}"} 2\n`);
     expect(all).toContain(`keyring_user_visible_keys{uid="${uid}"} 2\n`);
+    // Root sees none of the uid's keys by itself: a 0, not a missing series.
+    expect(self).toContain(`keyring_user_visible_keys{uid="${uid}"} 0\n`);
+    expect(self).toContain('keyring_view_uids{view="self",result="read"} 1\n');
+    expect(Number(/keyring_view_uids\{view="all-users",result="read"\} (\d+)/.exec(all)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(all).toContain('keyring_view_uids{view="all-users",result="failed"} 0\n');
   });
 
   live('serve reads as every uid on each scrape, and says its view when it starts', () => {
