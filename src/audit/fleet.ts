@@ -13,15 +13,18 @@ export interface Sample {
 }
 
 /** The queries the fleet audit needs; `job` selects the exporters' scrape job. */
-export function fleetQueries(job: string): Record<'keys' | 'bytes' | 'findings' | 'up', string> {
+export function fleetQueries(job: string): Record<FleetQuery, string> {
   const sel = `job=${JSON.stringify(job)}`;
   return {
     keys: `keyring_user_quota_keys{${sel}} / keyring_user_quota_keys_limit{${sel}}`,
     bytes: `keyring_user_quota_bytes{${sel}} / keyring_user_quota_bytes_limit{${sel}}`,
     findings: `keyring_audit_findings{${sel}} > 0`,
     up: `up{${sel}}`,
+    failing: `keyring_scrape_collector_success{${sel}} == 0`,
   };
 }
+
+export type FleetQuery = 'keys' | 'bytes' | 'findings' | 'up' | 'failing';
 
 export interface FleetReport {
   instances: { total: number; down: number };
@@ -29,7 +32,7 @@ export interface FleetReport {
   counts: Record<Severity, number>;
 }
 
-export function buildFleetReport(results: Record<'keys' | 'bytes' | 'findings' | 'up', Sample[]>, config: AuditConfig): FleetReport {
+export function buildFleetReport(results: Record<FleetQuery, Sample[]>, config: AuditConfig): FleetReport {
   const findings: Finding[] = [];
   const quota = (samples: Sample[], check: string, what: string): void => {
     for (const s of samples) {
@@ -62,15 +65,28 @@ export function buildFleetReport(results: Record<'keys' | 'bytes' | 'findings' |
       remediation: `Run \`keyring-exporter audit\` on ${instance} for the details; docs/checks.md says how to fix ${check}.`,
     });
   }
+  // An instance nobody watches is as bad as the worst finding it could hide: critical, so that --fail-on
+  // critical fails a fleet whose exporters are down.
   const down = results.up.filter((s) => s.value === 0);
   for (const s of down) {
     const instance = s.labels['instance'] ?? '';
     findings.push({
       check: 'exporter_down',
-      severity: 'warning',
+      severity: 'critical',
       instance,
       message: `Prometheus cannot scrape keyring-exporter on ${instance}: its keyrings are not watched`,
       remediation: 'Check that the exporter runs there (systemctl status keyring-exporter) and that Prometheus can reach its port.',
+    });
+  }
+  for (const s of results.failing) {
+    const instance = s.labels['instance'] ?? '';
+    const collector = s.labels['collector'] ?? '?';
+    findings.push({
+      check: 'exporter_collector_failing',
+      severity: 'warning',
+      instance,
+      message: `the ${collector} collector of keyring-exporter on ${instance} fails: its metrics are missing`,
+      remediation: `Look at the exporter's log on ${instance} (journalctl -u keyring-exporter, --log.level debug says why a collector failed).`,
     });
   }
   findings.sort(

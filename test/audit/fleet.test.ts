@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
 import { buildFleetReport, fleetQueries } from '../../src/audit/fleet.js';
@@ -23,17 +25,21 @@ describe('fleet audit', () => {
           { labels: { instance: 'b:1' }, value: 1 },
           { labels: { instance: 'c:1' }, value: 0 },
         ],
+        failing: [{ labels: { instance: 'b:1', collector: 'key_users' }, value: 0 }],
       },
       DEFAULT_AUDIT_CONFIG,
     );
     expect(r.instances).toEqual({ total: 3, down: 1 });
+    // An exporter that is down hides whatever it would find: critical, so --fail-on critical sees it.
     expect(r.findings.map((f) => [f.severity, f.check, f.instance, f.uid])).toEqual([
       ['critical', 'forged_proc_keys_line', 'a:1', undefined],
       ['critical', 'quota_keys_near_limit', 'a:1', 1000],
+      ['critical', 'exporter_down', 'c:1', undefined],
+      ['warning', 'exporter_collector_failing', 'b:1', undefined],
       ['warning', 'quota_bytes_near_limit', 'b:1', 2000],
-      ['warning', 'exporter_down', 'c:1', undefined],
     ]);
-    expect(r.counts).toEqual({ info: 0, warning: 2, critical: 2 });
+    expect(r.counts).toEqual({ info: 0, warning: 2, critical: 3 });
+    expect(r.findings.find((f) => f.check === 'exporter_collector_failing')?.message).toContain('the key_users collector');
   });
 
   it('keeps the code spans of a fix in Markdown, as the host audit does, and escapes the rest', () => {
@@ -43,6 +49,7 @@ describe('fleet audit', () => {
         bytes: [],
         findings: [{ labels: { instance: 'a*1', check: 'forged_proc_keys_line', severity: 'critical' }, value: 1 }],
         up: [{ labels: { instance: 'a*1' }, value: 1 }],
+        failing: [],
       },
       DEFAULT_AUDIT_CONFIG,
     );
@@ -54,10 +61,38 @@ describe('fleet audit', () => {
     for (const q of Object.values(fleetQueries('keyring'))) expect(q).toContain('job="keyring"');
   });
 
-  it('exits 3 when Prometheus cannot be reached', async () => {
+  const quiet = (err: string[]): CliIo => ({ stdout: () => undefined, stderr: (s) => void err.push(s), stdoutIsTty: false, clock: () => 0 });
+
+  it('exits 3 when Prometheus cannot be reached, and names the cause', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
     const err: string[] = [];
-    const io: CliIo = { stdout: () => undefined, stderr: (s) => void err.push(s), stdoutIsTty: false, clock: () => 0 };
-    expect(await runCli(['audit', '--prometheus.url', 'http://127.0.0.1:9'], io)).toBe(3);
-    expect(err.join('')).toContain('--prometheus.url http://127.0.0.1:9');
+    expect(await runCli(['audit', '--prometheus.url', `http://127.0.0.1:${port}`], quiet(err))).toBe(3);
+    expect(err.join('')).toContain(`--prometheus.url http://127.0.0.1:${port}: connection refused`);
+    err.length = 0;
+    expect(await runCli(['audit', '--prometheus.url', 'http://no-such-host.invalid:9090'], quiet(err))).toBe(3);
+    expect(err.join('')).toContain('DNS: the host name does not resolve');
+  });
+
+  it('names the HTTP status of an answer that is not Prometheus\'', async () => {
+    const server = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<html>not found</html>'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const err: string[] = [];
+      const { port } = server.address() as AddressInfo;
+      expect(await runCli(['audit', '--prometheus.url', `http://127.0.0.1:${port}/graph`], quiet(err))).toBe(3);
+      expect(err.join('')).toContain('HTTP 404 Not Found: not a Prometheus API answer');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('takes a URL without a scheme for a usage error (exit 2)', async () => {
+    const err: string[] = [];
+    expect(await runCli(['audit', '--prometheus.url', 'prometheus:9090'], quiet(err))).toBe(2);
+    expect(err.join('')).toContain('expected an http:// or https:// URL');
   });
 });
