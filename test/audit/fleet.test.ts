@@ -1,9 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
 import { buildFleetReport, fleetQueries } from '../../src/audit/fleet.js';
-import { formatFleetMarkdown } from '../../src/report/fleet-report.js';
+import { formatFleetJson, formatFleetMarkdown } from '../../src/report/fleet-report.js';
 import { runCli } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 
@@ -40,6 +42,10 @@ describe('fleet audit', () => {
     ]);
     expect(r.counts).toEqual({ info: 0, warning: 2, critical: 3 });
     expect(r.findings.find((f) => f.check === 'exporter_collector_failing')?.message).toContain('the key_users collector');
+    // The JSON is what docs/schemas/fleet-audit.schema.json says.
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(new URL('../../docs/schemas/fleet-audit.schema.json', import.meta.url), 'utf8')));
+    const doc = JSON.parse(formatFleetJson(r, { url: 'http://prometheus:9090', exitCode: 1, failOn: 'critical', generator: 'keyring-exporter 0.1.0' }));
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it('keeps the code spans of a fix in Markdown, as the host audit does, and escapes the rest', () => {

@@ -4,6 +4,7 @@
  * shipped rules. Then every dashboard query returns data, and the alerts those hosts should trigger are pending
  * or firing while the others are not.
  */
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -116,6 +117,9 @@ describe('against a real Prometheus', () => {
     const cli: CliIo = { ...io, stdout: (t) => void out.push(t) };
     const code = await runCli(['audit', '--prometheus.url', api.replace(/\/api\/v1$/, ''), '--format', 'json'], cli);
     const report = JSON.parse(out.join(''));
+    const schema = JSON.parse(readFileSync(new URL('../../docs/schemas/fleet-audit.schema.json', import.meta.url), 'utf8'));
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(code).toBe(1);
     expect(report.instances).toEqual({ total: 3, down: 1 });
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'quota_keys_near_limit', severity: 'critical', uid: 40110, instance: `127.0.0.1:${ports['quota-full']}` }));
