@@ -32,3 +32,28 @@ export function examples(keys: readonly InventoryKey[], n = 3): string {
   const shown = keys.slice(0, n).map((k) => quoted(k, 40));
   return keys.length > n ? `${shown.join(', ')} and ${keys.length - n} more` : shown.join(', ');
 }
+
+/**
+ * A description's shape: runs of 8 or more hex digits as `<N hex>` and other runs of digits as `<n>`, so that the
+ * keyrings a runtime names per container (`_ses.<64 hex>`) or a client per ticket fall into one group.
+ */
+export function nameShape(description: string): string {
+  return description.replace(/[0-9a-f]{8,}|\d+/g, (m) => (/^\d+$/.test(m) && m.length < 16 ? '<n>' : `<${m.length} hex>`));
+}
+
+/** What a uid's listed keys are, the largest groups first: `196 session keyrings named "_ses.<64 hex>", ...`. */
+export function whatTheyAre(keys: readonly InventoryKey[], n = 3): string {
+  const groups = new Map<string, { count: number; kind: string; shape: string }>();
+  for (const k of keys) {
+    const kind = k.class === 'key' ? `${k.type.name} key` : `${k.class} keyring`;
+    const shape = nameShape(k.description);
+    const id = `${kind}\u0000${shape}`;
+    const g = groups.get(id);
+    if (g === undefined) groups.set(id, { count: 1, kind, shape });
+    else g.count++;
+  }
+  const sorted = [...groups.values()].sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind));
+  const shown = sorted.slice(0, n).map((g) => `${g.count} ${g.kind}${g.count > 1 ? 's' : ''} named ${quoted({ description: g.shape }, 40)}`);
+  const rest = sorted.slice(n).reduce((sum, g) => sum + g.count, 0);
+  return rest > 0 ? `${shown.join(', ')} and ${rest} more` : shown.join(', ');
+}

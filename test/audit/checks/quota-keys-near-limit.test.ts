@@ -8,7 +8,8 @@ describe('quota_keys_near_limit', () => {
     wellFormed(findings, check);
     expect(brief(findings)).toEqual([['critical', 40110, undefined]]);
     expect(findings[0]?.message).toBe(
-      'uid 40110 uses 200 of its 200 keys of key quota (100%); at the limit, add_key and keyctl fail with EDQUOT ("Disk quota exceeded")',
+      'uid 40110 uses 200 of its 200 keys of key quota (100%); at the limit, add_key and keyctl fail with EDQUOT ("Disk quota exceeded"); ' +
+        '/proc/keys shows 199 user keys named "kre-fixture-quota-<n>", 1 session keyring named "_ses"',
     );
     expect(findings[0]?.remediation).toContain('kernel.keys.maxkeys=20000');
   });
