@@ -14,6 +14,8 @@ export const visibilityGap: Check = {
     'Run the audit as root with --view all-users, or as the user, to see the keys this reader cannot view.',
   run(ctx) {
     const listed = ctx.inventory.visibleByUid;
+    // Read as every uid already: what is still missing, only a possessor may view.
+    const allUsers = ctx.inventory.coverage?.view === 'all-users';
     const findings: Finding[] = [];
     for (const u of ctx.inventory.users ?? []) {
       if (ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
@@ -25,7 +27,10 @@ export const visibilityGap: Check = {
         severity: 'info',
         uid: u.uid,
         message: `uid ${u.uid} owns ${owned} key${owned > 1 ? 's' : ''}, this reader sees ${seen}`,
-        remediation: 'Run the audit as root with --view all-users to read /proc/keys as every uid, or as that user.',
+        remediation: allUsers
+          ? `The keys of uid ${u.uid} that are still unseen give view to their possessor only (perm 0x3f000000 and the like): no other reader, root and uid ${u.uid} included, may view them. ` +
+            `To see them, run \`keyctl show @s\` (or \`keyring-exporter keys\`) inside uid ${u.uid}'s sessions, which possess them.`
+          : 'Run the audit as root with --view all-users to read /proc/keys as every uid, or as that user.',
       });
     }
     return findings;

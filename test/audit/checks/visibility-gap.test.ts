@@ -16,6 +16,15 @@ describe('visibility_gap', () => {
     expect(run(await fixture('forged-line'), check).map((f) => f.message)).toEqual(['uid 40109 owns 3 keys, this reader sees 2']);
   });
 
+  it('under --view all-users, says that only a possessor may view what is still missing, instead of suggesting the view it has', () => {
+    const inv = inventory(keys(40006, 2), [keyUser(40006, 3, 3, 3, 200, 9, 20000)]);
+    const merged = { ...inv, coverage: { view: 'all-users' as const, readers: [0, 40006], failed: [] } };
+    const [f] = run(merged, check);
+    expect(f?.message).toBe('uid 40006 owns 3 keys, this reader sees 2');
+    expect(f?.remediation).not.toContain('--view all-users');
+    expect(f?.remediation).toContain("run `keyctl show @s` (or `keyring-exporter keys`) inside uid 40006's sessions");
+  });
+
   it.each([
     [2, 2, []],
     [3, 2, [['info', 40006, undefined]]],
