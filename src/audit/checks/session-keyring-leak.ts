@@ -10,7 +10,7 @@ export const sessionKeyringLeak: Check = {
     'for one uid mean processes that never exit or a runtime that leaks keyrings (crun issue 1148), and they count ' +
     'against the uid\'s key quota until add_key fails with EDQUOT.',
   fix:
-    'Find the processes holding the keyrings (keyctl show in each) and why they do not exit; update a container runtime that leaks them, or disable per-container keyrings (keyring = false, runc --no-new-keyring).',
+    'Find the processes holding the keyrings (keyctl list of one, run as its owner) and why they do not exit; update a container runtime that leaks them, or disable per-container keyrings (keyring = false, runc --no-new-keyring).',
   run(ctx) {
     const findings: Finding[] = [];
     const maxkeysOf = new Map((ctx.inventory.users ?? []).map((u) => [u.uid, u.maxkeys]));
@@ -28,7 +28,10 @@ export const sessionKeyringLeak: Check = {
           (maxkeys !== undefined ? ` (${Math.round(share * 100)}% of its ${maxkeys}-key quota)` : '') +
           ' among the keys this reader can see',
         remediation:
-          `Find what keeps them alive (\`keyctl show 0x${(list[0] as (typeof list)[number]).serial}\` shows what one of them holds): processes of ` +
+          // Only the owner may read its session keyrings (perm 0x3f030000 or 0x3f130000: no "other" bits), and keyctl
+          // show is refused even to it: keyctl list, run as the uid, shows what one holds.
+          `Find what keeps them alive (as uid ${uid}, \`setpriv --reuid=${uid} --regid=${uid} --clear-groups keyctl list 0x${(list[0] as (typeof list)[number]).serial}\` ` +
+          'lists what one of them holds): processes of ' +
           `uid ${uid} that never exit (\`ps -o pid,etime,args -u ${uid}\`), a container runtime that leaks per-container ` +
           'keyrings (crun issue 1148: update crun/runc, or keyring = false in containers.conf, runc --no-new-keyring), ' +
           'or PAM sessions opened without pam_keyinit\'s revoke option; end them, or raise the quota meanwhile.',

@@ -11,7 +11,7 @@ describe('session_keyring_leak', () => {
     wellFormed(findings, check);
     expect(brief(findings)).toEqual([['warning', 40112, undefined]]);
     expect(findings[0]?.message).toBe('uid 40112 has 60 live session keyrings (30% of its 200-key quota) among the keys this reader can see');
-    expect(findings[0]?.remediation).toMatch(/keyctl show 0x[0-9a-f]{8}/);
+    expect(findings[0]?.remediation).toMatch(/as uid 40112, `setpriv --reuid=40112 --regid=40112 --clear-groups keyctl list 0x[0-9a-f]{8}`/);
     expect(findings[0]?.remediation).toContain('crun issue 1148');
     expect(findings[0]?.remediation).toContain('revoke');
   });

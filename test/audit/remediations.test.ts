@@ -1,0 +1,36 @@
+/**
+ * The fixes the findings suggest, run as written on the real kernel: a remediation that names a command must
+ * work for the user it names (issue 21: `keyctl show` of a leaked session keyring was refused to root and to
+ * its owner alike).
+ */
+import { describe, expect } from 'vitest';
+import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
+import { sh, uniqueName } from '../helpers/run-bin.js';
+
+const live = itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv'), hasCommand('pkill')]);
+
+describe('remediations run as written', () => {
+  live('session_keyring_leak: the command it gives lists what a leaked session keyring of the uid holds', () => {
+    const uid = 42700 + (process.pid % 90);
+    const name = uniqueName('leak');
+    const r = sh(`
+      U=${uid}; cfg=$(mktemp); printf 'sessions:\\n  max_count: 2\\n  quota_share: 1\\n' > $cfg
+      pids=""
+      for i in 1 2 3; do
+        setpriv --reuid=$U --regid=$U --clear-groups keyctl session - bash -c "keyctl add user ${name}-$i v @s >/dev/null; sleep 30" >/dev/null 2>&1 & pids="$pids $!"
+      done
+      for i in $(seq 100); do [ "$(awk -v u="$U:" '$1 == u { print $2 }' /proc/key-users | cut -d/ -f1)" = 6 ] && break; sleep 0.1; done
+      fix=$("$BIN" audit --view all-users --config.file $cfg --format json --fail-on never | node -e '
+        let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+          const f = JSON.parse(s).audit.findings.find((f) => f.check === "session_keyring_leak" && f.uid === ${uid});
+          process.stdout.write(f ? /\`(setpriv [^\`]*)\`/.exec(f.remediation)[1] : "");
+        });')
+      echo "fix: $fix"
+      [ -n "$fix" ] && bash -c "$fix"; rc=$?
+      for p in $pids; do pkill -P $p; kill $p 2>/dev/null; done; wait 2>/dev/null; rm -f $cfg
+      exit $rc`);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`fix: setpriv --reuid=${uid} --regid=${uid} --clear-groups keyctl list 0x[0-9a-f]{8}\\n`));
+    expect(r.stdout).toMatch(new RegExp(`1 key in keyring:\\n\\s*\\d+: --alswrv +${uid} +${uid} user: ${name}-[123]\\n`));
+  });
+});
