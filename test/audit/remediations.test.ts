@@ -33,4 +33,35 @@ describe('remediations run as written', () => {
     expect(r.stdout).toMatch(new RegExp(`fix: setpriv --reuid=${uid} --regid=${uid} --clear-groups keyctl list 0x[0-9a-f]{8}\\n`));
     expect(r.stdout).toMatch(new RegExp(`1 key in keyring:\\n\\s*\\d+: --alswrv +${uid} +${uid} user: ${name}-[123]\\n`));
   });
+
+  live('special_keyring_impostor: as the owner, the describe it gives works, and the revoke works where it says', () => {
+    const uid = 42800 + (process.pid % 90);
+    // Two impostors of _persistent.<uid>: one whose perm gives its owner setattr (revoked as the owner, as the
+    // fix writes it), one with the default perm (only its session may revoke it, which the fix says).
+    const r = sh(`
+      U=${uid}; out=$(mktemp); chmod 666 $out
+      setpriv --reuid=$U --regid=$U --clear-groups keyctl session - bash -c '
+        a=$(keyctl newring _persistent.'$U' @s) && keyctl setperm $a 0x3f3f0000 && b=$(keyctl newring _persistent.'$U' $a) &&
+        printf "%08x %08x\\n" $a $b > '$out' && sleep 30' >/dev/null 2>&1 & pid=$!
+      for i in $(seq 100); do [ -s $out ] && break; sleep 0.1; done
+      read a b < $out
+      "$BIN" audit --view all-users --format json --fail-on never | node -e '
+        let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+          for (const f of JSON.parse(s).audit.findings.filter((f) => f.check === "special_keyring_impostor" && f.uid === ${uid}))
+            console.log("FIX " + f.serial + " " + f.remediation);
+        });' > $out.fixes
+      cat $out.fixes
+      describe=$(grep "^FIX $a " $out.fixes | sed -n "s/.*See what it is as its owner (\\\`\\([^\\\`]*\\)\\\`.*/\\1/p")
+      revoke=$(grep "^FIX $a " $out.fixes | sed -n "s/.*as its owner: \\\`\\([^\\\`]*\\)\\\`.*/\\1/p")
+      echo "describe: $describe"; bash -c "$describe"; d=$?
+      echo "revoke: $revoke"; bash -c "$revoke"; v=$?
+      grep -q "^$a I*R" /proc/keys 2>/dev/null; echo "revoked as owner: $(setpriv --reuid=$U --regid=$U --clear-groups awk -v s=$a '$1 == s { print $2 }' /proc/keys)"
+      pkill -P $pid; kill $pid 2>/dev/null; wait 2>/dev/null; rm -f $out $out.fixes
+      [ $d = 0 ] && [ $v = 0 ]`);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`describe: setpriv --reuid=${uid} --regid=${uid} --clear-groups keyctl describe 0x[0-9a-f]{8}\\n`));
+    expect(r.stdout).toMatch(/revoked as owner: IR/);
+    // The one with the default perm: only its session may revoke it, and the fix says so.
+    expect(r.stdout).toMatch(new RegExp(`only a process that possesses it may revoke it .*have uid ${uid} run \`keyctl revoke 0x[0-9a-f]{8}\` in the session that holds it`));
+  });
 });

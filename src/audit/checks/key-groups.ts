@@ -57,3 +57,24 @@ export function whatTheyAre(keys: readonly InventoryKey[], n = 3): string {
   const rest = sorted.slice(n).reduce((sum, g) => sum + g.count, 0);
   return rest > 0 ? `${shown.join(', ')} and ${rest} more` : shown.join(', ');
 }
+
+/** A command run as `uid`, as root runs it (setpriv of util-linux). */
+export function asUid(uid: number, command: string): string {
+  return `setpriv --reuid=${uid} --regid=${uid} --clear-groups ${command}`;
+}
+
+/**
+ * How to revoke a key of `uid` with perm `perm`, in a command that works for whoever it names. KEYCTL_REVOKE needs
+ * write or setattr (security/keys/keyctl.c keyctl_revoke_key()); root is only the "other" subject of another
+ * user's key, and no capability overrides key permissions.
+ */
+export function revokeFix(uid: number, serial: string, perm: number): string {
+  const WRITE_OR_SETATTR = 0x24;
+  if ((perm & WRITE_OR_SETATTR) !== 0) return `its perm lets any user revoke it: \`keyctl revoke 0x${serial}\``;
+  if (((perm >>> 16) & WRITE_OR_SETATTR) !== 0) return `as its owner: \`${asUid(uid, `keyctl revoke 0x${serial}`)}\``;
+  return (
+    `only a process that possesses it may revoke it (its perm gives neither its owner nor others write or setattr): ` +
+    `have uid ${uid} run \`keyctl revoke 0x${serial}\` in the session that holds it, or end uid ${uid}'s sessions ` +
+    `(\`loginctl terminate-user ${uid}\`), which drops the keyrings holding it`
+  );
+}

@@ -1,6 +1,6 @@
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
-import { byUid } from './key-groups.js';
+import { asUid, byUid } from './key-groups.js';
 
 export const sessionKeyringLeak: Check = {
   id: 'session_keyring_leak',
@@ -30,7 +30,7 @@ export const sessionKeyringLeak: Check = {
         remediation:
           // Only the owner may read its session keyrings (perm 0x3f030000 or 0x3f130000: no "other" bits), and keyctl
           // show is refused even to it: keyctl list, run as the uid, shows what one holds.
-          `Find what keeps them alive (as uid ${uid}, \`setpriv --reuid=${uid} --regid=${uid} --clear-groups keyctl list 0x${(list[0] as (typeof list)[number]).serial}\` ` +
+          `Find what keeps them alive (as uid ${uid}, \`${asUid(uid, `keyctl list 0x${(list[0] as (typeof list)[number]).serial}`)}\` ` +
           'lists what one of them holds): processes of ' +
           `uid ${uid} that never exit (\`ps -o pid,etime,args -u ${uid}\`), a container runtime that leaks per-container ` +
           'keyrings (crun issue 1148: update crun/runc, or keyring = false in containers.conf, runc --no-new-keyring), ' +

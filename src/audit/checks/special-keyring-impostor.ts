@@ -1,7 +1,7 @@
 import type { InventoryKey } from '../../classify/inventory.js';
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
-import { quoted } from './key-groups.js';
+import { asUid, quoted, revokeFix } from './key-groups.js';
 
 /** Why a keyring with a reserved name is not what the kernel creates under it (classify/keyring-class.ts). */
 function why(k: InventoryKey): string {
@@ -38,7 +38,7 @@ export const specialKeyringImpostor: Check = {
     '(process_keys.c, persistent.c, request_key.c); a user-made keyring under such a name, or a second one, can mislead ' +
     'tools and people into trusting keys placed in it.',
   fix:
-    'Find who made the keyring (keyctl describe; its owner uid), unlink or revoke it, and check what was put in it.',
+    'See what the keyring is as its owner (keyctl describe, run as that uid), revoke it as the finding says (as the owner, or from the session that holds it), and check what was put in it.',
   run(ctx) {
     const findings: Finding[] = [];
     const report = (k: InventoryKey, message: string, remediation: string): void => {
@@ -50,7 +50,8 @@ export const specialKeyringImpostor: Check = {
         report(
           k,
           `keyring ${quoted(k)} of uid ${k.uid} uses a name reserved for a ${k.claimedClass.replace('_', ' ')} keyring, but ${why(k)}`,
-          `Find who made it (\`keyctl describe 0x${k.serial}\`, owner uid ${k.uid}) and remove it (\`keyctl unlink 0x${k.serial}\` from where it is linked, or \`keyctl revoke 0x${k.serial}\`).`,
+          `See what it is as its owner (\`${asUid(k.uid, `keyctl describe 0x${k.serial}`)}\`; root may not view another user's keyring) ` +
+            `and revoke it: ${revokeFix(k.uid, k.serial, k.perm.mask)}. Then look at what was put in it and who runs as uid ${k.uid}.`,
         );
       const dup = k.suspect.find((s) => s.code === 'duplicate_singleton');
       if (dup !== undefined)
