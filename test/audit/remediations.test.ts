@@ -64,4 +64,31 @@ describe('remediations run as written', () => {
     // The one with the default perm: only its session may revoke it, and the fix says so.
     expect(r.stdout).toMatch(new RegExp(`only a process that possesses it may revoke it .*have uid ${uid} run \`keyctl revoke 0x[0-9a-f]{8}\` in the session that holds it`));
   });
+
+  live('dead_keys_lingering: the process it points at is the one pinning the revoked session keyring, and ending it frees the keyring', () => {
+    const uid = 42900 + (process.pid % 90);
+    const r = sh(`
+      U=${uid}; out=$(mktemp); chmod 666 $out
+      setpriv --reuid=$U --regid=$U --clear-groups keyctl session - bash -c 'printf "%08x\\n" $(keyctl show @s | sed -n "2s/^ *\\([0-9]*\\).*/\\1/p") > '$out'; keyctl revoke @s; exec sleep 30' >/dev/null 2>&1 & pid=$!
+      for i in $(seq 100); do [ -s $out ] && break; sleep 0.1; done
+      ring=$(cat $out)
+      "$BIN" audit --view all-users --format json --fail-on never | node -e '
+        let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+          const f = JSON.parse(s).audit.findings.find((f) => f.check === "dead_keys_lingering" && f.uid === ${uid});
+          console.log("fix: " + (f ? f.remediation : ""));
+          console.log("ps: " + (f ? (/find it with \x60([^\x60]*)\x60/.exec(f.remediation) ?? [])[1] ?? "" : ""));
+        });' > $out.fix
+      cat $out.fix
+      ps=$(sed -n 's/^ps: //p' $out.fix)
+      sleeper=$(bash -c "$ps" | awk '$3 == "sleep" && $4 == "30" { print $1 }')
+      echo "pinning: $sleeper"
+      [ -n "$sleeper" ] && kill $sleeper; wait $pid 2>/dev/null
+      for i in $(seq 50); do grep -q "^$ring " /proc/keys || break; sleep 0.1; done
+      echo "still listed: $(grep -c "^$ring " /proc/keys)"
+      rm -f $out $out.fix; [ -n "$sleeper" ]`);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`the dead keyring 0x[0-9a-f]{8} is pinned by a process of uid ${uid}`));
+    expect(r.stdout).toContain(`ps: ps -o pid,etime,args -u ${uid}\n`);
+    expect(r.stdout).toContain('still listed: 0\n');
+  });
 });
