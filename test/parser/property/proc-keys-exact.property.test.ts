@@ -129,7 +129,10 @@ describe('parseProcKeys with the kernel answers', () => {
         const before = file.keys[at - 1];
         const after = file.keys[at + 1];
         // After a dead key the line could be text of its description: then it is read as such (the example tests).
-        fc.pre(!isDead(gone) && (before === undefined || !isDead(before)) && (after === undefined || answerOf(after).errno === null) && !ambiguous(file.keys));
+        // A forged line naming the vanished serial (a made-up record that happens to share it) is left to the
+        // example tests: with its key gone, the kernel can no longer tell the two apart.
+        const named = file.text.split('\n').filter((l) => l.startsWith(`${gone.serialHex} `)).length;
+        fc.pre(named === 1 && !isDead(gone) && (before === undefined || !isDead(before)) && (after === undefined || answerOf(after).errno === null) && !ambiguous(file.keys));
         const answers = answersOf(file.keys, { serial: gone.serial, errno: 'ENOKEY' });
         const r = parseProcKeys(file.text, answers);
         expect(r.unconfirmed).toEqual([{ serial: gone.serialHex, uid: gone.uid, line: gone.line, reason: 'ENOKEY' }]);
