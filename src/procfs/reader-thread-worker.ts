@@ -38,8 +38,6 @@ export interface ReadReply {
   bridgeError?: string;
   /** Why the read failed: the thread could not take the credentials, or the file could not be read. */
   error?: string;
-  /** The thread could not take back its own credentials: it ends, and must not be used again. */
-  fatal?: boolean;
 }
 
 type Syscall = (...args: unknown[]) => unknown;
@@ -91,7 +89,9 @@ async function main(): Promise<void> {
       call('setresgid', nr.setresgid, 'long', -1, 'long', egid, 'long', -1);
       call('setgroups', nr.setgroups, 'long', ngroups, 'void *', groups);
     } catch (e) {
-      port.postMessage({ id: req.id, fatal: true, error: `the reader thread could not take back its credentials (${e instanceof Error ? e.message : String(e)})` } satisfies ReadReply);
+      // A thread that could not take back its own credentials must not serve another read: it ends (the next
+      // read starts another).
+      port.postMessage({ id: req.id, error: `the reader thread could not take back its credentials (${e instanceof Error ? e.message : String(e)})` } satisfies ReadReply);
       process.exit(1);
     }
     port.postMessage(reply, reply.bytes !== undefined ? [reply.bytes.buffer as ArrayBuffer] : []);
