@@ -28,7 +28,7 @@ export interface MetricsOptions {
 export async function renderMetrics(opts: MetricsOptions, io: CliIo): Promise<{ text: string; errors: Map<CollectorName, string> } | null> {
   const auditConfig = await loadAuditConfig(opts.configFile, io);
   if (auditConfig === null) return null;
-  const read = await snapshotFor(opts.procfs, opts.view, io);
+  const read = await snapshotFor(opts.procfs, opts.view, io, { maxUids: opts.maxUids });
   if (read === null) return null;
   const registry = new Registry();
   const gauges = createGauges(registry);

@@ -100,7 +100,7 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     o.view === 'self'
       ? () => readSnapshot(o.procfs, io.clock, { memo })
       : async () => {
-          const r = await readAllUsersSnapshot(o.procfs, io.clock);
+          const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids });
           for (const f of r.coverage.failed) logger.debug('could not read /proc/keys as a uid', { uid: f.uid, error: f.error });
           return r.snapshot;
         };

@@ -13,10 +13,12 @@ export async function snapshotFor(
   procfs: string,
   view: View,
   io: CliIo,
+  /** At most this many other uids are read as (metrics: --collector.users.max-uids). */
+  opts: { maxUids?: number } = {},
 ): Promise<{ snapshot: Snapshot; coverage?: ViewCoverage; keysBytes?: Buffer; answers?: KeyAnswer[] } | null> {
   if (view === 'self') return { snapshot: await readSnapshot(procfs, io.clock) };
   try {
-    const r = await readAllUsersSnapshot(procfs, io.clock);
+    const r = await readAllUsersSnapshot(procfs, io.clock, opts);
     for (const f of r.coverage.failed) io.stderr(`keyring-exporter: could not read /proc/keys as uid ${f.uid}: ${f.error}\n`);
     return r;
   } catch (err) {

@@ -39,7 +39,7 @@ async function primaryGids(rootDir: string): Promise<Map<number, number>> {
 export async function readAllUsersSnapshot(
   procRoot: string,
   clock: () => number,
-  opts: { rootDir?: string } = {},
+  opts: { rootDir?: string; maxUids?: number } = {},
 ): Promise<{ snapshot: Snapshot; coverage: ViewCoverage; keysBytes?: Buffer; answers?: KeyAnswer[] }> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0)
     throw new ViewError('--view all-users needs root: only root can read /proc/keys as every other uid');
@@ -48,28 +48,43 @@ export async function readAllUsersSnapshot(
   if (raw.keys.status !== 'ok' || raw.keys.text === undefined || raw.keyUsers.status !== 'ok' || raw.keyUsers.text === undefined)
     return { snapshot: { ...buildSnapshot(raw, Math.floor(clock())), coverage }, coverage };
 
-  const uids = parseProcKeyUsers(raw.keyUsers.text).users.map((u) => u.uid).filter((u) => u !== 0);
+  // Only the uids of which this read shows fewer keys than /proc/key-users counts are read as: the others have
+  // nothing more to show. The largest gaps first, up to `maxUids`; the rest are reported as not read.
+  const own = parseProcKeys(raw.keys.text, raw.answers);
+  const seen = new Map<number, number>();
+  for (const r of own.records) seen.set(r.uid, (seen.get(r.uid) ?? 0) + 1);
+  const gap = (u: { uid: number; nkeys: number }): number => u.nkeys - (seen.get(u.uid) ?? 0);
+  const hidden = parseProcKeyUsers(raw.keyUsers.text).users.filter((u) => u.uid !== 0 && gap(u) > 0);
+  hidden.sort((a, b) => gap(b) - gap(a) || a.uid - b.uid);
+  const maxUids = opts.maxUids ?? Number.POSITIVE_INFINITY;
+  for (const u of hidden.slice(maxUids)) coverage.failed.push({ uid: u.uid, error: `not read: more than ${maxUids} uids have keys this reader cannot see (--collector.users.max-uids)` });
+  const uids = hidden.slice(0, maxUids).map((u) => u.uid);
   const gids = await primaryGids(opts.rootDir ?? '/');
   const keysPath = join(procRoot, 'keys');
-  const reads: { text: string; answers?: KernelAnswers }[] = [{ text: raw.keys.text, ...(raw.answers !== undefined ? { answers: raw.answers } : {}) }];
+  const reads: { records: KeyRecord[]; answers?: KernelAnswers }[] = [{ records: own.records, ...(raw.answers !== undefined ? { answers: raw.answers } : {}) }];
+  let failedReads = 0;
   for (let i = 0; i < uids.length; i += CONCURRENCY) {
     const batch = uids.slice(i, i + CONCURRENCY);
     const results = await Promise.allSettled(batch.map((uid) => readKeysAs(keysPath, uid, gids.get(uid) ?? uid)));
     results.forEach((r, k) => {
       const uid = batch[k] as number;
       if (r.status === 'fulfilled') {
-        // Without the kernel's answers in the uid's own read (no bridge in the child), its records are text alone.
-        reads.push({ text: r.value.bytes.toString('latin1'), ...(r.value.bridgeError === undefined ? { answers: storedAnswers('kernel', r.value.answers) } : {}) });
+        // Without the kernel's answers in the uid's own read (no bridge in the reader), its records are text alone.
+        const answers = r.value.bridgeError === undefined ? storedAnswers('kernel', r.value.answers) : undefined;
+        reads.push({ records: parseProcKeys(r.value.bytes.toString('latin1'), answers).records, ...(answers !== undefined ? { answers } : {}) });
         coverage.readers.push(uid);
-      } else coverage.failed.push({ uid, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+      } else {
+        failedReads++;
+        coverage.failed.push({ uid, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+      }
     });
   }
 
   // Root without CAP_SETUID/CAP_SETGID (a unit's CapabilityBoundingSet=, a container's drop: [ALL]) cannot
   // become anyone: every read fails alike, and the view asked for cannot be had. Not a partial view: an error.
-  if (uids.length > 0 && coverage.failed.length === uids.length)
+  if (uids.length > 0 && failedReads === uids.length)
     throw new ViewError(
-      `--view all-users could not read /proc/keys as any of the ${uids.length} other uids (${coverage.failed[0]?.error ?? 'unknown error'}): ` +
+      `--view all-users could not read /proc/keys as any of the ${uids.length} other uids (${coverage.failed.find((f) => !f.error.startsWith('not read'))?.error ?? 'unknown error'}): ` +
         'it needs root with CAP_SETUID and CAP_SETGID',
     );
 
@@ -81,7 +96,7 @@ export async function readAllUsersSnapshot(
   const RANK: Record<KeyRecord['confirmation'], number> = { described: 2, dead: 1, unconfirmed: 0 };
   for (const read of reads) {
     const kernel = read.answers;
-    for (const r of parseProcKeys(read.text, kernel).records) {
+    for (const r of read.records) {
       const rank = RANK[r.confirmation];
       const held = bySerial.get(r.serialNumber);
       if (held !== undefined && held.rank >= rank) continue;

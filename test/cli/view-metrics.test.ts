@@ -53,4 +53,31 @@ describe('--view all-users in the metrics', () => {
     expect(r.stdout).toContain(`keyring_session_keyrings{uid="${uid}"} 2\n`);
     expect(r.stdout).toContain('start lines naming the view: 1\n');
   });
+
+  live('reads as only the uids with keys root cannot see, at most --collector.users.max-uids of them', () => {
+    const uid = 43000 + (process.pid % 90);
+    const open = 43100 + (process.pid % 90);
+    const hidden = 43200 + (process.pid % 90);
+    const name = uniqueName('vu');
+    // uid: two session keyrings root cannot view; open: a key and a session keyring whose perms let anyone view
+    // them; hidden: one session keyring root cannot view (a smaller gap than uid's).
+    const r = withTwoSessions(
+      uid,
+      name,
+      `setpriv --reuid=${open} --regid=${open} --clear-groups keyctl session - bash -c 'k=$(keyctl add user ${name} v @s) && keyctl setperm $k 0x3f010001 && keyctl setperm @s 0x3f010001 && sleep 30' >/dev/null 2>&1 & o=$!
+       setpriv --reuid=${hidden} --regid=${hidden} --clear-groups keyctl session - sleep 30 >/dev/null 2>&1 & h=$!
+       for i in $(seq 100); do [ "$(awk -v u=${open} '$6 == u' /proc/keys | wc -l)" = 2 ] && grep -q "^ *${hidden}:" /proc/key-users && break; sleep 0.1; done
+       "$BIN" keys --view all-users --format json | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log("readers " + JSON.stringify(JSON.parse(s).source.view.readers)))'
+       "$BIN" metrics --view all-users --collector.users.max-uids 1 | grep '^keyring_view_uids'
+       pkill -P $o; kill $o $h 2>/dev/null`,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const readers = JSON.parse(/^readers (.*)$/m.exec(r.stdout)?.[1] ?? '[]') as number[];
+    expect(readers).toContain(uid);
+    expect(readers).toContain(hidden);
+    expect(readers).not.toContain(open);
+    // With a cap of 1: root and the uid with the largest gap; hidden (and any other) is not read, and counted.
+    expect(r.stdout).toContain('keyring_view_uids{view="all-users",result="read"} 2\n');
+    expect(Number(/keyring_view_uids\{view="all-users",result="failed"\} (\d+)/.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(1);
+  });
 });
