@@ -24,6 +24,7 @@ import {
   startAttacker,
   stopAllAttackers,
   widestGap,
+  forgedLineUids,
 } from '../helpers/attacker.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 
@@ -96,7 +97,7 @@ describe('attack: a forged record with the serial of a key only its owner can vi
           kernelFields(stable.get(carrier)!),
         ]);
         expect.soft(
-          findingsOf(doc).filter((f) => f.check === 'forged_proc_keys_line' && f.serial === carrier).map((f) => f.uid),
+          forgedLineUids(doc, carrier),
           'forged_proc_keys_line on the carrier (its uid)',
         ).toContain(ATTACKER);
         expect.soft(disagreements(doc, stable), 'all-users keys against keyctl rdescribe (as root)').toEqual([]);

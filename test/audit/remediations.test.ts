@@ -1,7 +1,7 @@
 /**
  * The fixes the findings suggest, run as written on the real kernel: a remediation that names a command must
- * work for the user it names (issue 21: `keyctl show` of a leaked session keyring was refused to root and to
- * its owner alike).
+ * work for the user it names (`keyctl show` of a session keyring, for one, is refused to root and to its owner
+ * alike).
  */
 import { describe, expect } from 'vitest';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';

@@ -11,6 +11,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { expect } from 'vitest';
 import { renderKeyLine } from './render-key-line.js';
 import { BIN, sh } from './run-bin.js';
 
@@ -567,6 +568,22 @@ export function disagreements(doc: Doc, stable: Map<string, KernelKey>): string[
 export function missing(doc: Doc, stable: Map<string, KernelKey>, uids: readonly number[]): string[] {
   const listed = new Set(doc.keys.map((k) => k.serial));
   return [...stable.values()].filter((k) => uids.includes(k.uid) && !listed.has(k.serial)).map((k) => `${k.serial} (uid ${k.uid})`);
+}
+
+/** The uids of the forged_proc_keys_line findings on `carrier`: who the audit says forged records in it. */
+export function forgedLineUids(audit: Doc, carrier: string): (number | undefined)[] {
+  return findingsOf(audit)
+    .filter((f) => f.check === 'forged_proc_keys_line' && f.serial === carrier)
+    .map((f) => f.uid);
+}
+
+/**
+ * What every attack checks last: no real key of `uids` missing from the JSON, and every key in it as the kernel
+ * describes it (soft expectations, so that one run reports every broken promise).
+ */
+export function expectKernelView(keys: Doc, stable: Map<string, KernelKey>, uids: readonly number[], label = 'keys JSON'): void {
+  expect.soft(missing(keys, stable, uids), `real keys missing from ${label}`).toEqual([]);
+  expect.soft(disagreements(keys, stable), `${label} against keyctl rdescribe`).toEqual([]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
