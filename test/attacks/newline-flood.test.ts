@@ -29,6 +29,7 @@ import {
   withServer,
   type Attacker,
   type Doc,
+  type Run,
 } from '../helpers/attacker.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 
@@ -50,6 +51,18 @@ function listedAsMade(keys: { keys: JsonKey[] }, made: { uid: number; serial: st
       .filter((m) => listed.has(m.serial) && !descriptionBytes(listed.get(m.serial)!).equals(Buffer.from(m.desc, 'latin1')))
       .map((m) => `${m.serial}: ${show(descriptionBytes(listed.get(m.serial)!)).slice(0, 80)}…`),
   };
+}
+
+/** The exporter's outputs under the attack (metrics, a served scrape, audit, keys), and the keys the kernel kept alike throughout. */
+async function everyOutput(view: KernelView): Promise<{ metrics: Run; served: { status: number; text: string }; audit: Run; keys: Doc; stable: ReturnType<KernelView['stable']> }> {
+  const metrics = run('metrics');
+  const served = await withServer(async (base) => {
+    const r = await fetch(`${base}/metrics`);
+    return { status: r.status, text: await r.text() };
+  });
+  const audit = run('audit --format json');
+  const keys = keysJson();
+  return { metrics, served, audit, keys, stable: view.stable() };
 }
 
 const flood = (uid: number, j: number): string => `kre-flood-${uid}-${j}${'\n'.repeat(NEWLINES)}end-${j}`;
@@ -82,14 +95,7 @@ describe('attack: a flood of newlines from ten uids', () => {
         expect(made.filter((m) => !printed.has(m.serial))).toEqual([]);
 
         const view = new KernelView(made.map((m) => m.serial));
-        const metrics = run('metrics');
-        const served = await withServer(async (base) => {
-          const r = await fetch(`${base}/metrics`);
-          return { status: r.status, text: await r.text() };
-        });
-        const audit = run('audit --format json');
-        const keys = keysJson();
-        const stable = view.stable();
+        const { metrics, served, audit, keys, stable } = await everyOutput(view);
         for (const m of made) expect(stable.has(m.serial)).toBe(true);
 
         expect.soft(metrics.status, `metrics exit code (stderr: ${metrics.stderr.slice(0, 500)})`).toBe(0);
@@ -164,14 +170,7 @@ describe('attack: a flood of newlines from ten uids', () => {
         expect(nokey.size).toBeGreaterThan(forged.length - 5);
 
         const view = new KernelView(made.map((m) => m.serial), nokey);
-        const metrics = run('metrics');
-        const served = await withServer(async (base) => {
-          const r = await fetch(`${base}/metrics`);
-          return { status: r.status, text: await r.text() };
-        });
-        const audit = run('audit --format json');
-        const keys = keysJson();
-        const stable = view.stable();
+        const { metrics, served, audit, keys, stable } = await everyOutput(view);
 
         expect.soft(metrics.status, `metrics exit code (stderr: ${metrics.stderr.slice(0, 500)})`).toBe(0);
         expect.soft(Object.entries(collectorSuccess(metrics.stdout)).filter(([, v]) => v !== '1'), 'failed collectors in metrics').toEqual([]);
