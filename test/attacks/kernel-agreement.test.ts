@@ -28,6 +28,7 @@ import {
   type Attacker,
   type KeySpec,
 } from '../helpers/attacker.js';
+import { mulberry32 } from '../helpers/line-generator.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 
 const live = itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv'), hasCommand('base64')]);
@@ -39,20 +40,9 @@ const SEED = process.env['KRE_ATTACK_SEED'] !== undefined ? Number(process.env['
 
 afterEach(stopAllAttackers);
 
-/** mulberry32: a small seeded generator. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hostileKeys(seed: number, realSerials: readonly string[]): { specs: KeySpec[]; forged: string[] } {
-  const rnd = generator(seed);
+  const rnd = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const int = (n: number): number => Math.floor(rnd() * n);
   const forged: string[] = [];

@@ -141,8 +141,8 @@ export const descriptionByteArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(' ', ':', '\r', '\t', '[', ']', '-', '/', '0', '9', 'a', 'f', '\x7f', '\xa0', '\xff') },
 );
 
-/** A small deterministic PRNG for long descriptions: fast-check stays fast for 4095-byte strings. */
-function mulberry32(seed: number): () => number {
+/** mulberry32, a small deterministic PRNG: long descriptions (fast-check stays fast for 4095-byte strings), seeded runs. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
