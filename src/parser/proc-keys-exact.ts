@@ -16,6 +16,8 @@ interface DeadRecordStart {
   h: KeyLineHeader;
   parts: RecordParts;
   line: number;
+  /** Where its text starts in the file. */
+  start: number;
 }
 
 /**
@@ -46,11 +48,40 @@ function describedRecordEnd(text: string, h: KeyLineHeader, a: KeyAnswer | undef
 }
 
 /**
+ * How far past a record's start its parse may look: its own text (MAX_RECORD_TEXT), and that of a record
+ * starting within it (nextRecord asks whether the kernel described it, and where it ends).
+ */
+export const LOOKAHEAD = 4 * MAX_RECORD_TEXT;
+
+/** A parse of /proc/keys fed a part at a time, as it is read (stream-read.ts). */
+export interface ExactParse {
+  /**
+   * Parse the records of `window`, the file's text from offset `at`, that it holds whole: unless `final` (the
+   * window runs to the file's end), those that start at least LOOKAHEAD before its end. Returns the offset of
+   * the first record not parsed: the next window starts there.
+   */
+  feed(window: string, at: number, final: boolean): number;
+  /** Lines parsed so far (all of the file's once the final window was fed). */
+  readonly lines: number;
+  /** The records, once the final window was fed; `whole` gives the file's text, should a copy need folding back. */
+  end(whole: () => string): Parsed;
+}
+
+/**
  * `memo`: what the last read confirmed (a serving exporter's), updated to this read. Where a line right after a
  * record the kernel described starts the exact text of a record it confirmed, that record is this one.
  */
 export function parseExact(text: string, answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo): Parsed {
+  const parse = createExactParse(answers, decoder, issues, memo);
+  parse.feed(text, 0, true);
+  return parse.end(() => text);
+}
+
+export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo): ExactParse {
   const read = memo === undefined ? 0 : ++memo.reads;
+  /** The window being parsed, and its offset in the file. */
+  let text = '';
+  let at = 0;
   const records: KeyRecord[] = [];
   const unconfirmed: UnconfirmedRecord[] = [];
   /** Whether the kernel holds the serial of this line, as a dead key. */
@@ -95,123 +126,137 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
     }
     return candidates[best] ?? { end, lineCount: lines };
   };
-  /** The record of a dead key whose text runs to `end`. */
-  const deadRecord = (h: KeyLineHeader, parts: RecordParts, end: number, line: number): KeyRecord =>
+  /** The record of a dead key whose text is src[from, end). */
+  const deadRecord = (src: string, from: number, h: KeyLineHeader, parts: RecordParts, end: number, line: number): KeyRecord =>
     buildRecord(
       h,
       parts,
       {
         typeName: decoder.typeName(h.typeRaw),
-        text: text.slice(h.textStart, end),
+        text: src.slice(from, end),
         line,
-        lineCount: countLines(text, h.textStart, end),
-        embeddedRecordLines: recordLikeLines(text, h.textStart, end, line),
+        lineCount: countLines(src, from, end),
+        embeddedRecordLines: recordLikeLines(src, from, end, line),
         confirmation: 'dead',
       },
       decoder,
     );
   /** Dead keys' records by index, with what rebuilding them takes. */
   const deadAt = new Map<number, DeadRecordStart>();
-  /** Where each record's text ends, by index. */
+  /** Where each record's text ends in the file, by index. */
   const ends: number[] = [];
-  let p = 0;
   let line = 1;
   /** Whether the record before ended where the kernel said (or none came before): this line is then the kernel's. */
   let afterConfirmed = true;
-  while (p < text.length) {
-    const known = memo !== undefined && afterConfirmed ? memo.bySerial.get(serialAt(text, p)) : undefined;
-    if (known !== undefined && text.startsWith(known.text, p)) {
-      known.read = read;
-      const r = (known.record = atLine(known.record, line));
-      records.push(r);
-      p += known.text.length;
-      ends.push(p - 1);
-      line += r.lineCount;
-      continue;
-    }
-    const eol = lineEnd(text, p);
-    const h = scanKeyLine(text, p, eol, true);
-    const parts = h === null ? null : decoder.decode(h);
-    if (h === null || parts === null) {
-      issues.add(line, 'unparseable_line', 'not a record where the kernel prints one: the file was not read from a kernel as it is');
-      p = eol + 1;
-      line++;
-      continue;
-    }
-    // The last read's answer serves where it shows this line's columns; right after a record the kernel did not
-    // describe, only an answer of now does (this line is one nextRecord chose by those).
-    const a: KeyAnswer | undefined = (afterConfirmed ? rememberedAnswer(memo?.bySerial.get(h.serialNumber), h) : undefined) ?? answers.answer(h.serialNumber);
-    let end = describedRecordEnd(text, h, a);
-    if (end !== -1) {
-      const d = a as KeyDescribed;
-      const tailStart = end === h.textStart ? end : h.textStart + printedBody(d).length;
-      const lineCount = countLines(text, p, end);
-      // A memo keeps a copy of the record's text, and the record's parts are cut from that copy.
-      const next = end < text.length ? end + 1 : end;
-      const src = memo === undefined ? text : ownString(text.slice(p, next));
-      const base = memo === undefined ? 0 : p;
-      const r = buildRecord(h, parts, {
-        typeName: d.type,
-        // .request_key_auth prints "key:" before the description: its summary is split from the whole text.
-        text: d.type === '.request_key_auth' ? src.slice(h.textStart - base, end - base) : '',
-        description: d.description,
-        tail: src.slice(tailStart - base, end - base),
-        line,
-        lineCount,
-        embeddedRecordLines: recordLikeLines(text, h.textStart, tailStart, line),
-        confirmation: 'described',
-      }, decoder);
-      records.push(r);
-      if (memo !== undefined && next > end) memo.bySerial.set(h.serialNumber, { text: src, record: r, read });
-      ends.push(end);
+  const feed = (window: string, from: number, final: boolean): number => {
+    text = window;
+    at = from;
+    let p = 0;
+    while (p < text.length && (final || p + LOOKAHEAD <= text.length)) {
+      const known = memo !== undefined && afterConfirmed ? memo.bySerial.get(serialAt(text, p)) : undefined;
+      if (known !== undefined && text.startsWith(known.text, p)) {
+        known.read = read;
+        const r = (known.record = atLine(known.record, line));
+        records.push(r);
+        p += known.text.length;
+        ends.push(at + p - 1);
+        line += r.lineCount;
+        continue;
+      }
+      const eol = lineEnd(text, p);
+      const h = scanKeyLine(text, p, eol, true);
+      const parts = h === null ? null : decoder.decode(h);
+      if (h === null || parts === null) {
+        issues.add(line, 'unparseable_line', 'not a record where the kernel prints one: the file was not read from a kernel as it is');
+        p = eol + 1;
+        line++;
+        continue;
+      }
+      // The last read's answer serves where it shows this line's columns; right after a record the kernel did not
+      // describe, only an answer of now does (this line is one nextRecord chose by those).
+      const a: KeyAnswer | undefined = (afterConfirmed ? rememberedAnswer(memo?.bySerial.get(h.serialNumber), h) : undefined) ?? answers.answer(h.serialNumber);
+      let end = describedRecordEnd(text, h, a);
+      if (end !== -1) {
+        const d = a as KeyDescribed;
+        const tailStart = end === h.textStart ? end : h.textStart + printedBody(d).length;
+        const lineCount = countLines(text, p, end);
+        // A memo keeps a copy of the record's text, and the record's parts are cut from that copy.
+        const next = end < text.length ? end + 1 : end;
+        const src = memo === undefined ? text : ownString(text.slice(p, next));
+        const base = memo === undefined ? 0 : p;
+        const r = buildRecord(h, parts, {
+          typeName: d.type,
+          // .request_key_auth prints "key:" before the description: its summary is split from the whole text.
+          text: d.type === '.request_key_auth' ? src.slice(h.textStart - base, end - base) : '',
+          description: d.description,
+          tail: src.slice(tailStart - base, end - base),
+          line,
+          lineCount,
+          embeddedRecordLines: recordLikeLines(text, h.textStart, tailStart, line),
+          confirmation: 'described',
+        }, decoder);
+        records.push(r);
+        if (memo !== undefined && next > end) memo.bySerial.set(h.serialNumber, { text: src, record: r, read });
+        ends.push(at + end);
+        p = end + 1;
+        line += lineCount;
+        afterConfirmed = true;
+        continue;
+      }
+      // A record the kernel did not confirm. Right after a confirmed record (or at the start) the line is the
+      // kernel's own: a dead key (it exists, but key_validate() describes no expired, revoked or invalidated key)
+      // or one that vanished or changed after the read. After such a record, whose length the kernel did not
+      // give, a line may be text of its description: only a dead key's serial, which the kernel vouches for, is
+      // counted there. Either way the record runs up to its successor (nextRecord); record-like lines before it are
+      // its description's (embeddedRecordLines), never records of their own.
+      const errno = a === undefined ? 'not asked' : (a.errno ?? 'changed');
+      const dead = DEAD_KEY_ERRNOS.has(errno) || (afterConfirmed && errno === 'ENOKEY' && parts.flags.invalidated);
+      const next = nextRecord(h, eol);
+      end = next.end;
+      const lineCount = next.lineCount;
+      if (dead) {
+        records.push(deadRecord(text, h.textStart, h, parts, end, line));
+        ends.push(at + end);
+        deadAt.set(records.length - 1, { h, parts, line, start: at + h.textStart });
+      } else {
+        unconfirmed.push({ serial: h.serial, uid: h.uid, line, reason: errno });
+        issues.add(line, 'unconfirmed_record', `key ${h.serial} of uid ${h.uid}: the kernel did not confirm it (${errno}): it vanished or changed after the read, or a description forged it; not counted`);
+      }
+      afterConfirmed = false;
       p = end + 1;
       line += lineCount;
-      afterConfirmed = true;
-      continue;
     }
-    // A record the kernel did not confirm. Right after a confirmed record (or at the start) the line is the
-    // kernel's own: a dead key (it exists, but key_validate() describes no expired, revoked or invalidated key)
-    // or one that vanished or changed after the read. After such a record, whose length the kernel did not
-    // give, a line may be text of its description: only a dead key's serial, which the kernel vouches for, is
-    // counted there. Either way the record runs up to its successor (nextRecord); record-like lines before it are
-    // its description's (embeddedRecordLines), never records of their own.
-    const errno = a === undefined ? 'not asked' : (a.errno ?? 'changed');
-    const dead = DEAD_KEY_ERRNOS.has(errno) || (afterConfirmed && errno === 'ENOKEY' && parts.flags.invalidated);
-    const next = nextRecord(h, eol);
-    end = next.end;
-    const lineCount = next.lineCount;
-    if (dead) {
-      records.push(deadRecord(h, parts, end, line));
-      ends.push(end);
-      deadAt.set(records.length - 1, { h, parts, line });
-    } else {
-      unconfirmed.push({ serial: h.serial, uid: h.uid, line, reason: errno });
-      issues.add(line, 'unconfirmed_record', `key ${h.serial} of uid ${h.uid}: the kernel did not confirm it (${errno}): it vanished or changed after the read, or a description forged it; not counted`);
-    }
-    afterConfirmed = false;
-    p = end + 1;
-    line += lineCount;
-  }
-  // A serial listed twice: the later record is the kernel's, the other a copy in the description before it,
-  // folded back into that record when it is a dead key's (the only kind whose length the kernel did not give).
-  // Records in ascending order have none.
-  if (memo !== undefined) for (const [serial, e] of memo.bySerial) if (e.read !== read) memo.bySerial.delete(serial);
-  if (records.every((r, i) => i === 0 || r.serialNumber > (records[i - 1] as KeyRecord).serialNumber)) return { records, unconfirmed };
-  const last = new Map(records.map((r, i) => [r.serialNumber, i]));
-  if (last.size === records.length) return { records, unconfirmed };
-  const kept: KeyRecord[] = [];
-  let keptDead: DeadRecordStart | undefined;
-  records.forEach((r, i) => {
-    if (last.get(r.serialNumber) === i) {
-      kept.push(r);
-      keptDead = deadAt.get(i);
-      return;
-    }
-    issues.add(r.line, 'unconfirmed_record', `key ${r.serial} is listed again later: this copy is text of a description, not counted`);
-    const carrier = kept[kept.length - 1];
-    if (keptDead !== undefined && carrier !== undefined && carrier.line + carrier.lineCount === r.line)
-      kept[kept.length - 1] = deadRecord(keptDead.h, keptDead.parts, ends[i] as number, keptDead.line);
-  });
-  return { records: kept, unconfirmed };
+    return at + p;
+  };
+  const end = (whole: () => string): Parsed => {
+    // A serial listed twice: the later record is the kernel's, the other a copy in the description before it,
+    // folded back into that record when it is a dead key's (the only kind whose length the kernel did not give).
+    // Records in ascending order have none.
+    if (memo !== undefined) for (const [serial, e] of memo.bySerial) if (e.read !== read) memo.bySerial.delete(serial);
+    if (records.every((r, i) => i === 0 || r.serialNumber > (records[i - 1] as KeyRecord).serialNumber)) return { records, unconfirmed };
+    const last = new Map(records.map((r, i) => [r.serialNumber, i]));
+    if (last.size === records.length) return { records, unconfirmed };
+    const kept: KeyRecord[] = [];
+    let keptDead: DeadRecordStart | undefined;
+    records.forEach((r, i) => {
+      if (last.get(r.serialNumber) === i) {
+        kept.push(r);
+        keptDead = deadAt.get(i);
+        return;
+      }
+      issues.add(r.line, 'unconfirmed_record', `key ${r.serial} is listed again later: this copy is text of a description, not counted`);
+      const carrier = kept[kept.length - 1];
+      if (keptDead !== undefined && carrier !== undefined && carrier.line + carrier.lineCount === r.line)
+        kept[kept.length - 1] = deadRecord(whole(), keptDead.start, keptDead.h, keptDead.parts, ends[i] as number, keptDead.line);
+    });
+    return { records: kept, unconfirmed };
+  };
+  return {
+    feed,
+    end,
+    get lines(): number {
+      return line - 1;
+    },
+  };
 }
 

@@ -14,8 +14,8 @@
 import type { KernelAnswers } from './key-answer.js';
 import type { KeyRecord } from './key-record.js';
 import { createLineDecoder } from './key-record-build.js';
-import { createIssueSink, type ParseIssue } from './parse-issue.js';
-import { parseExact } from './proc-keys-exact.js';
+import { createIssueSink, type IssueSink, type ParseIssue } from './parse-issue.js';
+import { createExactParse } from './proc-keys-exact.js';
 import { countLines, type UnconfirmedRecord } from './proc-keys-lines.js';
 import { parseText } from './proc-keys-text.js';
 import type { ReadMemo } from './read-memo.js';
@@ -45,37 +45,78 @@ export interface ProcKeysParseResult {
   confirmedBy: KernelAnswers['from'] | null;
 }
 
+/** A parse of /proc/keys with the kernel's answers, fed its text a window at a time as it is read. */
+export interface ProcKeysStream {
+  /**
+   * Parse what `window`, the file's text from offset `at`, holds whole (all of it when `final`: it runs to the
+   * file's end). Returns where the next window must start.
+   */
+  push(window: string, at: number, final: boolean): number;
+  /** The parse, once the final window was pushed; `whole` gives the file's text, rarely needed. */
+  result(whole: () => string): ProcKeysParseResult;
+}
+
 /**
- * Parse /proc/keys (a latin1 byte string). `answers`: the kernel's, for an exact parse; `memo`: what a serving
- * exporter's last exact parse confirmed (read-memo.ts).
+ * Parse the live /proc/keys as it is read. `answers`: the kernel's; `memo`: what a serving exporter's last read
+ * confirmed (read-memo.ts).
  */
-export function parseProcKeys(input: string, answers?: KernelAnswers, memo?: ReadMemo): ProcKeysParseResult {
+export function streamProcKeys(answers: KernelAnswers, memo?: ReadMemo): ProcKeysStream {
   const issues = createIssueSink('keys');
-  const exact = answers !== undefined;
-  // A paste whose every line ends with CR (CRLF; a lone CR may end a description): the CRs are not the kernel's.
-  // Blanks a terminal added at line ends stay: a description may end with them, and a record reproduces its line.
-  const crlf = !exact && input !== '' && !/(?:^|[^\r])\n/.test(input) && /[\r\n]$/.test(input);
-  const text = crlf ? input.replace(/\r(?=\n|$)/g, '') : input;
-  const cut = (text.length > 0 && !text.endsWith('\n')) || (crlf && !input.endsWith('\n'));
-  // A CRLF paste cut after a last line that was only its CR: that line is empty now, and not in `text`.
-  const emptyLast = cut && (text.length === 0 || text.endsWith('\n'));
-  const decoder = createLineDecoder();
-  const result = exact ? parseExact(text, answers, decoder, issues, memo) : parseText(text, decoder, issues, emptyLast);
-  const first = result.records[0];
-  let physicalLines = text.length === 0 ? 0 : countLines(text, 0, text.length) - (text.endsWith('\n') ? 1 : 0);
-  if (emptyLast) physicalLines++;
-  if (cut) issues.add(physicalLines, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
+  const parse = createExactParse(answers, createLineDecoder(), issues, memo);
+  /** Whether the last window ended without a newline. */
+  let cut = false;
   return {
-    records: result.records,
-    unconfirmed: result.unconfirmed,
+    push(window: string, at: number, final: boolean): number {
+      if (final) cut = window.length > 0 && !window.endsWith('\n');
+      return parse.feed(window, at, final);
+    },
+    result(whole: () => string): ProcKeysParseResult {
+      const { records, unconfirmed } = parse.end(whole);
+      const physicalLines = parse.lines;
+      if (cut) issues.add(physicalLines, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
+      return result(records, unconfirmed, issues, physicalLines, 'lf', answers.from);
+    },
+  };
+}
+
+function result(records: KeyRecord[], unconfirmed: UnconfirmedRecord[], issues: IssueSink, physicalLines: number, lineEndings: 'lf' | 'crlf', confirmedBy: KernelAnswers['from'] | null): ProcKeysParseResult {
+  const first = records[0];
+  return {
+    records,
+    unconfirmed,
     issues: issues.kept,
     issueCount: issues.count,
     format: {
       flagWidth: first === undefined ? null : (first.flagsRaw.length as 6 | 7),
       permWidth: first === undefined ? null : (first.perm.hex.length as 6 | 8),
-      lineEndings: crlf ? 'crlf' : 'lf',
+      lineEndings,
       physicalLines,
     },
-    confirmedBy: answers?.from ?? null,
+    confirmedBy,
   };
+}
+
+/**
+ * Parse /proc/keys (a latin1 byte string). `answers`: the kernel's, for an exact parse; `memo`: what a serving
+ * exporter's last exact parse confirmed (read-memo.ts).
+ */
+export function parseProcKeys(input: string, answers?: KernelAnswers, memo?: ReadMemo): ProcKeysParseResult {
+  if (answers !== undefined) {
+    const stream = streamProcKeys(answers, memo);
+    stream.push(input, 0, true);
+    return stream.result(() => input);
+  }
+  const issues = createIssueSink('keys');
+  // A paste whose every line ends with CR (CRLF; a lone CR may end a description): the CRs are not the kernel's.
+  // Blanks a terminal added at line ends stay: a description may end with them, and a record reproduces its line.
+  const crlf = input !== '' && !/(?:^|[^\r])\n/.test(input) && /[\r\n]$/.test(input);
+  const text = crlf ? input.replace(/\r(?=\n|$)/g, '') : input;
+  const cut = (text.length > 0 && !text.endsWith('\n')) || (crlf && !input.endsWith('\n'));
+  // A CRLF paste cut after a last line that was only its CR: that line is empty now, and not in `text`.
+  const emptyLast = cut && (text.length === 0 || text.endsWith('\n'));
+  const parsed = parseText(text, createLineDecoder(), issues, emptyLast);
+  let physicalLines = text.length === 0 ? 0 : countLines(text, 0, text.length) - (text.endsWith('\n') ? 1 : 0);
+  if (emptyLast) physicalLines++;
+  if (cut) issues.add(physicalLines, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
+  return result(parsed.records, parsed.unconfirmed, issues, physicalLines, crlf ? 'crlf' : 'lf', null);
 }

@@ -4,7 +4,7 @@
  */
 import { MAX_ISSUES_KEPT, type ParseIssue } from './parse-issue.js';
 import { parseProcKeyUsers, type KeyUserRecord } from './proc-key-users.js';
-import { parseProcKeys, type KeyRecord, type ProcKeysFormat, type UnconfirmedRecord } from './proc-keys.js';
+import { parseProcKeys, type KeyRecord, type ProcKeysFormat, type ProcKeysParseResult, type UnconfirmedRecord } from './proc-keys.js';
 import type { KernelAnswers } from './key-answer.js';
 import type { ReadMemo } from './read-memo.js';
 import { KEYS_SYSCTLS, parseKeysSysctls, type KeysLimits, type KeysSysctl } from './keys-sysctl.js';
@@ -30,6 +30,8 @@ export interface RawProcFiles {
   answersError?: string;
   /** What a serving exporter's last read confirmed (read-memo.ts), updated by this read's parse. */
   memo?: ReadMemo;
+  /** /proc/keys parsed as it was read (its text then is not kept): what parseProcKeys would make of it. */
+  keysParsed?: ProcKeysParseResult;
   keyUsers: FileRead;
   /**
    * /proc/key-users read again right after /proc/keys. The two files are not one atomic snapshot: a uid whose
@@ -103,8 +105,8 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   let keysFormat: ProcKeysFormat | null = null;
   let unconfirmed: UnconfirmedRecord[] = [];
   let confirmedBy: Snapshot['confirmedBy'] = null;
-  if (raw.keys.status === 'ok' && raw.keys.text !== undefined) {
-    const r = parseProcKeys(raw.keys.text, raw.answers, raw.answers !== undefined ? raw.memo : undefined);
+  if (raw.keys.status === 'ok' && (raw.keysParsed !== undefined || raw.keys.text !== undefined)) {
+    const r = raw.keysParsed ?? parseProcKeys(raw.keys.text ?? '', raw.answers, raw.answers !== undefined ? raw.memo : undefined);
     keys = r.records;
     keysFormat = r.format;
     unconfirmed = r.unconfirmed;

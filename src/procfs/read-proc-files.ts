@@ -3,6 +3,8 @@
  * (a capture, a fixture): DIR/keys, DIR/key-users, DIR/sys/kernel/keys/*. Each file is read once, as a latin1
  * byte string, and a failure is a status, never an exception. On a live host the kernel confirms what /proc/keys
  * listed as the parser asks (ask-kernel.ts); a capture brings the answers it stored (kernel-answers-file.ts).
+ * A large live /proc/keys read for a snapshot is parsed as it is read, on the reader thread (stream-read.ts),
+ * and its text is not kept.
  */
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -11,6 +13,9 @@ import { KEYS_SYSCTLS, type KeysSysctl } from '../parser/keys-sysctl.js';
 import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '../parser/snapshot.js';
 import { storedAnswers } from '../parser/key-answer.js';
 import type { ReadMemo } from '../parser/read-memo.js';
+import type { KernelAnswers } from '../parser/key-answer.js';
+import { streamProcKeys, type ProcKeysParseResult } from '../parser/proc-keys.js';
+import { streamProcFile } from './stream-read.js';
 import { kernelAnswers } from './ask-kernel.js';
 import { loadKeyctl } from './keyctl.js';
 import { readInto } from './read-into.js';
@@ -59,10 +64,40 @@ export async function readProcFile(path: string): Promise<FileRead> {
     const text = path.startsWith('/proc/') ? await readProcSeqFile(path) : await readFile(path, 'latin1');
     return { path, status: 'ok', text };
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const code = e.code ?? 'EIO';
-    const status = code === 'ENOENT' || code === 'ENOTDIR' ? 'absent' : code === 'EACCES' || code === 'EPERM' ? 'denied' : 'failed';
-    return { path, status, error: e.message.startsWith(code) ? e.message : `${code}: ${e.message}` };
+    return failedRead(path, err);
+  }
+}
+
+function failedRead(path: string, err: unknown): FileRead {
+  const e = err as NodeJS.ErrnoException;
+  const code = e.code ?? 'EIO';
+  const status = code === 'ENOENT' || code === 'ENOTDIR' ? 'absent' : code === 'EACCES' || code === 'EPERM' ? 'denied' : 'failed';
+  return { path, status, error: e.message.startsWith(code) ? e.message : `${code}: ${e.message}` };
+}
+
+/**
+ * A /proc/keys this long or longer, the last time it was read, is read on the reader thread and parsed as it
+ * is read (stream-read.ts); a shorter one is read in one go: a file of a chunk or two gains nothing from the
+ * thread, and the hand-over would cost a small host's scrape more than its parse.
+ */
+const STREAM_FROM = 512 * 1024;
+let lastKeysLength = 0;
+
+/** /proc/keys read on the reader thread and parsed, with the kernel's answers, as it is read. */
+async function streamKeys(path: string, answers: KernelAnswers, memo: ReadMemo | undefined): Promise<{ keys: FileRead; parsed?: ProcKeysParseResult }> {
+  const stream = streamProcKeys(answers, memo);
+  let parsed: ProcKeysParseResult | undefined;
+  let from = 0;
+  try {
+    const n = await streamProcFile(path, (bytes, n, done) => {
+      from = stream.push(bytes.toString('latin1', from, n), from, done);
+      // The shared buffer is the next read's as soon as this callback returns.
+      if (done) parsed = stream.result(() => bytes.toString('latin1', 0, n));
+    });
+    lastKeysLength = n;
+    return parsed === undefined ? { keys: { path, status: 'failed', error: 'EIO: the reader thread did not finish the parse' } } : { keys: { path, status: 'ok' }, parsed };
+  } catch (err) {
+    return { keys: failedRead(path, err) };
   }
 }
 
@@ -74,24 +109,36 @@ export function isLiveProc(procRoot: string): boolean {
 export interface ReadOptions {
   /** What a serving exporter's last read confirmed (parser/read-memo.ts). */
   memo?: ReadMemo;
+  /** Parse /proc/keys as it is read, where that pays (the caller wants the snapshot, not the text). */
+  parse?: boolean;
 }
 
 export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): Promise<RawProcFiles> {
   // /proc/key-users before and after /proc/keys: the files are not one atomic snapshot, and a uid whose
   // counters moved in between cannot be checked against what /proc/keys showed (parser/snapshot.ts).
+  const live = isLiveProc(procRoot);
+  const keyctl = live ? await loadKeyctl() : null;
+  const answers = keyctl !== null && !('error' in keyctl) ? kernelAnswers(keyctl) : undefined;
   const keyUsers = await readProcFile(join(procRoot, 'key-users'));
-  const keys = await readProcFile(join(procRoot, 'keys'));
+  const keysPath = join(procRoot, 'keys');
+  let keys: FileRead;
+  let keysParsed: ProcKeysParseResult | undefined;
+  if (answers !== undefined && opts.parse === true && lastKeysLength >= STREAM_FROM) ({ keys, parsed: keysParsed } = await streamKeys(keysPath, answers, opts.memo));
+  else {
+    keys = await readProcFile(keysPath);
+    if (live && keys.text !== undefined) lastKeysLength = keys.text.length;
+  }
   const keyUsersAfter = keyUsers.status === 'ok' ? await readProcFile(join(procRoot, 'key-users')) : undefined;
   const entries = await Promise.all(KEYS_SYSCTLS.map(async (name) => [name, await readProcFile(join(procRoot, 'sys/kernel/keys', name))] as const));
   const sysctls = Object.fromEntries(entries) as Record<KeysSysctl, FileRead>;
   const overflowGid = await readProcFile(join(procRoot, 'sys/kernel/overflowgid'));
   const raw: RawProcFiles = { keys, keyUsers, ...(keyUsersAfter !== undefined ? { keyUsersAfter } : {}), sysctls, overflowGid };
-  if (keys.status !== 'ok' || keys.text === undefined) return raw;
-  if (isLiveProc(procRoot)) {
-    const keyctl = await loadKeyctl();
+  if (keysParsed !== undefined) raw.keysParsed = keysParsed;
+  if (keys.status !== 'ok' || (keys.text === undefined && keysParsed === undefined)) return raw;
+  if (keyctl !== null) {
     if ('error' in keyctl) raw.answersError = keyctl.error;
-    else {
-      raw.answers = kernelAnswers(keyctl);
+    else if (answers !== undefined) {
+      raw.answers = answers;
       if (opts.memo !== undefined) raw.memo = opts.memo;
     }
   } else {
@@ -103,6 +150,6 @@ export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): P
 }
 
 export async function readSnapshot(procRoot: string, clock: () => number = () => Date.now() / 1000, opts: ReadOptions = {}): Promise<Snapshot> {
-  const raw = await readProcFiles(procRoot, opts);
+  const raw = await readProcFiles(procRoot, { ...opts, parse: true });
   return buildSnapshot(raw, Math.floor(clock()));
 }

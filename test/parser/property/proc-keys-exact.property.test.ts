@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { storedAnswers, type KeyAnswer, type KernelAnswers } from '../../../src/parser/key-answer.js';
-import { parseProcKeys, type KeyRecord } from '../../../src/parser/proc-keys.js';
+import { parseProcKeys, streamProcKeys, type KeyRecord, type ProcKeysParseResult } from '../../../src/parser/proc-keys.js';
+import { LOOKAHEAD } from '../../../src/parser/proc-keys-exact.js';
 import { createReadMemo } from '../../../src/parser/read-memo.js';
 import { ascendingSerialsArb, bytesArb, type ExpectedKey, keyBodyArb, renderKeysFile, renderRecord, withSerial } from '../../helpers/line-generator.js';
 
@@ -46,8 +47,8 @@ function expected(k: ExpectedKey) {
  * of other keys in the file (serial, columns and text). Dead keys keep their descriptions as made: the kernel
  * does not describe them, and their forged lines are left to the example and attack tests.
  */
-const forgedFileArb = fc
-  .tuple(ascendingSerialsArb(1, 12), fc.nat(), fc.array(fc.tuple(fc.nat(), fc.nat(), bytesArb(0, 40), fc.boolean()), { maxLength: 6 }))
+const forgedFile = (minKeys: number, maxKeys: number) => fc
+  .tuple(ascendingSerialsArb(minKeys, maxKeys), fc.nat(), fc.array(fc.tuple(fc.nat(), fc.nat(), bytesArb(0, 40), fc.boolean()), { maxLength: 6 }))
   .chain(([serials, seed, forgeries]) =>
     fc.tuple(fc.constant(serials), fc.array(keyBodyArb(), { minLength: serials.length, maxLength: serials.length }), fc.constant(seed), fc.constant(forgeries), keyBodyArb()),
   )
@@ -64,6 +65,7 @@ const forgedFileArb = fc
     }
     return renderKeysFile(keys);
   });
+const forgedFileArb = forgedFile(1, 12);
 
 describe('parseProcKeys with the kernel answers', () => {
   it('parses exactly the kernel keys, with their exact descriptions, however many forged lines the descriptions hold', () => {
@@ -106,6 +108,38 @@ describe('parseProcKeys with the kernel answers', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('parses a file fed as it is read, a window at a time, as it parses the whole file, with a memo or without', () => {
+    /** The file fed as the reader thread hands it over: each window from where the parse stopped to the next cut. */
+    const streamed = (text: string, answers: KernelAnswers, cuts: number[], memo?: ReturnType<typeof createReadMemo>): ProcKeysParseResult => {
+      const stream = streamProcKeys(answers, memo);
+      let from = 0;
+      for (const cut of [...cuts.map((c) => c % (text.length + 1)).sort((x, y) => x - y), text.length]) {
+        if (cut < from) continue;
+        const next = stream.push(text.slice(from, cut), from, cut === text.length);
+        expect(next).toBeGreaterThanOrEqual(from);
+        from = next;
+      }
+      return stream.result(() => text);
+    };
+    let windowed = 0;
+    fc.assert(
+      fc.property(forgedFile(24, 60), fc.array(fc.nat(), { maxLength: 12 }), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), (file, cuts, keep) => {
+        fc.pre(!ambiguous(file.keys));
+        if (file.text.length > LOOKAHEAD) windowed++;
+        expect(streamed(file.text, answersOf(file.keys), cuts)).toEqual(parseProcKeys(file.text, answersOf(file.keys)));
+        // A second read with the memo of the first, fed in windows, as a serving exporter's.
+        const next = renderKeysFile(file.keys.filter((_k, i) => keep[i] !== false));
+        fc.pre(!ambiguous(next.keys));
+        const memo = createReadMemo();
+        streamed(file.text, answersOf(file.keys), cuts, memo);
+        expect(streamed(next.text, answersOf(next.keys), cuts, memo)).toEqual(parseProcKeys(next.text, answersOf(next.keys)));
+      }),
+      { numRuns: 60 },
+    );
+    // Most files are longer than a window's lookahead, so that windows end before the file does.
+    expect(windowed).toBeGreaterThan(20);
   });
 
   it('never takes a forged line for a record: each is an embedded line of the key whose description holds it', () => {

@@ -1,0 +1,107 @@
+/**
+ * A large /proc/keys read on the reader thread and parsed as it is read (src/procfs/stream-read.ts,
+ * read-proc-files.ts): the bytes handed over are the file's, and the parse is the one a read in one go makes, on
+ * the real kernel with real keys (scripts/bench/keyholder.py, in a session keyring of its own).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReadMemo } from '../../src/parser/read-memo.js';
+import { buildSnapshot } from '../../src/parser/snapshot.js';
+import type { KeyRecord } from '../../src/parser/proc-keys.js';
+import { readProcFiles } from '../../src/procfs/read-proc-files.js';
+import { streamProcFile } from '../../src/procfs/stream-read.js';
+
+let holder: ChildProcessWithoutNullStreams | null = null;
+
+/** A keyholder with `n` keys in its session (about 90 bytes of /proc/keys each). */
+async function holdKeys(n: number): Promise<{ session: number }> {
+  const child = spawn('python3', [new URL('../../scripts/bench/keyholder.py', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'pipe'] });
+  holder = child;
+  const lines = createInterface({ input: child.stdout });
+  child.stdin.write(`grow ${n}\n`);
+  for await (const line of lines) {
+    const r = JSON.parse(line) as { ok: boolean; session: number; error?: string };
+    if (!r.ok) throw new Error(`keyholder: ${r.error ?? line}`);
+    return { session: r.session };
+  }
+  throw new Error('keyholder ended before it was ready');
+}
+
+beforeAll(async () => {
+  await holdKeys(8000);
+}, 60_000);
+
+afterAll(async () => {
+  const child = holder;
+  if (child === null || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.stdin.end('quit\n');
+  const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+});
+
+describe('streamProcFile', () => {
+  it('hands over a /proc file as it is read, in order, ending with its whole bytes', async () => {
+    const reports: number[] = [];
+    let copy = Buffer.alloc(0);
+    const n = await streamProcFile('/proc/keys', (bytes, upTo, done) => {
+      reports.push(upTo);
+      if (done) copy = Buffer.from(bytes.subarray(0, upTo));
+    });
+    expect(reports.length).toBeGreaterThan(2);
+    expect(reports.every((r, i) => i === 0 || r >= (reports[i - 1] as number))).toBe(true);
+    expect(reports.at(-1)).toBe(n);
+    // The file as the kernel prints it: record lines, the last one ended.
+    expect(copy.length).toBe(n);
+    expect(copy.toString('latin1')).toMatch(/^[0-9a-f]{8} [^\n]*\n(?:[^\n]*\n)*$/);
+  });
+
+  it('gives a regular file byte for byte, and a missing one as its errno', async () => {
+    const path = new URL('../../package.json', import.meta.url).pathname;
+    let text = '';
+    await streamProcFile(path, (bytes, n, done) => {
+      if (done) text = bytes.toString('latin1', 0, n);
+    });
+    expect(text).toBe(readFileSync(path, 'latin1'));
+    await expect(streamProcFile('/proc/no-such-file', () => undefined)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('rejects with what the sink threw, and reads again after it', async () => {
+    await expect(
+      streamProcFile('/proc/keys', () => {
+        throw new Error('sink failed');
+      }),
+    ).rejects.toThrow('sink failed');
+    expect(await streamProcFile('/proc/keys', () => undefined)).toBeGreaterThan(0);
+  });
+});
+
+describe('readProcFiles of a large /proc/keys', () => {
+  const view = (r: KeyRecord) => ({ serial: r.serialNumber, uid: r.uid, type: r.type.name, description: r.description, summary: r.summaryText, confirmation: r.confirmation });
+
+  it('parses it as it is read, as a read in one go parses it, with the memo of a serving exporter', async () => {
+    const memo = createReadMemo();
+    // The first read learns the file's length; those after it are streamed.
+    await readProcFiles('/proc', { memo, parse: true });
+    for (let i = 0; i < 2; i++) {
+      const raw = await readProcFiles('/proc', { memo, parse: true });
+      expect(raw.keys.status).toBe('ok');
+      expect(raw.keys.text).toBeUndefined();
+      expect(raw.keysParsed).toBeDefined();
+      const streamed = buildSnapshot(raw, 0);
+      const whole = buildSnapshot(await readProcFiles('/proc'), 0);
+      expect(streamed.issues).toEqual([]);
+      expect(streamed.unconfirmed).toEqual([]);
+      expect(streamed.keys.length).toBeGreaterThan(8000);
+      // Other tests make and remove keys meanwhile: the keys both reads listed are compared.
+      const both = new Set(whole.keys.map((r) => r.serialNumber));
+      const inBoth = streamed.keys.filter((r) => both.has(r.serialNumber));
+      expect(inBoth.length).toBeGreaterThan(8000);
+      const byWhole = new Map(whole.keys.map((r) => [r.serialNumber, view(r)]));
+      for (const r of inBoth) expect(view(r)).toEqual(byWhole.get(r.serialNumber));
+    }
+  });
+});
