@@ -58,37 +58,30 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
     const text = decodeUtf8(description) ?? description;
     return allowDescriptions.some((re) => re.test(text));
   };
-  const allowed = (k: InventoryKey): boolean => allowUids.has(k.uid) || allowTypes.has(k.type.name) || matchesDescription(k.description);
-  const reportable = inventory.trusted.filter((k) => !allowed(k));
-  // The reportable keys by class and by state, sorted out in one pass when a check first asks.
-  let ofClass: Map<KeyClass, InventoryKey[]> | null = null;
-  let inState: Map<KeyState, InventoryKey[]> | null = null;
-  const sortOut = (): void => {
-    ofClass = new Map();
-    inState = new Map();
-    for (const k of reportable) {
-      let c = ofClass.get(k.class);
-      if (c === undefined) ofClass.set(k.class, (c = []));
-      c.push(k);
-      let s = inState.get(k.state);
-      if (s === undefined) inState.set(k.state, (s = []));
-      s.push(k);
-    }
-  };
-  const NONE: InventoryKey[] = [];
+  const anyAllowed = allowUids.size > 0 || allowTypes.size > 0 || allowDescriptions.length > 0;
+  const allowed = (k: InventoryKey): boolean => anyAllowed && (allowUids.has(k.uid) || allowTypes.has(k.type.name) || matchesDescription(k.description));
+  const notAllowed = (keys: InventoryKey[]): InventoryKey[] => (anyAllowed ? keys.filter((k) => !allowed(k)) : keys);
+  const groups = inventory.trustedGroups;
+  let reportable: InventoryKey[] | null = null;
+  const ofClass = new Map<KeyClass, InventoryKey[]>();
+  const inState = new Map<KeyState, InventoryKey[]>();
   const ctx: AuditContext = {
     inventory,
     config,
     now: inventory.now,
     allowed,
-    reportable,
+    get reportable(): readonly InventoryKey[] {
+      return (reportable ??= notAllowed(inventory.trusted));
+    },
     reportableOfClass: (cls) => {
-      if (ofClass === null) sortOut();
-      return (ofClass as Map<KeyClass, InventoryKey[]> | null)?.get(cls) ?? NONE;
+      let list = ofClass.get(cls);
+      if (list === undefined) ofClass.set(cls, (list = notAllowed(groups.byClass[cls])));
+      return list;
     },
     reportableInState: (state) => {
-      if (inState === null) sortOut();
-      return (inState as Map<KeyState, InventoryKey[]> | null)?.get(state) ?? NONE;
+      let list = inState.get(state);
+      if (list === undefined) inState.set(state, (list = notAllowed(groups.byState[state])));
+      return list;
     },
   };
   const disabled = new Set(config.disabled);

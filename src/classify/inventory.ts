@@ -1,16 +1,18 @@
 /**
  * The inventory: every key /proc/keys listed, classified (keyring-class.ts), given a state (key-state.ts) and
- * judged (key-trust.ts), with the quota records, the limits and a summary. Pure; one pass over the records.
+ * judged (key-trust.ts), with the quota records, the limits and a summary. Pure; one pass over the records
+ * (record-pass.ts), which a serving exporter makes as the records are parsed.
  */
 import type { KeyUserRecord } from '../parser/proc-key-users.js';
 import type { KeyRecord } from '../parser/key-record.js';
 import type { ProcKeysFormat, UnconfirmedRecord } from '../parser/proc-keys.js';
 import type { KeysLimits } from '../parser/keys-sysctl.js';
 import type { ParseIssue } from '../parser/parse-issue.js';
-import type { RawProcFilesStatus, ReadCoverage, Snapshot } from '../parser/snapshot.js';
-import { classifyKey, KEY_CLASSES, type KeyClass, type KeyClassification } from './keyring-class.js';
-import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
-import { assessTrust, NOT_SUSPECT, type SuspectReason } from './key-trust.js';
+import { DEFAULT_OVERFLOW_GID, type RawProcFilesStatus, type ReadCoverage, type Snapshot } from '../parser/snapshot.js';
+import { KEY_CLASSES, type KeyClass, type KeyClassification } from './keyring-class.js';
+import { KEY_STATES, type KeyState } from './key-state.js';
+import { assessTrust, type SuspectReason } from './key-trust.js';
+import { groupKeys, recordPass, type KeyGroups, type RecordPass } from './record-pass.js';
 
 export interface InventoryKey extends KeyRecord, KeyClassification {
   state: KeyState;
@@ -38,6 +40,13 @@ export interface Inventory {
   keys: InventoryKey[];
   /** Keys that are not suspect: what metrics count and checks about keys look at. */
   trusted: InventoryKey[];
+  /** The trusted keys by class, by state (each in file order) and by type. */
+  trustedGroups: KeyGroups;
+  /**
+   * In file order, the records the audit looks at more closely: record-like lines in the description, an
+   * impostor's name, a perm that gives group or other read, write, link or setattr, a suspect record.
+   */
+  notable: InventoryKey[];
   /** Records the kernel did not confirm (vanished or changed after the read). */
   unconfirmed: UnconfirmedRecord[];
   /** Where the kernel's confirmations came from; null when the records were read from text alone. */
@@ -56,57 +65,77 @@ export interface Inventory {
   coverage: ReadCoverage | null;
 }
 
-/** Names the kernel reserves for keyrings it creates itself (an impostor is a keyring using one without being one). */
-const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session', 'persistent', 'persistent_register', 'request_key']);
-
-/**
- * request_key.c construct_key() makes `_req.<serial>` for the requester while /sbin/request-key builds the key of
- * that serial, owned by the same uid: a `_req.N` keyring without such a key under construction is not one.
- */
-function requestKeyringWithoutTarget(k: KeyRecord, c: KeyClassification, building: ReadonlySet<string>): boolean {
-  return c.class === 'request_key' && !building.has(`${k.uid}:${k.description.slice('_req.'.length)}`);
+/** Builds the inventory of one read, given its records as the parse makes them, or all at once. */
+export interface InventoryBuilder {
+  /** A record of the read, in file order: classified at once (record-pass.ts). */
+  add(r: KeyRecord): void;
+  /** The inventory of the read's snapshot; records it holds that were not added (or not as added) are passed now. */
+  build(snapshot: Snapshot): Inventory;
 }
 
-/** The inventory of a snapshot, which it takes over: its records become the inventory's keys. */
+export function inventoryBuilder(): InventoryBuilder {
+  let pass: RecordPass | null = null;
+  return {
+    add(r: KeyRecord): void {
+      // The overflow gid of the host: /proc/sys/kernel/overflowgid, read with the snapshot, rarely anything else.
+      (pass ??= recordPass(DEFAULT_OVERFLOW_GID)).add(r);
+    },
+    build(snapshot: Snapshot): Inventory {
+      const given = pass;
+      const same = given !== null && given.overflowGid === snapshot.overflowGid && given.keys.length === snapshot.keys.length && given.keys.every((k, i) => k === snapshot.keys[i]);
+      const p = same ? given : recordPass(snapshot.overflowGid);
+      if (!same) for (const r of snapshot.keys) p.add(r);
+      pass = null;
+      return fromPass(snapshot, p);
+    },
+  };
+}
+
+/** The inventory of a snapshot, which it takes over: its records become the inventory's keys, classified in place. */
 export function buildInventory(snapshot: Snapshot): Inventory {
-  const building = new Set(snapshot.keys.filter((r) => !r.flags.instantiated || r.flags.underConstruction).map((r) => `${r.uid}:${r.serialNumber}`));
-  // The snapshot's records become the inventory's keys: their classification is written into them, not copied
-  // with them (the inventory owns its snapshot).
-  const options = { overflowGid: snapshot.overflowGid };
-  const classified = snapshot.keys.map((r): InventoryKey => {
-    const c = classifyKey(r, options);
-    const cls = requestKeyringWithoutTarget(r, c, building) ? 'keyring' : c.class;
-    const k = r as InventoryKey;
-    k.class = cls;
-    k.claimedClass = c.claimedClass;
-    k.nameUid = c.nameUid;
-    k.state = classifyKeyState(r);
-    k.impostor = cls !== c.claimedClass && RESERVED_CLASSES.has(c.claimedClass);
-    k.suspect = NOT_SUSPECT;
-    return k;
-  });
-  const keys: InventoryKey[] = assessTrust(classified, snapshot.users, snapshot.unstableUids);
-  const trusted = keys.filter((k) => k.suspect.length === 0);
-  const visibleByUid = new Map<number, number>();
-  for (const k of keys) visibleByUid.set(k.uid, (visibleByUid.get(k.uid) ?? 0) + 1);
+  return inventoryBuilder().build(snapshot);
+}
+
+function fromPass(snapshot: Snapshot, pass: RecordPass): Inventory {
+  pass.finish();
+  const all = pass.keys;
+  const keys: InventoryKey[] = assessTrust(all, snapshot.users, snapshot.unstableUids, pass);
+  // Only records read from text alone are ever suspect (key-trust.ts), and only they are folded.
+  const clean = pass.textRead.length === 0;
+  const trusted = clean ? keys : keys.filter((k) => k.suspect.length === 0);
+  const groups = clean ? pass.groups : groupKeys(trusted);
   return {
     now: snapshot.now,
     files: snapshot.files,
     keysFormat: snapshot.keysFormat,
     keys,
     trusted,
+    trustedGroups: groups,
+    notable: clean ? pass.notable : notableOrSuspect(keys, pass.notable),
     unconfirmed: snapshot.unconfirmed,
     confirmedBy: snapshot.confirmedBy,
     ...(snapshot.answersError !== undefined ? { answersError: snapshot.answersError } : {}),
     users: snapshot.users,
     unstableUids: snapshot.unstableUids,
     limits: snapshot.limits,
-    summary: summarize(keys, trusted),
+    summary: summaryOf(groups, keys.length),
     issues: snapshot.issues,
     issueCounts: snapshot.issueCounts,
-    visibleByUid,
+    visibleByUid: keys === all ? pass.visibleByUid : countByUid(keys),
     coverage: snapshot.coverage ?? null,
   };
+}
+
+function notableOrSuspect(keys: InventoryKey[], notable: InventoryKey[]): InventoryKey[] {
+  const set = new Set(notable);
+  return keys.filter((k) => k.suspect.length > 0 || set.has(k));
+}
+
+function summaryOf(g: KeyGroups, listed: number): InventorySummary {
+  const byClass = Object.fromEntries(KEY_CLASSES.map((c) => [c, g.byClass[c].length])) as Record<KeyClass, number>;
+  const byState = Object.fromEntries(KEY_STATES.map((s) => [s, g.byState[s].length])) as Record<KeyState, number>;
+  const keys = KEY_STATES.reduce((n, s) => n + byState[s], 0);
+  return { keys, suspect: listed - keys, byClass, byState, byType: Object.fromEntries(g.byType) };
 }
 
 /**
@@ -117,18 +146,6 @@ export function keyCoverage(inv: Pick<Inventory, 'users' | 'keys'>): { seen: num
   if (inv.users === null) return null;
   const owned = inv.users.reduce((n, u) => n + (u.uid === 0 ? Math.max(0, u.nkeys - 2) : u.nkeys), 0);
   return { seen: inv.keys.length, owned };
-}
-
-export function summarize(keys: readonly InventoryKey[], trusted: readonly InventoryKey[]): InventorySummary {
-  const byClass = Object.fromEntries(KEY_CLASSES.map((c) => [c, 0])) as Record<KeyClass, number>;
-  const byState = Object.fromEntries(KEY_STATES.map((s) => [s, 0])) as Record<KeyState, number>;
-  const byType: Record<string, number> = {};
-  for (const k of trusted) {
-    byClass[k.class]++;
-    byState[k.state]++;
-    byType[k.type.name] = (byType[k.type.name] ?? 0) + 1;
-  }
-  return { keys: trusted.length, suspect: keys.length - trusted.length, byClass, byState, byType };
 }
 
 /** Keys counted by owner uid. */

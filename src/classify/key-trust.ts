@@ -168,27 +168,44 @@ function foldByTotals<K extends Judged>(keys: K[], users: KeyUserRecord[], unsta
   return dropped.size === 0 ? keys : keys.filter((k) => !dropped.has(k));
 }
 
+/** What the caller sorted out of the records in the pass that classified them, in file order. */
+export interface SortedRecords<K> {
+  /** The records the kernel did not describe (read from text alone, or dead keys'). */
+  textRead: K[];
+  /** The records of the classes the kernel keeps one of per owner. */
+  singletonClassed: K[];
+}
+
+/** The classes the kernel keeps one of per owner. */
+export function isSingletonClass(cls: KeyClass): boolean {
+  return SINGLETON_CLASSES.has(cls);
+}
+
 /**
  * Judge `keys` (in file order): fold forged lines back where the totals show them (foldByTotals), and mark the
  * suspect records, in place. Returns the records left. `users` is null when /proc/key-users could not be read;
  * uids whose counters moved while /proc/keys was read are neither accused nor cleared.
  */
-export function assessTrust<K extends Judged>(all: K[], allUsers: KeyUserRecord[] | null, unstableUids: readonly number[] = []): K[] {
+export function assessTrust<K extends Judged>(all: K[], allUsers: KeyUserRecord[] | null, unstableUids: readonly number[] = [], sorted?: SortedRecords<K>): K[] {
   const unstable = new Set(unstableUids);
-  const keys = allUsers === null ? all : foldByTotals(all, allUsers.filter((u) => !unstable.has(u.uid)), unstable);
+  // A fold joins two records read from text alone, one after the other.
+  const foldable = sorted === undefined || sorted.textRead.length > 1;
+  const keys = allUsers === null || !foldable ? all : foldByTotals(all, allUsers.filter((u) => !unstable.has(u.uid)), unstable);
+  // Folding changed the records: what was sorted out of them no longer holds.
+  const given = keys === all ? sorted : undefined;
   const mark = (k: Judged, code: SuspectCode, message: string): void => {
     // A new array: records that are not suspect share one empty array (NOT_SUSPECT).
     if (!k.suspect.some((s) => s.code === code)) k.suspect = [...k.suspect, { code, message }];
   };
   // The kernel described these records itself: only text-read ones (unconfirmed, or dead keys) are judged.
-  const judged = keys.filter((k) => k.confirmation !== 'described');
+  const judged = given?.textRead ?? keys.filter((k) => k.confirmation !== 'described');
   const singletons = new Map<string, Judged[]>();
   for (const k of judged) {
     if (k.embeddedRecordLines.length > 0)
       mark(k, 'carries_record_text', `its description spans ${k.lineCount} lines and contains text that looks like a record (line${k.embeddedRecordLines.length > 1 ? 's' : ''} ${k.embeddedRecordLines.slice(0, 5).join(', ')}${k.embeddedRecordLines.length > 5 ? ', ...' : ''})`);
     if (!k.complete) mark(k, 'missing_summary', `a positive ${k.type.name} key always ends with its summary; this one does not`);
   }
-  for (const k of keys) {
+  for (const k of given?.singletonClassed ?? keys) {
     if (!SINGLETON_CLASSES.has(k.class)) continue;
     const id = `${k.class}\u0000${k.uid}\u0000${k.description}`;
     const list = singletons.get(id);

@@ -12,6 +12,7 @@ import { createApp } from '../server/app.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../server/logger.js';
 import type { Inventory } from '../classify/inventory.js';
 import { createScraper } from '../server/scraper.js';
+import type { KeyRecord } from '../parser/key-record.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
 import { readAllUsersSnapshot, ViewError } from '../procfs/read-all-users.js';
 import type { View } from './snapshot-for.js';
@@ -98,7 +99,7 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
   const memo = createReadMemo();
   const read =
     o.view === 'self'
-      ? () => readSnapshot(o.procfs, io.clock, { memo })
+      ? (onRecord?: (r: KeyRecord) => void) => readSnapshot(o.procfs, io.clock, { memo, ...(onRecord !== undefined ? { onRecord } : {}) })
       : async () => {
           const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids });
           for (const f of r.coverage.failed) logger.debug('could not read /proc/keys as a uid', { uid: f.uid, error: f.error });

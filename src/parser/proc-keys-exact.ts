@@ -9,7 +9,7 @@ import type { KeyRecord } from './key-record.js';
 import { buildRecord, type LineDecoder, type RecordParts } from './key-record-build.js';
 import type { IssueSink } from './parse-issue.js';
 import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
-import { atLine, ownString, rememberedAnswer, serialAt, type ReadMemo } from './read-memo.js';
+import { atLine, ownString, rememberedAnswer, serialAt, type MemoEntry, type ReadMemo } from './read-memo.js';
 
 /** What rebuilding a dead key's record takes (parseExact folds a copy back into it). */
 interface DeadRecordStart {
@@ -77,12 +77,22 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
   return parse.end(() => text);
 }
 
-export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo): ExactParse {
-  const read = memo === undefined ? 0 : ++memo.reads;
+export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo, onRecord?: (r: KeyRecord) => void): ExactParse {
+  const records: KeyRecord[] = [];
+  /** What this read confirms: the memo once the parse ends. */
+  const thisRead = new Map<number, MemoEntry>();
+  /** Whether the records so far ascend by serial, as the kernel prints them. */
+  let ascending = true;
+  let lastSerial = -1;
+  const keep = (r: KeyRecord): void => {
+    if (r.serialNumber <= lastSerial) ascending = false;
+    lastSerial = r.serialNumber;
+    records.push(r);
+    onRecord?.(r);
+  };
   /** The window being parsed, and its offset in the file. */
   let text = '';
   let at = 0;
-  const records: KeyRecord[] = [];
   const unconfirmed: UnconfirmedRecord[] = [];
   /** Whether the kernel holds the serial of this line, as a dead key. */
   const vouched = (a: KeyAnswer | undefined): boolean => a !== undefined && a.errno !== null && DEAD_KEY_ERRNOS.has(a.errno);
@@ -155,9 +165,9 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     while (p < text.length && (final || p + LOOKAHEAD <= text.length)) {
       const known = memo !== undefined && afterConfirmed ? memo.bySerial.get(serialAt(text, p)) : undefined;
       if (known !== undefined && text.startsWith(known.text, p)) {
-        known.read = read;
         const r = (known.record = atLine(known.record, line));
-        records.push(r);
+        thisRead.set(r.serialNumber, known);
+        keep(r);
         p += known.text.length;
         ends.push(at + p - 1);
         line += r.lineCount;
@@ -195,8 +205,8 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
           embeddedRecordLines: recordLikeLines(text, h.textStart, tailStart, line),
           confirmation: 'described',
         }, decoder);
-        records.push(r);
-        if (memo !== undefined && next > end) memo.bySerial.set(h.serialNumber, { text: src, record: r, read });
+        keep(r);
+        if (memo !== undefined && next > end) thisRead.set(h.serialNumber, { text: src, record: r });
         ends.push(at + end);
         p = end + 1;
         line += lineCount;
@@ -215,7 +225,7 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
       end = next.end;
       const lineCount = next.lineCount;
       if (dead) {
-        records.push(deadRecord(text, h.textStart, h, parts, end, line));
+        keep(deadRecord(text, h.textStart, h, parts, end, line));
         ends.push(at + end);
         deadAt.set(records.length - 1, { h, parts, line, start: at + h.textStart });
       } else {
@@ -232,8 +242,8 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     // A serial listed twice: the later record is the kernel's, the other a copy in the description before it,
     // folded back into that record when it is a dead key's (the only kind whose length the kernel did not give).
     // Records in ascending order have none.
-    if (memo !== undefined) for (const [serial, e] of memo.bySerial) if (e.read !== read) memo.bySerial.delete(serial);
-    if (records.every((r, i) => i === 0 || r.serialNumber > (records[i - 1] as KeyRecord).serialNumber)) return { records, unconfirmed };
+    if (memo !== undefined) memo.bySerial = thisRead;
+    if (ascending) return { records, unconfirmed };
     const last = new Map(records.map((r, i) => [r.serialNumber, i]));
     if (last.size === records.length) return { records, unconfirmed };
     const kept: KeyRecord[] = [];

@@ -58,11 +58,12 @@ export interface ProcKeysStream {
 
 /**
  * Parse the live /proc/keys as it is read. `answers`: the kernel's; `memo`: what a serving exporter's last read
- * confirmed (read-memo.ts).
+ * confirmed (read-memo.ts); `onRecord`: told each record as it is parsed (the result holds them all, and may
+ * leave out one told of: a copy found to be text of the record before it).
  */
-export function streamProcKeys(answers: KernelAnswers, memo?: ReadMemo): ProcKeysStream {
+export function streamProcKeys(answers: KernelAnswers, memo?: ReadMemo, onRecord?: (r: KeyRecord) => void): ProcKeysStream {
   const issues = createIssueSink('keys');
-  const parse = createExactParse(answers, createLineDecoder(), issues, memo);
+  const parse = createExactParse(answers, createLineDecoder(), issues, memo, onRecord);
   /** Whether the last window ended without a newline. */
   let cut = false;
   return {

@@ -19,18 +19,15 @@ export interface MemoEntry {
   text: string;
   /** The record, as the kernel described it: its type name and description are the kernel's. */
   record: KeyRecord;
-  /** The read that last listed it. */
-  read: number;
 }
 
 export interface ReadMemo {
+  /** The records the last read confirmed, by serial (each parse makes a new map of its own read's). */
   bySerial: Map<number, MemoEntry>;
-  /** Reads parsed with it so far. */
-  reads: number;
 }
 
 export function createReadMemo(): ReadMemo {
-  return { bySerial: new Map(), reads: 0 };
+  return { bySerial: new Map() };
 }
 
 /**

@@ -9,6 +9,9 @@ import type { KernelAnswers } from './key-answer.js';
 import type { ReadMemo } from './read-memo.js';
 import { KEYS_SYSCTLS, parseKeysSysctls, type KeysLimits, type KeysSysctl } from './keys-sysctl.js';
 
+/** What an unmapped or invalid gid prints as unless /proc/sys/kernel/overflowgid says otherwise. */
+export const DEFAULT_OVERFLOW_GID = 65534;
+
 export const FILE_STATUSES = ['ok', 'absent', 'denied', 'failed'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
 
@@ -138,7 +141,7 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   }
   const { limits, issues: sysctlIssues } = parseKeysSysctls(sysctlText);
   note('sys/kernel/keys', sysctlIssues, sysctlIssues.length);
-  let overflowGid = 65534;
+  let overflowGid = DEFAULT_OVERFLOW_GID;
   const og = raw.overflowGid;
   if (og?.status === 'ok' && og.text !== undefined && /^\d{1,10}\n?$/.test(og.text)) overflowGid = Number(og.text.trim());
   const sysctls = {} as Record<KeysSysctl, FileStatusEntry>;

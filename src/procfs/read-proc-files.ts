@@ -14,7 +14,7 @@ import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '
 import { storedAnswers } from '../parser/key-answer.js';
 import type { ReadMemo } from '../parser/read-memo.js';
 import type { KernelAnswers } from '../parser/key-answer.js';
-import { streamProcKeys, type ProcKeysParseResult } from '../parser/proc-keys.js';
+import { streamProcKeys, type KeyRecord, type ProcKeysParseResult } from '../parser/proc-keys.js';
 import { streamProcFile } from './stream-read.js';
 import { kernelAnswers } from './ask-kernel.js';
 import { loadKeyctl } from './keyctl.js';
@@ -84,8 +84,8 @@ const STREAM_FROM = 512 * 1024;
 let lastKeysLength = 0;
 
 /** /proc/keys read on the reader thread and parsed, with the kernel's answers, as it is read. */
-async function streamKeys(path: string, answers: KernelAnswers, memo: ReadMemo | undefined): Promise<{ keys: FileRead; parsed?: ProcKeysParseResult }> {
-  const stream = streamProcKeys(answers, memo);
+async function streamKeys(path: string, answers: KernelAnswers, opts: ReadOptions): Promise<{ keys: FileRead; parsed?: ProcKeysParseResult }> {
+  const stream = streamProcKeys(answers, opts.memo, opts.onRecord);
   let parsed: ProcKeysParseResult | undefined;
   let from = 0;
   try {
@@ -111,6 +111,8 @@ export interface ReadOptions {
   memo?: ReadMemo;
   /** Parse /proc/keys as it is read, where that pays (the caller wants the snapshot, not the text). */
   parse?: boolean;
+  /** Told each record of /proc/keys as it is parsed, when it is parsed as it is read (the snapshot has them all). */
+  onRecord?: (r: KeyRecord) => void;
 }
 
 export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): Promise<RawProcFiles> {
@@ -123,7 +125,7 @@ export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): P
   const keysPath = join(procRoot, 'keys');
   let keys: FileRead;
   let keysParsed: ProcKeysParseResult | undefined;
-  if (answers !== undefined && opts.parse === true && lastKeysLength >= STREAM_FROM) ({ keys, parsed: keysParsed } = await streamKeys(keysPath, answers, opts.memo));
+  if (answers !== undefined && opts.parse === true && lastKeysLength >= STREAM_FROM) ({ keys, parsed: keysParsed } = await streamKeys(keysPath, answers, opts));
   else {
     keys = await readProcFile(keysPath);
     if (live && keys.text !== undefined) lastKeysLength = keys.text.length;

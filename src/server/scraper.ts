@@ -3,8 +3,12 @@
  * read instead of starting another (architecture.md habit 7). What is shared is the inventory (the read parsed
  * and classified), made once per read. Nothing is kept once the read is done, so no scrape sees a stale one.
  */
-import { buildInventory, type Inventory } from '../classify/inventory.js';
+import { inventoryBuilder, type Inventory } from '../classify/inventory.js';
+import type { KeyRecord } from '../parser/key-record.js';
 import type { Snapshot } from '../parser/snapshot.js';
+
+/** Read a snapshot, telling `onRecord` each record of /proc/keys as it is parsed, where the reader can. */
+export type SnapshotRead = (onRecord?: (r: KeyRecord) => void) => Promise<Snapshot>;
 
 export interface Scraper {
   inventory(): Promise<Inventory>;
@@ -12,7 +16,7 @@ export interface Scraper {
   readonly reads: number;
 }
 
-export function createScraper(read: () => Promise<Snapshot>): Scraper {
+export function createScraper(read: SnapshotRead): Scraper {
   let inFlight: Promise<Inventory> | null = null;
   let reads = 0;
   return {
@@ -21,9 +25,11 @@ export function createScraper(read: () => Promise<Snapshot>): Scraper {
         reads++;
         // The read of /proc is synchronous: a turn of the event loop first lets the scrapes that arrived with this
         // one join it, rather than each starting its own read after it.
+        // Records are classified as the read parses them (classify/record-pass.ts), while the kernel prints the rest.
+        const builder = inventoryBuilder();
         inFlight = new Promise<void>((resolve) => setImmediate(resolve))
-          .then(read)
-          .then(buildInventory)
+          .then(() => read((r) => builder.add(r)))
+          .then((snapshot) => builder.build(snapshot))
           .finally(() => {
             inFlight = null;
           });

@@ -87,11 +87,15 @@ describe('readProcFiles of a large /proc/keys', () => {
     // The first read learns the file's length; those after it are streamed.
     await readProcFiles('/proc', { memo, parse: true });
     for (let i = 0; i < 2; i++) {
-      const raw = await readProcFiles('/proc', { memo, parse: true });
+      const told: KeyRecord[] = [];
+      const raw = await readProcFiles('/proc', { memo, parse: true, onRecord: (r) => told.push(r) });
       expect(raw.keys.status).toBe('ok');
       expect(raw.keys.text).toBeUndefined();
       expect(raw.keysParsed).toBeDefined();
       const streamed = buildSnapshot(raw, 0);
+      // Each record was told as it was parsed: the inventory is made meanwhile (server/scraper.ts).
+      expect(told).toEqual(streamed.keys);
+      expect(told.every((r, i) => r === streamed.keys[i])).toBe(true);
       const whole = buildSnapshot(await readProcFiles('/proc'), 0);
       expect(streamed.issues).toEqual([]);
       expect(streamed.unconfirmed).toEqual([]);

@@ -1,8 +1,9 @@
 import type { Check } from '../check.js';
 import { byUid } from './key-groups.js';
+import type { KeyState } from '../../classify/key-state.js';
 
 /** The states of a key that died. */
-const LINGERING: ReadonlySet<string> = new Set(['revoked', 'expired', 'invalidated', 'dead']);
+const LINGERING: readonly KeyState[] = ['revoked', 'expired', 'invalidated', 'dead'];
 
 export const deadKeysLingering: Check = {
   id: 'dead_keys_lingering',
@@ -13,7 +14,7 @@ export const deadKeysLingering: Check = {
   fix:
     'Usually nothing: they go within kernel.keys.gc_delay. If they stay, a process still uses one (a revoked session or process keyring): find the owner\'s processes (ps -u UID) and end the one.',
   run(ctx) {
-    const dead = ctx.reportable.filter((k) => LINGERING.has(k.state));
+    const dead = LINGERING.flatMap((state) => ctx.reportableInState(state)).sort((a, b) => a.line - b.line);
     return [...byUid(dead)].map(([uid, list]) => {
       const counts = new Map<string, number>();
       for (const k of list) counts.set(k.state, (counts.get(k.state) ?? 0) + 1);

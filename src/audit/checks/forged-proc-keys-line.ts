@@ -31,8 +31,8 @@ export const forgedProcKeysLine: Check = {
     'keyctl describe SERIAL.',
   run(ctx) {
     const findings: Finding[] = [];
-    for (const k of ctx.inventory.keys) {
-      if (ctx.config.allow.uids.includes(k.uid)) continue;
+    for (const k of ctx.inventory.notable) {
+      if ((k.embeddedRecordLines.length === 0 && k.suspect.length === 0) || ctx.config.allow.uids.includes(k.uid)) continue;
       const forged = k.embeddedRecordLines;
       if (forged.length > 0) {
         const lines = `${forged.slice(0, 5).join(', ')}${forged.length > 5 ? ` and ${forged.length - 5} more` : ''}`;

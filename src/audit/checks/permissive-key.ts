@@ -3,6 +3,7 @@ import type { PermissionSet } from '../../parser/key-permissions.js';
 import type { Check } from '../check.js';
 import type { Finding, Severity } from '../finding.js';
 import { quoted } from './key-groups.js';
+import { GROUP_OR_OTHER_RIGHTS } from '../../classify/record-pass.js';
 
 /** The perms the kernel gives the keyrings it creates per user (process_keys.c, persistent.c). */
 const KERNEL_DEFAULT_PERM: Partial<Record<InventoryKey['class'], number>> = {
@@ -24,13 +25,6 @@ function extra(p: PermissionSet): string[] {
   return RIGHTS.filter((r) => p[r]);
 }
 
-/**
- * Whether group or other has one of RIGHTS: the only keys this check looks further at. The bits of the group
- * and other bytes for read, write, link and setattr (include/linux/key.h KEY_GRP_READ ... KEY_OTH_SETATTR),
- * the same bits `extra()` reads decoded (parser/key-permissions.ts).
- */
-const GROUP_OR_OTHER_EXTRA = 0x3636;
-
 const SKIPPED_CLASSES: ReadonlySet<InventoryKey['class']> = new Set(['kernel', 'persistent_register']);
 
 /** systemd gives each service's invocation_id user key perm 0b0b0000 on purpose: the id is not a secret. */
@@ -48,7 +42,7 @@ export const permissiveKey: Check = {
     'Restrict the key to its possessor and owner with keyctl setperm (e.g. 0x3f010000), then find the program that set the permission.',
   run(ctx) {
     const findings: Finding[] = [];
-    const candidates = ctx.reportable.filter((k) => (k.perm.mask & GROUP_OR_OTHER_EXTRA) !== 0 && !SKIPPED_CLASSES.has(k.class));
+    const candidates = ctx.inventory.notable.filter((k) => (k.perm.mask & GROUP_OR_OTHER_RIGHTS) !== 0 && !SKIPPED_CLASSES.has(k.class) && k.suspect.length === 0 && !ctx.allowed(k));
     for (const k of candidates) {
       if (KERNEL_DEFAULT_PERM[k.class] === k.perm.mask) continue;
       if (systemdInvocationId(k)) continue;

@@ -44,7 +44,7 @@ export const specialKeyringImpostor: Check = {
     const report = (k: InventoryKey, message: string, remediation: string): void => {
       findings.push({ check: 'special_keyring_impostor', severity: 'critical', uid: k.uid, serial: k.serial, line: k.line, message, remediation });
     };
-    const candidates = ctx.inventory.keys.filter((k) => (k.impostor || k.suspect.some((s) => s.code === 'duplicate_singleton')) && !ctx.allowed(k));
+    const candidates = ctx.inventory.notable.filter((k) => (k.impostor || (k.suspect.length > 0 && k.suspect.some((s) => s.code === 'duplicate_singleton'))) && !ctx.allowed(k));
     for (const k of candidates) {
       if (k.impostor)
         report(

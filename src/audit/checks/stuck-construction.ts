@@ -24,8 +24,9 @@ export const stuckConstruction: Check = {
       });
     // /proc/key-users counts every key of a uid: nkeys - nikeys are not instantiated yet, i.e. under construction.
     // Those this reader lists without flag I (suspect, allow-listed or not) are not hidden from it.
-    const listed = countByUid(ctx.inventory.keys.filter((k) => !k.flags.instantiated));
-    for (const u of ctx.inventory.users ?? []) {
+    const users = (ctx.inventory.users ?? []).filter((u) => u.nkeys > u.nikeys);
+    const listed = users.length === 0 ? new Map<number, number>() : countByUid(ctx.inventory.keys.filter((k) => !k.flags.instantiated));
+    for (const u of users) {
       if (ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
       const hidden = u.nkeys - u.nikeys - (listed.get(u.uid) ?? 0);
       if (hidden <= 0) continue;

@@ -1,0 +1,123 @@
+/**
+ * The one pass over a read's records that the inventory makes (inventory.ts): each record classified in place
+ * and sorted out for the trust checks, the summary and the audit. A serving exporter makes it while /proc/keys
+ * is still being read (server/scraper.ts), record by record as the parse makes them.
+ */
+import type { KeyRecord } from '../parser/key-record.js';
+import type { InventoryKey } from './inventory.js';
+import { classifyKey, KEY_CLASSES, type KeyClass } from './keyring-class.js';
+import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
+import { isSingletonClass, NOT_SUSPECT } from './key-trust.js';
+
+/** Names the kernel reserves for keyrings it creates itself (an impostor is a keyring using one without being one). */
+const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session', 'persistent', 'persistent_register', 'request_key']);
+
+/**
+ * Read, write, link or setattr for the key's group or for every user (include/linux/key.h KEY_GRP_READ ...
+ * KEY_OTH_SETATTR): more than view and search for users who are neither possessor nor owner. The bits
+ * key-permissions.ts decodes as the group and other PermissionSets' read, write, link and setattr.
+ */
+export const GROUP_OR_OTHER_RIGHTS = 0x3636;
+
+/** Classified with an overflow gid: what a record read again keeps (the memo of a serving exporter reuses records). */
+const CLASSIFIED_WITH = Symbol('classified with overflow gid');
+type Classified = InventoryKey & { [CLASSIFIED_WITH]?: number };
+
+/**
+ * Classify a record in place. What a record shows never changes (a key whose line changed is a new record), so a
+ * record classified before with the same overflow gid keeps its class; a `_req.N` keyring's depends on the other
+ * records (RecordPass.finish), and is made again each time.
+ */
+function classifyInPlace(k: Classified, overflowGid: number): void {
+  if (k[CLASSIFIED_WITH] === overflowGid && k.claimedClass !== 'request_key') return;
+  const c = classifyKey(k, { overflowGid });
+  k.class = c.class;
+  k.claimedClass = c.claimedClass;
+  k.nameUid = c.nameUid;
+  k.state = classifyKeyState(k);
+  k.impostor = c.class !== c.claimedClass && RESERVED_CLASSES.has(c.claimedClass);
+  k[CLASSIFIED_WITH] = overflowGid;
+}
+
+/** Keys by class, by state (each in file order) and by type. */
+export interface KeyGroups {
+  byClass: Record<KeyClass, InventoryKey[]>;
+  byState: Record<KeyState, InventoryKey[]>;
+  byType: Map<string, number>;
+}
+
+export function groupKeys(keys: Iterable<InventoryKey>): KeyGroups {
+  const g: KeyGroups = {
+    byClass: Object.fromEntries(KEY_CLASSES.map((c) => [c, []])) as unknown as Record<KeyClass, InventoryKey[]>,
+    byState: Object.fromEntries(KEY_STATES.map((c) => [c, []])) as unknown as Record<KeyState, InventoryKey[]>,
+    byType: new Map(),
+  };
+  for (const k of keys) addToGroups(g, k);
+  return g;
+}
+
+function addToGroups(g: KeyGroups, k: InventoryKey): void {
+  g.byClass[k.class].push(k);
+  g.byState[k.state].push(k);
+  g.byType.set(k.type.name, (g.byType.get(k.type.name) ?? 0) + 1);
+}
+
+export interface RecordPass {
+  readonly overflowGid: number;
+  /** The records passed, in the order given. */
+  readonly keys: InventoryKey[];
+  /** The records the kernel did not describe (read from text alone, or dead keys'). */
+  readonly textRead: InventoryKey[];
+  /** The records of the classes the kernel keeps one of per owner. */
+  readonly singletonClassed: InventoryKey[];
+  /** Every record by class, state and type (trusted ones, when none is read from text alone). */
+  readonly groups: KeyGroups;
+  /** Records the audit looks at more closely: record-like lines in the description, impostors, perms open to others. */
+  readonly notable: InventoryKey[];
+  /** Listed keys by owner uid. */
+  readonly visibleByUid: Map<number, number>;
+  add(r: KeyRecord): void;
+  /** Once every record was added: `_req.N` keyrings without their key under construction are impostors. */
+  finish(): void;
+}
+
+export function recordPass(overflowGid: number): RecordPass {
+  /** `uid:serial` of the keys under construction: a `_req.N` keyring is one only while its key is. */
+  const building = new Set<string>();
+  const requestKeyrings: InventoryKey[] = [];
+  const pass = {
+    overflowGid,
+    keys: [] as InventoryKey[],
+    textRead: [] as InventoryKey[],
+    singletonClassed: [] as InventoryKey[],
+    groups: groupKeys([]),
+    notable: [] as InventoryKey[],
+    visibleByUid: new Map<number, number>(),
+    add(r: KeyRecord): void {
+      const k = r as Classified;
+      classifyInPlace(k, overflowGid);
+      k.suspect = NOT_SUSPECT;
+      pass.keys.push(k);
+      if (!k.flags.instantiated || k.flags.underConstruction) building.add(`${k.uid}:${k.serialNumber}`);
+      if (k.class === 'request_key') requestKeyrings.push(k);
+      if (k.confirmation !== 'described') pass.textRead.push(k);
+      if (isSingletonClass(k.class)) pass.singletonClassed.push(k);
+      if (k.impostor || k.embeddedRecordLines.length > 0 || (k.perm.mask & GROUP_OR_OTHER_RIGHTS) !== 0) pass.notable.push(k);
+      addToGroups(pass.groups, k);
+      pass.visibleByUid.set(k.uid, (pass.visibleByUid.get(k.uid) ?? 0) + 1);
+    },
+    finish(): void {
+      let changed = false;
+      for (const k of requestKeyrings) {
+        if (building.has(`${k.uid}:${k.description.slice('_req.'.length)}`)) continue;
+        k.class = 'keyring';
+        k.impostor = true;
+        changed = true;
+      }
+      if (!changed) return;
+      pass.groups = groupKeys(pass.keys);
+      pass.notable = pass.keys.filter((k) => k.impostor || k.embeddedRecordLines.length > 0 || (k.perm.mask & GROUP_OR_OTHER_RIGHTS) !== 0);
+    },
+  };
+  return pass;
+}
