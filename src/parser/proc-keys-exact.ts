@@ -9,7 +9,7 @@ import type { KeyRecord } from './key-record.js';
 import { buildRecord, type LineDecoder, type RecordParts } from './key-record-build.js';
 import type { IssueSink } from './parse-issue.js';
 import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
-import { atLine, ownString, rememberedAnswer, serialAt, type MemoEntry, type ReadMemo } from './read-memo.js';
+import { atLine, ownString, rememberedAnswer, serialAt, sweep, type ReadMemo } from './read-memo.js';
 
 /** What rebuilding a dead key's record takes (parseExact folds a copy back into it). */
 interface DeadRecordStart {
@@ -79,8 +79,9 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
 
 export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo, onRecord?: (r: KeyRecord) => void): ExactParse {
   const records: KeyRecord[] = [];
-  /** What this read confirms: the memo once the parse ends. */
-  const thisRead = new Map<number, MemoEntry>();
+  const read = memo === undefined ? 0 : ++memo.reads;
+  /** Memo entries this read listed. */
+  let listed = 0;
   /** Whether the records so far ascend by serial, as the kernel prints them. */
   let ascending = true;
   let lastSerial = -1;
@@ -153,8 +154,6 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     );
   /** Dead keys' records by index, with what rebuilding them takes. */
   const deadAt = new Map<number, DeadRecordStart>();
-  /** Where each record's text ends in the file, by index. */
-  const ends: number[] = [];
   let line = 1;
   /** Whether the record before ended where the kernel said (or none came before): this line is then the kernel's. */
   let afterConfirmed = true;
@@ -166,10 +165,10 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
       const known = memo !== undefined && afterConfirmed ? memo.bySerial.get(serialAt(text, p)) : undefined;
       if (known !== undefined && text.startsWith(known.text, p)) {
         const r = (known.record = atLine(known.record, line));
-        thisRead.set(r.serialNumber, known);
+        if (known.read !== read) listed++;
+        known.read = read;
         keep(r);
         p += known.text.length;
-        ends.push(at + p - 1);
         line += r.lineCount;
         continue;
       }
@@ -206,8 +205,10 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
           confirmation: 'described',
         }, decoder);
         keep(r);
-        if (memo !== undefined && next > end) thisRead.set(h.serialNumber, { text: src, record: r });
-        ends.push(at + end);
+        if (memo !== undefined && next > end) {
+          if (memo.bySerial.get(h.serialNumber)?.read !== read) listed++;
+          memo.bySerial.set(h.serialNumber, { text: src, record: r, read });
+        }
         p = end + 1;
         line += lineCount;
         afterConfirmed = true;
@@ -226,7 +227,6 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
       const lineCount = next.lineCount;
       if (dead) {
         keep(deadRecord(text, h.textStart, h, parts, end, line));
-        ends.push(at + end);
         deadAt.set(records.length - 1, { h, parts, line, start: at + h.textStart });
       } else {
         unconfirmed.push({ serial: h.serial, uid: h.uid, line, reason: errno });
@@ -242,10 +242,22 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     // A serial listed twice: the later record is the kernel's, the other a copy in the description before it,
     // folded back into that record when it is a dead key's (the only kind whose length the kernel did not give).
     // Records in ascending order have none.
-    if (memo !== undefined) memo.bySerial = thisRead;
+    if (memo !== undefined) sweep(memo, read, listed);
     if (ascending) return { records, unconfirmed };
     const last = new Map(records.map((r, i) => [r.serialNumber, i]));
     if (last.size === records.length) return { records, unconfirmed };
+    // The file's text, and where each line starts, to rebuild a record with a copy folded back into it.
+    let lineStarts: number[] | null = null;
+    /** The offset of the "\n" that ends a record's last line, or the file's end. */
+    const recordEnd = (r: KeyRecord): number => {
+      if (lineStarts === null) {
+        text = whole();
+        lineStarts = [0];
+        for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', nl + 1)) lineStarts.push(nl + 1);
+      }
+      const next = lineStarts[r.line - 1 + r.lineCount];
+      return next === undefined ? text.length : next - 1;
+    };
     const kept: KeyRecord[] = [];
     let keptDead: DeadRecordStart | undefined;
     records.forEach((r, i) => {
@@ -256,8 +268,10 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
       }
       issues.add(r.line, 'unconfirmed_record', `key ${r.serial} is listed again later: this copy is text of a description, not counted`);
       const carrier = kept[kept.length - 1];
-      if (keptDead !== undefined && carrier !== undefined && carrier.line + carrier.lineCount === r.line)
-        kept[kept.length - 1] = deadRecord(whole(), keptDead.start, keptDead.h, keptDead.parts, ends[i] as number, keptDead.line);
+      if (keptDead !== undefined && carrier !== undefined && carrier.line + carrier.lineCount === r.line) {
+        const copyEnd = recordEnd(r);
+        kept[kept.length - 1] = deadRecord(text, keptDead.start, keptDead.h, keptDead.parts, copyEnd, keptDead.line);
+      }
     });
     return { records: kept, unconfirmed };
   };

@@ -19,15 +19,31 @@ export interface MemoEntry {
   text: string;
   /** The record, as the kernel described it: its type name and description are the kernel's. */
   record: KeyRecord;
+  /** The read that last listed it. */
+  read: number;
 }
 
 export interface ReadMemo {
-  /** The records the last read confirmed, by serial (each parse makes a new map of its own read's). */
+  /** The records reads confirmed, by serial: the last read's, and some of those before it (sweep()). */
   bySerial: Map<number, MemoEntry>;
+  /** Reads parsed with it so far: the last one's number. */
+  reads: number;
 }
 
 export function createReadMemo(): ReadMemo {
-  return { bySerial: new Map() };
+  return { bySerial: new Map(), reads: 0 };
+}
+
+/**
+ * After read `read`, which listed `listed` of the memo's entries: drop the others once they are a quarter of
+ * the memo. A sweep is a pass over every entry, so it is made only when it frees that much; until then an entry
+ * of a key gone costs its memory, and serves only a record printed byte for byte as that key's was, with the
+ * same serial.
+ */
+export function sweep(memo: ReadMemo, read: number, listed: number): void {
+  const size = memo.bySerial.size;
+  if ((size - listed) * 4 < size) return;
+  for (const [serial, e] of memo.bySerial) if (e.read !== read) memo.bySerial.delete(serial);
 }
 
 /**

@@ -15,6 +15,7 @@ import { storedAnswers } from '../parser/key-answer.js';
 import type { ReadMemo } from '../parser/read-memo.js';
 import type { KernelAnswers } from '../parser/key-answer.js';
 import { streamProcKeys, type KeyRecord, type ProcKeysParseResult } from '../parser/proc-keys.js';
+import { parseProcKeyUsers } from '../parser/proc-key-users.js';
 import { streamProcFile } from './stream-read.js';
 import { kernelAnswers } from './ask-kernel.js';
 import { loadKeyctl } from './keyctl.js';
@@ -76,12 +77,16 @@ function failedRead(path: string, err: unknown): FileRead {
 }
 
 /**
- * A /proc/keys this long or longer, the last time it was read, is read on the reader thread and parsed as it
- * is read (stream-read.ts); a shorter one is read in one go: a file of a chunk or two gains nothing from the
- * thread, and the hand-over would cost a small host's scrape more than its parse.
+ * Where /proc/key-users counts this many keys or more, /proc/keys is read on the reader thread and parsed as it
+ * is read (stream-read.ts); a shorter file, of a chunk or two (a record is some 100 bytes), is read in one go:
+ * it gains nothing from the thread, and the hand-over would cost a small host's scrape more than its parse.
  */
-const STREAM_FROM = 512 * 1024;
-let lastKeysLength = 0;
+const STREAM_FROM_KEYS = 4096;
+
+/** The keys /proc/key-users counts, all uids together (0 when it could not be read). */
+function keysCounted(keyUsers: FileRead): number {
+  return keyUsers.text === undefined ? 0 : parseProcKeyUsers(keyUsers.text).users.reduce((n, u) => n + u.nkeys, 0);
+}
 
 /** /proc/keys read on the reader thread and parsed, with the kernel's answers, as it is read. */
 async function streamKeys(path: string, answers: KernelAnswers, opts: ReadOptions): Promise<{ keys: FileRead; parsed?: ProcKeysParseResult }> {
@@ -89,12 +94,11 @@ async function streamKeys(path: string, answers: KernelAnswers, opts: ReadOption
   let parsed: ProcKeysParseResult | undefined;
   let from = 0;
   try {
-    const n = await streamProcFile(path, (bytes, n, done) => {
+    await streamProcFile(path, (bytes, n, done) => {
       from = stream.push(bytes.toString('latin1', from, n), from, done);
       // The shared buffer is the next read's as soon as this callback returns.
       if (done) parsed = stream.result(() => bytes.toString('latin1', 0, n));
     });
-    lastKeysLength = n;
     return parsed === undefined ? { keys: { path, status: 'failed', error: 'EIO: the reader thread did not finish the parse' } } : { keys: { path, status: 'ok' }, parsed };
   } catch (err) {
     return { keys: failedRead(path, err) };
@@ -125,11 +129,8 @@ export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): P
   const keysPath = join(procRoot, 'keys');
   let keys: FileRead;
   let keysParsed: ProcKeysParseResult | undefined;
-  if (answers !== undefined && opts.parse === true && lastKeysLength >= STREAM_FROM) ({ keys, parsed: keysParsed } = await streamKeys(keysPath, answers, opts));
-  else {
-    keys = await readProcFile(keysPath);
-    if (live && keys.text !== undefined) lastKeysLength = keys.text.length;
-  }
+  if (answers !== undefined && opts.parse === true && keysCounted(keyUsers) >= STREAM_FROM_KEYS) ({ keys, parsed: keysParsed } = await streamKeys(keysPath, answers, opts));
+  else keys = await readProcFile(keysPath);
   const keyUsersAfter = keyUsers.status === 'ok' ? await readProcFile(join(procRoot, 'key-users')) : undefined;
   const entries = await Promise.all(KEYS_SYSCTLS.map(async (name) => [name, await readProcFile(join(procRoot, 'sys/kernel/keys', name))] as const));
   const sysctls = Object.fromEntries(entries) as Record<KeysSysctl, FileRead>;

@@ -104,7 +104,10 @@ describe('parseProcKeys with the kernel answers', () => {
         // Without a dead key (after which the answers of now are asked for), nothing is asked: every key was
         // described by the first read, and the one whose usage count changed shows the columns it was described with.
         if (!next.some(isDead)) expect(asked).toEqual([]);
-        expect([...memo.bySerial.keys()].sort((x, y) => x - y)).toEqual(next.filter((k) => !isDead(k)).map((k) => k.serial));
+        // The memo holds what the second read listed, and keeps what only the first did while it is under a quarter.
+        const listed = [...memo.bySerial].filter(([, e]) => e.read === memo.reads).map(([serial]) => serial);
+        expect(listed.sort((x, y) => x - y)).toEqual(next.filter((k) => !isDead(k)).map((k) => k.serial));
+        expect((memo.bySerial.size - listed.length) * 4).toBeLessThan(Math.max(1, memo.bySerial.size));
       }),
       { numRuns: 200 },
     );
