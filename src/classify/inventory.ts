@@ -82,13 +82,19 @@ export function inventoryBuilder(): InventoryBuilder {
     },
     build(snapshot: Snapshot): Inventory {
       const given = pass;
-      const same = given !== null && given.overflowGid === snapshot.overflowGid && given.keys.length === snapshot.keys.length && given.keys.every((k, i) => k === snapshot.keys[i]);
+      const same = given !== null && given.overflowGid === snapshot.overflowGid && sameRecords(given.keys, snapshot.keys);
       const p = same ? given : recordPass(snapshot.overflowGid);
       if (!same) for (const r of snapshot.keys) p.add(r);
       pass = null;
       return fromPass(snapshot, p);
     },
   };
+}
+
+function sameRecords(a: readonly KeyRecord[], b: readonly KeyRecord[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The inventory of a snapshot, which it takes over: its records become the inventory's keys, classified in place. */
@@ -135,7 +141,9 @@ function summaryOf(g: KeyGroups, listed: number): InventorySummary {
   const byClass = Object.fromEntries(KEY_CLASSES.map((c) => [c, g.byClass[c].length])) as Record<KeyClass, number>;
   const byState = Object.fromEntries(KEY_STATES.map((s) => [s, g.byState[s].length])) as Record<KeyState, number>;
   const keys = KEY_STATES.reduce((n, s) => n + byState[s], 0);
-  return { keys, suspect: listed - keys, byClass, byState, byType: Object.fromEntries(g.byType) };
+  const byType: Record<string, number> = {};
+  for (const [type, byClassCounts] of g.counts) for (const byStateCounts of byClassCounts.values()) for (const n of byStateCounts.values()) byType[type.name] = (byType[type.name] ?? 0) + n;
+  return { keys, suspect: listed - keys, byClass, byState, byType };
 }
 
 /**

@@ -39,18 +39,19 @@ function classifyInPlace(k: Classified, overflowGid: number): void {
   k[CLASSIFIED_WITH] = overflowGid;
 }
 
-/** Keys by class, by state (each in file order) and by type. */
+/** Keys by class and by state (each in file order), and counted by type, class and state. */
 export interface KeyGroups {
   byClass: Record<KeyClass, InventoryKey[]>;
   byState: Record<KeyState, InventoryKey[]>;
-  byType: Map<string, number>;
+  /** By decoded type (one shared object per type column and name), class and state. */
+  counts: Map<KeyRecord['type'], Map<KeyClass, Map<KeyState, number>>>;
 }
 
 export function groupKeys(keys: Iterable<InventoryKey>): KeyGroups {
   const g: KeyGroups = {
     byClass: Object.fromEntries(KEY_CLASSES.map((c) => [c, []])) as unknown as Record<KeyClass, InventoryKey[]>,
     byState: Object.fromEntries(KEY_STATES.map((c) => [c, []])) as unknown as Record<KeyState, InventoryKey[]>,
-    byType: new Map(),
+    counts: new Map(),
   };
   for (const k of keys) addToGroups(g, k);
   return g;
@@ -59,7 +60,11 @@ export function groupKeys(keys: Iterable<InventoryKey>): KeyGroups {
 function addToGroups(g: KeyGroups, k: InventoryKey): void {
   g.byClass[k.class].push(k);
   g.byState[k.state].push(k);
-  g.byType.set(k.type.name, (g.byType.get(k.type.name) ?? 0) + 1);
+  let byClass = g.counts.get(k.type);
+  if (byClass === undefined) g.counts.set(k.type, (byClass = new Map()));
+  let byState = byClass.get(k.class);
+  if (byState === undefined) byClass.set(k.class, (byState = new Map()));
+  byState.set(k.state, (byState.get(k.state) ?? 0) + 1);
 }
 
 export interface RecordPass {

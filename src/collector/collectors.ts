@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import type { AuditConfig } from '../audit/audit-config.js';
 import { SEVERITIES } from '../audit/finding.js';
 import { CHECKS, runAudit } from '../audit/run-audit.js';
-import type { Inventory } from '../classify/inventory.js';
+import { countByUid, type Inventory } from '../classify/inventory.js';
 import type { KeyRecord } from '../parser/key-record.js';
 import { PROC_FILES } from '../parser/parse-issue.js';
 import { GaugeFamily } from './gauge-family.js';
@@ -72,23 +72,14 @@ function addByUid(gauge: GaugeFamily, counts: Map<number, number>, uidLabel: (ui
 const UPDATES: Record<CollectorName, Update> = {
   keys(inv, g, _o, uidLabel) {
     if (inv.files.keys.status !== 'ok') throw new Error(`${inv.files.keys.path}: ${inv.files.keys.status}`);
-    const sessions = new Map<number, number>();
+    const groups = inv.trustedGroups;
+    const sessions = countByUid(groups.byClass.session);
     const persistentKeys = new Map<number, number>();
     const expiry = new Map<string, number>();
-    // Counts by decoded type (shared objects, so a label is checked once per type), then class and state.
-    const counts = new Map<KeyRecord['type'], Map<string, Map<string, number>>>();
-    for (const k of inv.trusted) {
-      let byClass = counts.get(k.type);
-      if (byClass === undefined) counts.set(k.type, (byClass = new Map()));
-      let byState = byClass.get(k.class);
-      if (byState === undefined) byClass.set(k.class, (byState = new Map()));
-      byState.set(k.state, (byState.get(k.state) ?? 0) + 1);
-      if (k.class === 'session') sessions.set(k.uid, (sessions.get(k.uid) ?? 0) + 1);
-      else if (k.class === 'persistent') {
-        persistentKeys.set(k.uid, (persistentKeys.get(k.uid) ?? 0) + (k.summary?.kind === 'keyring' ? k.summary.links : 0));
-        const label = uidLabel(k.uid);
-        if (k.expiry.seconds !== null) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, k.expiry.seconds));
-      }
+    for (const k of groups.byClass.persistent) {
+      persistentKeys.set(k.uid, (persistentKeys.get(k.uid) ?? 0) + (k.summary?.kind === 'keyring' ? k.summary.links : 0));
+      const label = uidLabel(k.uid);
+      if (k.expiry.seconds !== null) expiry.set(label, Math.min(expiry.get(label) ?? Number.POSITIVE_INFINITY, k.expiry.seconds));
     }
     // Counted once per inventory, shared with the audit's visibility_gap; 0 for a uid /proc/key-users counts keys
     // of and /proc/keys showed none of (the largest gaps).
@@ -100,7 +91,8 @@ const UPDATES: Record<CollectorName, Update> = {
     (g['keyring_view_uids'] as GaugeFamily).set({ view, result: 'failed' }, inv.coverage?.failed.length ?? 0);
     addByUid(g['keyring_session_keyrings'] as GaugeFamily, sessions, uidLabel);
     addByUid(g['keyring_persistent_keyring_keys'] as GaugeFamily, persistentKeys, uidLabel);
-    for (const [t, byClass] of counts) {
+    // Counted by decoded type (shared objects, so a label is checked once per type), then class and state.
+    for (const [t, byClass] of groups.counts) {
       const type = typeLabel(t);
       for (const [cls, byState] of byClass) for (const [state, n] of byState) add(g['keyring_keys'] as GaugeFamily, { type, class: cls, state }, n);
     }

@@ -125,6 +125,10 @@ export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): P
   const live = isLiveProc(procRoot);
   const keyctl = live ? await loadKeyctl() : null;
   const answers = keyctl !== null && !('error' in keyctl) ? kernelAnswers(keyctl) : undefined;
+  // The limits first: they are no part of the snapshot the two reads of /proc/key-users bracket.
+  const entries = await Promise.all(KEYS_SYSCTLS.map(async (name) => [name, await readProcFile(join(procRoot, 'sys/kernel/keys', name))] as const));
+  const sysctls = Object.fromEntries(entries) as Record<KeysSysctl, FileRead>;
+  const overflowGid = await readProcFile(join(procRoot, 'sys/kernel/overflowgid'));
   const keyUsers = await readProcFile(join(procRoot, 'key-users'));
   const keysPath = join(procRoot, 'keys');
   let keys: FileRead;
@@ -132,9 +136,6 @@ export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): P
   if (answers !== undefined && opts.parse === true && keysCounted(keyUsers) >= STREAM_FROM_KEYS) ({ keys, parsed: keysParsed } = await streamKeys(keysPath, answers, opts));
   else keys = await readProcFile(keysPath);
   const keyUsersAfter = keyUsers.status === 'ok' ? await readProcFile(join(procRoot, 'key-users')) : undefined;
-  const entries = await Promise.all(KEYS_SYSCTLS.map(async (name) => [name, await readProcFile(join(procRoot, 'sys/kernel/keys', name))] as const));
-  const sysctls = Object.fromEntries(entries) as Record<KeysSysctl, FileRead>;
-  const overflowGid = await readProcFile(join(procRoot, 'sys/kernel/overflowgid'));
   const raw: RawProcFiles = { keys, keyUsers, ...(keyUsersAfter !== undefined ? { keyUsersAfter } : {}), sysctls, overflowGid };
   if (keysParsed !== undefined) raw.keysParsed = keysParsed;
   if (keys.status !== 'ok' || (keys.text === undefined && keysParsed === undefined)) return raw;

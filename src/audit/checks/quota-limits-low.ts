@@ -22,13 +22,16 @@ export const quotaLimitsLow: Check = {
   fix:
     'Set the limits container hosts use in /etc/sysctl.d: kernel.keys.root_maxkeys = 1000000, kernel.keys.root_maxbytes = 25000000, and for rootless runtimes kernel.keys.maxkeys = 20000, kernel.keys.maxbytes = 500000; then sysctl --system.',
   run(ctx) {
-    const containers = ctx.reportableOfClass('session').filter(isContainerKeyring);
-    if (containers.length === 0) return [];
     const l = ctx.inventory.limits;
     const want = ctx.config.limits;
+    const below = (value: number | null, wanted: number): boolean => value !== null && value < wanted;
+    // The container keyrings are counted only where a limit is low.
+    if (!below(l.root_maxkeys, want.rootMaxkeys) && !below(l.root_maxbytes, want.rootMaxbytes) && !below(l.maxkeys, want.maxkeys) && !below(l.maxbytes, want.maxbytes)) return [];
+    const containers = ctx.reportableOfClass('session').filter(isContainerKeyring);
+    if (containers.length === 0) return [];
     const findings: Finding[] = [];
     const low = (sysctl: string, value: number | null, wanted: number, who: string, count: number): void => {
-      if (value === null || value >= wanted) return;
+      if (!below(value, wanted)) return;
       findings.push({
         check: 'quota_limits_low',
         severity: 'warning',
