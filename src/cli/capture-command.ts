@@ -23,7 +23,7 @@ export async function runCaptureCommand(opts: { procfs: string; outDir: string; 
   let mergedKeys: Buffer | null = null;
   let answers: KeyAnswer[] | undefined;
   if (opts.view === 'all-users') {
-    const read = await snapshotFor(opts.procfs, 'all-users', io);
+    const read = await snapshotFor(opts.procfs, 'all-users', io, { render: true });
     if (read === null) return EXIT.usage;
     mergedKeys = read.keysBytes ?? null;
     answers = read.answers;

@@ -101,7 +101,7 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     o.view === 'self'
       ? (onRecord?: (r: KeyRecord) => void) => readSnapshot(o.procfs, io.clock, { memo, ...(onRecord !== undefined ? { onRecord } : {}) })
       : async () => {
-          const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids });
+          const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids, memo });
           for (const f of r.coverage.failed) logger.debug('could not read /proc/keys as a uid', { uid: f.uid, error: f.error });
           return r.snapshot;
         };

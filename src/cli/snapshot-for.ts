@@ -13,8 +13,8 @@ export async function snapshotFor(
   procfs: string,
   view: View,
   io: CliIo,
-  /** At most this many other uids are read as (metrics: --collector.users.max-uids). */
-  opts: { maxUids?: number } = {},
+  /** At most this many other uids are read as (metrics: --collector.users.max-uids); `render`: for a capture. */
+  opts: { maxUids?: number; render?: boolean } = {},
 ): Promise<{ snapshot: Snapshot; coverage?: ViewCoverage; keysBytes?: Buffer; answers?: KeyAnswer[] } | null> {
   if (view === 'self') return { snapshot: await readSnapshot(procfs, io.clock) };
   try {

@@ -2,14 +2,16 @@
  * `--view all-users`: /proc/keys lists only what the reader may view and root has no exception
  * (kernel-format.md §1.11), so other users' session and user keyrings are invisible to a root exporter.
  * As root, read /proc/keys once as every uid /proc/key-users lists, and ask the kernel about each read as that
- * uid (read-keys-as.ts: a child process with that uid and gid; the credentials decide what is listed and
- * described), merge the reads by serial, and render the merged records exactly as the kernel prints them, with
- * the kernel's answers, so that the same parser judges the result.
+ * uid (read-keys-as.ts: a thread that takes that uid and gid; the credentials decide what is listed and
+ * described), and merge the reads' records by serial, in the kernel's order, as one read by a reader who may view
+ * everything would list them. A capture gets the merged records rendered as the kernel prints them, with the
+ * kernel's answers, so that an offline audit of it parses the same records.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseProcKeyUsers } from '../parser/proc-key-users.js';
-import { parseProcKeys } from '../parser/proc-keys.js';
+import { parseProcKeys, type ProcKeysParseResult, type UnconfirmedRecord } from '../parser/proc-keys.js';
+import { atLine, type ReadMemo } from '../parser/read-memo.js';
 import { formatKeyHeader, keyText, type KeyRecord } from '../parser/key-record.js';
 import { storedAnswers, type KernelAnswers, type KeyAnswer } from '../parser/key-answer.js';
 import { buildSnapshot, type RawProcFiles, type ReadCoverage, type Snapshot } from '../parser/snapshot.js';
@@ -36,21 +38,32 @@ async function primaryGids(rootDir: string): Promise<Map<number, number>> {
   return gids;
 }
 
+export interface AllUsersOptions {
+  /** Where /etc/passwd is (the uids' primary gids). */
+  rootDir?: string;
+  /** At most this many other uids are read as. */
+  maxUids?: number;
+  /** What the exporter's own last read confirmed (parser/read-memo.ts), for its own read. */
+  memo?: ReadMemo;
+  /** Also give the merged records as the kernel prints them, and the kernel's answers about them (capture). */
+  render?: boolean;
+}
+
 export async function readAllUsersSnapshot(
   procRoot: string,
   clock: () => number,
-  opts: { rootDir?: string; maxUids?: number } = {},
+  opts: AllUsersOptions = {},
 ): Promise<{ snapshot: Snapshot; coverage: ViewCoverage; keysBytes?: Buffer; answers?: KeyAnswer[] }> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0)
     throw new ViewError('--view all-users needs root: only root can read /proc/keys as every other uid');
-  const raw = await readProcFiles(procRoot);
+  const raw = await readProcFiles(procRoot, { parse: true, ...(opts.memo !== undefined ? { memo: opts.memo } : {}) });
   const coverage: ViewCoverage = { view: 'all-users', readers: [0], failed: [] };
-  if (raw.keys.status !== 'ok' || raw.keys.text === undefined || raw.keyUsers.status !== 'ok' || raw.keyUsers.text === undefined)
+  if (raw.keys.status !== 'ok' || (raw.keys.text === undefined && raw.keysParsed === undefined) || raw.keyUsers.status !== 'ok' || raw.keyUsers.text === undefined)
     return { snapshot: { ...buildSnapshot(raw, Math.floor(clock())), coverage }, coverage };
 
   // Only the uids of which this read shows fewer keys than /proc/key-users counts are read as: the others have
   // nothing more to show. The largest gaps first, up to `maxUids`; the rest are reported as not read.
-  const own = parseProcKeys(raw.keys.text, raw.answers);
+  const own = raw.keysParsed ?? parseProcKeys(raw.keys.text ?? '', raw.answers, raw.answers !== undefined ? raw.memo : undefined);
   const seen = new Map<number, number>();
   for (const r of own.records) seen.set(r.uid, (seen.get(r.uid) ?? 0) + 1);
   const gap = (u: { uid: number; nkeys: number }): number => u.nkeys - (seen.get(u.uid) ?? 0);
@@ -61,7 +74,7 @@ export async function readAllUsersSnapshot(
   const uids = hidden.slice(0, maxUids).map((u) => u.uid);
   const gids = await primaryGids(opts.rootDir ?? '/');
   const keysPath = join(procRoot, 'keys');
-  const reads: { records: KeyRecord[]; answers?: KernelAnswers }[] = [{ records: own.records, ...(raw.answers !== undefined ? { answers: raw.answers } : {}) }];
+  const reads: { parsed: ProcKeysParseResult; answers?: KernelAnswers }[] = [{ parsed: own, ...(raw.answers !== undefined ? { answers: raw.answers } : {}) }];
   let failedReads = 0;
   for (let i = 0; i < uids.length; i += CONCURRENCY) {
     const batch = uids.slice(i, i + CONCURRENCY);
@@ -71,7 +84,7 @@ export async function readAllUsersSnapshot(
       if (r.status === 'fulfilled') {
         // Without the kernel's answers in the uid's own read (no bridge in the reader), its records are text alone.
         const answers = r.value.bridgeError === undefined ? storedAnswers('kernel', r.value.answers) : undefined;
-        reads.push({ records: parseProcKeys(r.value.bytes.toString('latin1'), answers).records, ...(answers !== undefined ? { answers } : {}) });
+        reads.push({ parsed: parseProcKeys(r.value.bytes.toString('latin1'), answers), ...(answers !== undefined ? { answers } : {}) });
         coverage.readers.push(uid);
       } else {
         failedReads++;
@@ -88,31 +101,55 @@ export async function readAllUsersSnapshot(
         'it needs root with CAP_SETUID and CAP_SETGID',
     );
 
-  // Merge by serial, as the kernel described each key to a reader who may view it: a record the kernel
-  // confirmed replaces any other, so a forged copy of a key in another reader's read cannot stand in for it.
-  // Rendered in ascending serial order, as one read by a reader who may view everything would print it.
-  const bySerial = new Map<number, { line: string; rank: number }>();
-  const answers = new Map<number, KeyAnswer>();
-  const RANK: Record<KeyRecord['confirmation'], number> = { described: 2, dead: 1, unconfirmed: 0 };
-  for (const read of reads) {
-    const kernel = read.answers;
-    for (const r of read.records) {
-      const rank = RANK[r.confirmation];
-      const held = bySerial.get(r.serialNumber);
-      if (held !== undefined && held.rank >= rank) continue;
-      bySerial.set(r.serialNumber, { line: formatKeyHeader(r) + keyText(r), rank });
-      const a = kernel?.given.get(r.serialNumber);
-      if (a !== undefined) answers.set(r.serialNumber, a);
-    }
-  }
-  const merged = [...bySerial.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r.line + '\n').join('');
-  const keysBytes = Buffer.from(merged, 'latin1');
+  const merged = mergeReads(reads, own.format);
   const mergedRaw: RawProcFiles = {
     ...raw,
-    keys: { path: `${keysPath} (read as ${coverage.readers.length} uids)`, status: 'ok', text: merged },
-    ...(raw.answers !== undefined ? { answers: storedAnswers('kernel', answers.values()) } : {}),
+    keys: { path: `${keysPath} (read as ${coverage.readers.length} uids)`, status: 'ok' },
+    keysParsed: merged,
   };
-  return { snapshot: { ...buildSnapshot(mergedRaw, Math.floor(clock())), coverage }, coverage, keysBytes, answers: [...answers.values()] };
+  const snapshot = { ...buildSnapshot(mergedRaw, Math.floor(clock())), coverage };
+  if (opts.render !== true) return { snapshot, coverage };
+  const answers: KeyAnswer[] = [];
+  for (const r of merged.records) {
+    const a = reads.map((read) => read.answers?.given.get(r.serialNumber)).find((x) => x !== undefined);
+    if (a !== undefined) answers.push(a);
+  }
+  const keysBytes = Buffer.from(merged.records.map((r) => `${formatKeyHeader(r)}${keyText(r)}\n`).join(''), 'latin1');
+  return { snapshot, coverage, keysBytes, answers };
+}
+
+/**
+ * The reads' records merged by serial, as the kernel described each key to a reader who may view it: a record
+ * the kernel confirmed replaces any other, so a forged copy of a key in another reader's read cannot stand in for
+ * it. In ascending serial order, numbered as one read by a reader who may view everything would print them.
+ * Records a read listed that the kernel did not confirm are reported unless another read confirmed the key.
+ */
+export function mergeReads(reads: readonly { parsed: ProcKeysParseResult }[], format: ProcKeysParseResult['format']): ProcKeysParseResult {
+  const RANK: Record<KeyRecord['confirmation'], number> = { described: 2, dead: 1, unconfirmed: 0 };
+  const bySerial = new Map<number, KeyRecord>();
+  for (const { parsed } of reads)
+    for (const r of parsed.records) {
+      const held = bySerial.get(r.serialNumber);
+      if (held === undefined || RANK[held.confirmation] < RANK[r.confirmation]) bySerial.set(r.serialNumber, r);
+    }
+  const records: KeyRecord[] = [];
+  let line = 1;
+  for (const serial of [...bySerial.keys()].sort((x, y) => x - y)) {
+    const r = atLine(bySerial.get(serial) as KeyRecord, line);
+    records.push(r);
+    line += r.lineCount;
+  }
+  const unconfirmed = new Map<string, UnconfirmedRecord>();
+  for (const { parsed } of reads) for (const u of parsed.unconfirmed) if (!bySerial.has(Number.parseInt(u.serial, 16))) unconfirmed.set(u.serial, u);
+  const confirmedBy = reads.every(({ parsed }) => parsed.confirmedBy !== null) ? (reads[0]?.parsed.confirmedBy ?? null) : null;
+  return {
+    records,
+    unconfirmed: [...unconfirmed.values()],
+    issues: [],
+    issueCount: 0,
+    format: { ...format, physicalLines: line - 1 },
+    confirmedBy,
+  };
 }
 
 export class ViewError extends Error {}
