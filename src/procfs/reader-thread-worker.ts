@@ -72,10 +72,15 @@ async function main(): Promise<void> {
       return;
     }
     let reply: ReadReply;
+    /** The credentials changed so far: only those are taken back (without CAP_SETGID the first call fails, and nothing changed). */
+    let changed = 0;
     try {
       call('setgroups', nr.setgroups, 'long', 0, 'void *', null);
+      changed = 1;
       call('setresgid', nr.setresgid, 'long', -1, 'long', req.gid, 'long', -1);
+      changed = 2;
       call('setresuid', nr.setresuid, 'long', -1, 'long', req.uid, 'long', -1);
+      changed = 3;
       const bytes = readWhole(req.path);
       reply =
         'error' in keyctl
@@ -85,9 +90,9 @@ async function main(): Promise<void> {
       reply = { id: req.id, error: e instanceof Error ? e.message : String(e) };
     }
     try {
-      call('setresuid', nr.setresuid, 'long', -1, 'long', euid, 'long', -1);
-      call('setresgid', nr.setresgid, 'long', -1, 'long', egid, 'long', -1);
-      call('setgroups', nr.setgroups, 'long', ngroups, 'void *', groups);
+      if (changed >= 3) call('setresuid', nr.setresuid, 'long', -1, 'long', euid, 'long', -1);
+      if (changed >= 2) call('setresgid', nr.setresgid, 'long', -1, 'long', egid, 'long', -1);
+      if (changed >= 1) call('setgroups', nr.setgroups, 'long', ngroups, 'void *', groups);
     } catch (e) {
       // A thread that could not take back its own credentials must not serve another read: it ends (the next
       // read starts another).

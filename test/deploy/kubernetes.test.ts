@@ -1,7 +1,7 @@
 /**
  * deploy/kubernetes/: every manifest validates against the Kubernetes API schemas (kubernetes-models, and the
  * Prometheus Operator's for the ServiceMonitor), and the DaemonSet keeps what the exporter needs: the host's
- * /proc read-only, uid 0 without capabilities, never privileged, probes on /-/healthy and /-/ready.
+ * /proc read-only, uid 0 with only SETUID and SETGID, never privileged, probes on /-/healthy and /-/ready.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -31,14 +31,14 @@ describe('deploy/kubernetes', () => {
     expect(() => new (Model as new (o: any) => { validate(): void })(doc).validate()).not.toThrow();
   });
 
-  it('the DaemonSet reads the host /proc read-only, as uid 0 without capabilities, never privileged', () => {
+  it('the DaemonSet reads the host /proc read-only, as uid 0 with only SETUID and SETGID (for --view all-users), never privileged', () => {
     const ds = docs.find((d) => d.doc.kind === 'DaemonSet')?.doc;
     const pod = ds.spec.template.spec;
     const c = pod.containers[0];
     expect(pod.volumes).toContainEqual({ name: 'proc', hostPath: { path: '/proc', type: 'Directory' } });
     expect(c.volumeMounts).toContainEqual({ name: 'proc', mountPath: '/host/proc', readOnly: true });
     expect(c.args).toContain('--path.procfs=/host/proc');
-    expect(c.securityContext).toMatchObject({ runAsUser: 0, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(c.securityContext).toMatchObject({ runAsUser: 0, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID'] } });
     expect(pod.hostUsers).toBe(true); // a user namespace would hide the host's keys
     expect(c.livenessProbe.httpGet.path).toBe('/-/healthy');
     expect(c.readinessProbe.httpGet.path).toBe('/-/ready');
