@@ -9,7 +9,7 @@ import { runKeysCommand } from './keys-command.js';
 import { FAIL_ON, runAuditCommand, type FailOn } from './audit-command.js';
 import { runCaptureCommand } from './capture-command.js';
 import { runFleetAudit } from './fleet-audit.js';
-import { VIEWS, type View } from './snapshot-for.js';
+import { SCRAPE_VIEWS, VIEWS, type ScrapeView, type View } from './snapshot-for.js';
 import { runMetricsCommand } from './metrics-command.js';
 import { COLLECTORS, type CollectorName } from '../collector/metric-families.js';
 import { DEFAULT_LISTEN_ADDRESS, runServeCommand } from './serve-command.js';
@@ -110,7 +110,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--path.procfs <dir>', 'procfs mount point, or a folder captured from one', '/proc')
     .option('--output <file>', 'write to this file (atomically: a temporary file, then rename) instead of stdout')
     .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings')
-    .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root only)').choices([...VIEWS]).default('self'));
+    .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root with CAP_SETUID and CAP_SETGID); auto: all-users where this process may, else self').choices([...SCRAPE_VIEWS]).default('auto'));
   addCollectorFlags(metrics);
   metrics.action(async (opts: Record<string, string | boolean>) => {
     const collectors = collectorOptions(opts, io);
@@ -119,7 +119,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       await runMetricsCommand(
         {
           procfs: String(opts['path.procfs'] ?? '/proc'),
-          view: opts['view'] as View,
+          view: opts['view'] as ScrapeView,
           ...collectors,
           ...(typeof opts['output'] === 'string' ? { output: opts['output'] } : {}),
           ...(typeof opts['config.file'] === 'string' ? { configFile: opts['config.file'] } : {}),
@@ -140,7 +140,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--web.config.file <file>', 'exporter-toolkit web configuration (YAML): TLS and basic auth')
     .option('--path.procfs <dir>', 'procfs mount point', '/proc')
     .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings')
-    .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root only)').choices([...VIEWS]).default('self'))
+    .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root with CAP_SETUID and CAP_SETGID); auto: all-users where this process may, else self').choices([...SCRAPE_VIEWS]).default('auto'))
     .addOption(new Option('--log.level <level>', 'only log messages at or above this level').choices([...LOG_LEVELS]).default('info'))
     .addOption(new Option('--log.format <format>', 'log line format').choices([...LOG_FORMATS]).default('logfmt'));
   addCollectorFlags(serve);
@@ -159,7 +159,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           telemetryPath: String(opts['web.telemetryPath']),
           maxRequests,
           procfs: String(opts['path.procfs']),
-          view: opts['view'] as View,
+          view: opts['view'] as ScrapeView,
           ...collectors,
           ...(typeof opts['config.file'] === 'string' ? { configFile: opts['config.file'] } : {}),
           logLevel: opts['log.level'] as LogLevel,

@@ -12,13 +12,13 @@ import { escapeByteString } from '../parser/byte-string.js';
 import { loadAuditConfig } from './audit-command.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { snapshotFor, type View } from './snapshot-for.js';
+import { snapshotFor, type ScrapeView } from './snapshot-for.js';
 import { packageVersion } from './version.js';
 
 export interface MetricsOptions {
   procfs: string;
-  /** Whose keys: this process's view, or every uid's (root only). */
-  view: View;
+  /** Whose keys: this process's view, every uid's (root only), or `auto`: every uid's where the process may. */
+  view: ScrapeView;
   output?: string;
   enabled: Set<CollectorName>;
   maxUids: number;

@@ -13,9 +13,10 @@ import { createLogger, type LogFormat, type LogLevel, type Logger } from '../ser
 import type { Inventory } from '../classify/inventory.js';
 import { createScraper } from '../server/scraper.js';
 import type { KeyRecord } from '../parser/key-record.js';
+import type { Snapshot } from '../parser/snapshot.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
 import { readAllUsersSnapshot, ViewError } from '../procfs/read-all-users.js';
-import type { View } from './snapshot-for.js';
+import { resolveView, type ScrapeView, type View } from './snapshot-for.js';
 import { createReadMemo } from '../parser/read-memo.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
 import { loadAuditConfig } from './audit-command.js';
@@ -41,8 +42,8 @@ export interface ServeOptions {
   telemetryPath: string;
   maxRequests: number;
   procfs: string;
-  /** Whose keys each scrape reads: this process's view, or every uid's (root only). */
-  view: View;
+  /** Whose keys each scrape reads: this process's view, every uid's (root only), or `auto` (resolveView). */
+  view: ScrapeView;
   enabled: Set<CollectorName>;
   maxUids: number;
   configFile?: string;
@@ -97,15 +98,14 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
 
   // What the last read confirmed: only records not seen before are asked about and parsed (parser/read-memo.ts).
   const memo = createReadMemo();
-  const read =
-    o.view === 'self'
-      ? (onRecord?: (r: KeyRecord) => void) => readSnapshot(o.procfs, io.clock, { memo, ...(onRecord !== undefined ? { onRecord } : {}) })
-      : async () => {
-          const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids, memo });
-          for (const f of r.coverage.failed) logger.debug('could not read /proc/keys as a uid', { uid: f.uid, error: f.error });
-          return r.snapshot;
-        };
-  const scraper = createScraper(read);
+  const readSelf = (onRecord?: (r: KeyRecord) => void): Promise<Snapshot> => readSnapshot(o.procfs, io.clock, { memo, ...(onRecord !== undefined ? { onRecord } : {}) });
+  const readAll = async (): Promise<Snapshot> => {
+    const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids, memo });
+    for (const f of r.coverage.failed) logger.debug('could not read /proc/keys as a uid', { uid: f.uid, error: f.error });
+    return r.snapshot;
+  };
+  let { view, why } = await resolveView(o.view, o.procfs);
+  let scraper = createScraper(view === 'self' ? readSelf : readAll);
   // The first read is only logged, in a function of its own: a local of this function would stay alive as long
   // as the server runs (it is suspended below), and at 100,000 keys an inventory is some 25 MB.
   let first: Inventory;
@@ -113,10 +113,16 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     first = await scraper.inventory();
   } catch (err) {
     if (!(err instanceof ViewError)) throw err;
-    io.stderr(`keyring-exporter: ${err.message}\n`);
-    return EXIT.usage;
+    if (o.view !== 'auto') {
+      io.stderr(`keyring-exporter: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    // auto: the capabilities were there, but the switch was refused (a system call filter): this process's view.
+    ({ view, why } = { view: 'self', why: err.message });
+    scraper = createScraper(readSelf);
+    first = await scraper.inventory();
   }
-  logStart(first, logger, o.procfs, o.view);
+  logStart(first, logger, o.procfs, { view, asked: o.view, why });
 
   const app = createApp({
     scraper,
@@ -214,9 +220,11 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
   return EXIT.ok;
 }
 
-function logStart(first: Inventory, logger: Logger, procfs: string, view: View): void {
+function logStart(first: Inventory, logger: Logger, procfs: string, chosen: { view: View; asked: ScrapeView; why: string }): void {
   const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-  logger.info('starting keyring-exporter', { version: packageVersion(), uid, procfs, view, keys_visible: first.keys.length, uids: first.users?.length ?? 0 });
+  const view = chosen.view;
+  const auto = chosen.asked === 'auto' ? { view_asked: 'auto', view_why: chosen.why } : {};
+  logger.info('starting keyring-exporter', { version: packageVersion(), uid, procfs, view, ...auto, keys_visible: first.keys.length, uids: first.users?.length ?? 0 });
   if (uid !== 0 && view === 'self') logger.warn('not running as root: /proc/keys shows only the keys this uid may view', { note: VISIBILITY_NOTE });
   for (const f of [first.files.keys, first.files.keyUsers]) if (f.status !== 'ok') logger.warn('cannot read', { path: f.path, status: f.status, error: f.error });
   if (first.answersError !== undefined)

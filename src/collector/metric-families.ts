@@ -61,7 +61,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     name: 'keyring_view_uids',
     help:
       'Uids whose reads of /proc/keys the scrape merged (result="read": the exporter itself, and in the all-users view every other uid /proc/key-users lists) ' +
-      'and uids whose read failed (result="failed"; logged at debug level with why). view is the --view the exporter runs with.',
+      'and uids whose read failed (result="failed"; logged at debug level with why). view is the view the exporter reads with (what --view auto chose).',
     labels: ['view', 'result'],
     labelValues: { view: 'self, all-users', result: 'read, failed' },
     collector: 'keys',

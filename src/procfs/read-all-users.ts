@@ -15,7 +15,7 @@ import { atLine, type ReadMemo } from '../parser/read-memo.js';
 import { formatKeyHeader, keyText, type KeyRecord } from '../parser/key-record.js';
 import { storedAnswers, type KernelAnswers, type KeyAnswer } from '../parser/key-answer.js';
 import { buildSnapshot, type RawProcFiles, type ReadCoverage, type Snapshot } from '../parser/snapshot.js';
-import { readProcFiles } from './read-proc-files.js';
+import { isLiveProc, readProcFiles } from './read-proc-files.js';
 import { readKeysAs } from './read-keys-as.js';
 
 export type ViewCoverage = ReadCoverage;
@@ -153,3 +153,23 @@ export function mergeReads(reads: readonly { parsed: ProcKeysParseResult }[], fo
 }
 
 export class ViewError extends Error {}
+
+/** CAP_SETGID and CAP_SETUID (include/uapi/linux/capability.h): bits 6 and 7 of a capability set. */
+const SETGID_SETUID = 0xc0n;
+
+/**
+ * Whether this process may read /proc/keys as other uids: root, with CAP_SETUID and CAP_SETGID in its effective
+ * set (/proc/self/status CapEff), on the live procfs. A system call filter may still refuse the switch: the
+ * first read says so (ViewError).
+ */
+export async function maySwitchUids(procRoot: string): Promise<{ may: boolean; why: string }> {
+  if (!isLiveProc(procRoot)) return { may: false, why: `${procRoot} is not the live /proc` };
+  if (typeof process.geteuid !== 'function' || process.geteuid() !== 0) return { may: false, why: 'not running as root' };
+  try {
+    const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(await readFile('/proc/self/status', 'latin1'))?.[1];
+    if (hex === undefined) return { may: false, why: 'no CapEff line in /proc/self/status' };
+    return (BigInt(`0x${hex}`) & SETGID_SETUID) === SETGID_SETUID ? { may: true, why: 'root with CAP_SETUID and CAP_SETGID' } : { may: false, why: 'root without CAP_SETUID and CAP_SETGID' };
+  } catch (err) {
+    return { may: false, why: `/proc/self/status: ${(err as Error).message}` };
+  }
+}

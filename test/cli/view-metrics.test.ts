@@ -22,10 +22,10 @@ function withTwoSessions(uid: number, name: string, body: string): ReturnType<ty
 }
 
 describe('--view all-users in the metrics', () => {
-  live('metrics counts the session keyrings of a uid root cannot view, and the self view does not', () => {
+  live('metrics counts the session keyrings of a uid root cannot view (the default, auto, as root with CAP_SETUID and CAP_SETGID), and the self view does not', () => {
     const uid = 42500 + (process.pid % 90);
     const name = uniqueName('vm');
-    const r = withTwoSessions(uid, name, `"$BIN" metrics > /tmp/${name}.self && "$BIN" metrics --view all-users > /tmp/${name}.all; cat /tmp/${name}.self; echo ====; cat /tmp/${name}.all; rm -f /tmp/${name}.self /tmp/${name}.all`);
+    const r = withTwoSessions(uid, name, `"$BIN" metrics --view self > /tmp/${name}.self && "$BIN" metrics > /tmp/${name}.all; cat /tmp/${name}.self; echo ====; cat /tmp/${name}.all; rm -f /tmp/${name}.self /tmp/${name}.all`);
     expect(r.status, r.stderr).toBe(0);
     const [self, all] = r.stdout.split('====\n') as [string, string];
     expect(self).not.toContain(`keyring_session_keyrings{uid="${uid}"}`);
@@ -36,6 +36,24 @@ describe('--view all-users in the metrics', () => {
     expect(self).toContain('keyring_view_uids{view="self",result="read"} 1\n');
     expect(Number(/keyring_view_uids\{view="all-users",result="read"\} (\d+)/.exec(all)?.[1])).toBeGreaterThanOrEqual(2);
     expect(all).toContain('keyring_view_uids{view="all-users",result="failed"} 0\n');
+  });
+
+  live('auto is the self view for root without CAP_SETUID and CAP_SETGID, and serve says which view auto chose and why', () => {
+    const uid = 44300 + (process.pid % 90);
+    const name = uniqueName('va');
+    const r = withTwoSessions(
+      uid,
+      name,
+      `setpriv --bounding-set=-all --inh-caps=-all "$BIN" metrics > /tmp/${name}.m; cat /tmp/${name}.m; rm -f /tmp/${name}.m; echo ====
+       log=$(mktemp); setpriv --bounding-set=-all --inh-caps=-all "$BIN" serve --web.listen-address 127.0.0.1:0 2> $log & srv=$!
+       for i in $(seq 100); do grep -q 'msg=listening' $log && break; sleep 0.1; done
+       kill $srv; wait $srv; grep 'msg="starting keyring-exporter"' $log; rm -f $log`,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const [metrics, log] = r.stdout.split('====\n') as [string, string];
+    expect(metrics).toContain('keyring_view_uids{view="self",result="read"} 1\n');
+    expect(metrics).not.toContain(`keyring_session_keyrings{uid="${uid}"}`);
+    expect(log).toMatch(/ view=self view_asked=auto view_why="root without CAP_SETUID and CAP_SETGID" /);
   });
 
   live('serve reads as every uid on each scrape, and says its view when it starts', () => {
