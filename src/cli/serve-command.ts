@@ -17,7 +17,7 @@ import type { Snapshot } from '../parser/snapshot.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
 import { readAllUsersSnapshot, ViewError } from '../procfs/read-all-users.js';
 import { resolveView, type ScrapeView, type View } from './snapshot-for.js';
-import { createReadMemo } from '../parser/read-memo.js';
+import { createReadMemo, type ReadMemo } from '../parser/read-memo.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
 import { loadAuditConfig } from './audit-command.js';
 import { createConfigReloader } from '../server/config-reloader.js';
@@ -98,9 +98,11 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
 
   // What the last read confirmed: only records not seen before are asked about and parsed (parser/read-memo.ts).
   const memo = createReadMemo();
+  /** The same, of the last read as each other uid (--view all-users). */
+  const memos = new Map<number, ReadMemo>();
   const readSelf = (onRecord?: (r: KeyRecord) => void): Promise<Snapshot> => readSnapshot(o.procfs, io.clock, { memo, ...(onRecord !== undefined ? { onRecord } : {}) });
-  const readAll = async (): Promise<Snapshot> => {
-    const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids, memo });
+  const readAll = async (onRecord?: (r: KeyRecord) => void): Promise<Snapshot> => {
+    const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids, memo, memos, ...(onRecord !== undefined ? { onRecord } : {}) });
     for (const f of r.coverage.failed) logger.debug('could not read /proc/keys as a uid', { uid: f.uid, error: f.error });
     return r.snapshot;
   };

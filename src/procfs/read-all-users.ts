@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseProcKeyUsers } from '../parser/proc-key-users.js';
 import { parseProcKeys, type ProcKeysParseResult, type UnconfirmedRecord } from '../parser/proc-keys.js';
-import { atLine, type ReadMemo } from '../parser/read-memo.js';
+import { atLine, createReadMemo, type ReadMemo } from '../parser/read-memo.js';
 import { formatKeyHeader, keyText, type KeyRecord } from '../parser/key-record.js';
 import { storedAnswers, type KernelAnswers, type KeyAnswer } from '../parser/key-answer.js';
 import { buildSnapshot, type RawProcFiles, type ReadCoverage, type Snapshot } from '../parser/snapshot.js';
@@ -45,8 +45,15 @@ export interface AllUsersOptions {
   maxUids?: number;
   /** What the exporter's own last read confirmed (parser/read-memo.ts), for its own read. */
   memo?: ReadMemo;
+  /**
+   * What the last read as each uid confirmed, by uid: a serving exporter's, kept by it and updated here (the
+   * memos of uids not read this time are dropped).
+   */
+  memos?: Map<number, ReadMemo>;
   /** Also give the merged records as the kernel prints them, and the kernel's answers about them (capture). */
   render?: boolean;
+  /** Told each record of the exporter's own read as it is parsed (the merged snapshot holds them all, or others). */
+  onRecord?: (r: KeyRecord) => void;
 }
 
 export async function readAllUsersSnapshot(
@@ -56,7 +63,7 @@ export async function readAllUsersSnapshot(
 ): Promise<{ snapshot: Snapshot; coverage: ViewCoverage; keysBytes?: Buffer; answers?: KeyAnswer[] }> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0)
     throw new ViewError('--view all-users needs root: only root can read /proc/keys as every other uid');
-  const raw = await readProcFiles(procRoot, { parse: true, ...(opts.memo !== undefined ? { memo: opts.memo } : {}) });
+  const raw = await readProcFiles(procRoot, { parse: true, ...(opts.memo !== undefined ? { memo: opts.memo } : {}), ...(opts.onRecord !== undefined ? { onRecord: opts.onRecord } : {}) });
   const coverage: ViewCoverage = { view: 'all-users', readers: [0], failed: [] };
   if (raw.keys.status !== 'ok' || (raw.keys.text === undefined && raw.keysParsed === undefined) || raw.keyUsers.status !== 'ok' || raw.keyUsers.text === undefined)
     return { snapshot: { ...buildSnapshot(raw, Math.floor(clock())), coverage }, coverage };
@@ -65,14 +72,15 @@ export async function readAllUsersSnapshot(
   // nothing more to show. The largest gaps first, up to `maxUids`; the rest are reported as not read.
   const own = raw.keysParsed ?? parseProcKeys(raw.keys.text ?? '', raw.answers, raw.answers !== undefined ? raw.memo : undefined);
   const seen = new Map<number, number>();
-  for (const r of own.records) seen.set(r.uid, (seen.get(r.uid) ?? 0) + 1);
+  // Root is never read as again: its keys are not counted (on most hosts, most of them).
+  for (const r of own.records) if (r.uid !== 0) seen.set(r.uid, (seen.get(r.uid) ?? 0) + 1);
   const gap = (u: { uid: number; nkeys: number }): number => u.nkeys - (seen.get(u.uid) ?? 0);
   const hidden = parseProcKeyUsers(raw.keyUsers.text).users.filter((u) => u.uid !== 0 && gap(u) > 0);
   hidden.sort((a, b) => gap(b) - gap(a) || a.uid - b.uid);
   const maxUids = opts.maxUids ?? Number.POSITIVE_INFINITY;
   for (const u of hidden.slice(maxUids)) coverage.failed.push({ uid: u.uid, error: `not read: more than ${maxUids} uids have keys this reader cannot see (--collector.users.max-uids)` });
   const uids = hidden.slice(0, maxUids).map((u) => u.uid);
-  const gids = await primaryGids(opts.rootDir ?? '/');
+  const gids = uids.length === 0 ? new Map<number, number>() : await primaryGids(opts.rootDir ?? '/');
   const keysPath = join(procRoot, 'keys');
   const reads: { parsed: ProcKeysParseResult; answers?: KernelAnswers }[] = [{ parsed: own, ...(raw.answers !== undefined ? { answers: raw.answers } : {}) }];
   let failedReads = 0;
@@ -84,7 +92,9 @@ export async function readAllUsersSnapshot(
       if (r.status === 'fulfilled') {
         // Without the kernel's answers in the uid's own read (no bridge in the reader), its records are text alone.
         const answers = r.value.bridgeError === undefined ? storedAnswers('kernel', r.value.answers) : undefined;
-        reads.push({ parsed: parseProcKeys(r.value.bytes.toString('latin1'), answers), ...(answers !== undefined ? { answers } : {}) });
+        let memo = opts.memos?.get(uid);
+        if (memo === undefined && opts.memos !== undefined && answers !== undefined) opts.memos.set(uid, (memo = createReadMemo()));
+        reads.push({ parsed: parseProcKeys(r.value.bytes.toString('latin1'), answers, memo), ...(answers !== undefined ? { answers } : {}) });
         coverage.readers.push(uid);
       } else {
         failedReads++;
@@ -92,6 +102,8 @@ export async function readAllUsersSnapshot(
       }
     });
   }
+
+  if (opts.memos !== undefined) for (const uid of opts.memos.keys()) if (!uids.includes(uid)) opts.memos.delete(uid);
 
   // Root without CAP_SETUID/CAP_SETGID (a unit's CapabilityBoundingSet=, a container's drop: [ALL]) cannot
   // become anyone: every read fails alike, and the view asked for cannot be had. Not a partial view: an error.
@@ -125,6 +137,8 @@ export async function readAllUsersSnapshot(
  * Records a read listed that the kernel did not confirm are reported unless another read confirmed the key.
  */
 export function mergeReads(reads: readonly { parsed: ProcKeysParseResult }[], format: ProcKeysParseResult['format']): ProcKeysParseResult {
+  // The exporter's own read alone (no other uid had keys it cannot see): itself.
+  if (reads.length === 1 && reads[0] !== undefined) return reads[0].parsed;
   const RANK: Record<KeyRecord['confirmation'], number> = { described: 2, dead: 1, unconfirmed: 0 };
   const bySerial = new Map<number, KeyRecord>();
   for (const { parsed } of reads)

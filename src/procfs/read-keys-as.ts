@@ -33,11 +33,13 @@ export interface KeysReadAs {
  * are left out: such a line names no key.
  */
 export function listedSerials(bytes: Buffer): number[] {
+  // A string scan: a flood of newlines makes every byte a line, and Buffer.indexOf per line costs far more.
+  const text = bytes.toString('latin1');
   const seen = new Set<number>();
-  for (let at = 0; at < bytes.length; ) {
-    const serial = serialAt(bytes, at);
+  for (let at = 0; at < text.length; ) {
+    const serial = serialAt(text, at);
     if (serial >= 1 && serial <= 0x7fffffff) seen.add(serial);
-    const nl = bytes.indexOf(0x0a, at);
+    const nl = text.indexOf('\n', at);
     if (nl < 0) break;
     at = nl + 1;
   }
@@ -45,11 +47,11 @@ export function listedSerials(bytes: Buffer): number[] {
 }
 
 /** The 8 lowercase hex digits and space at `at`, as a number, else -1. */
-function serialAt(bytes: Buffer, at: number): number {
-  if (bytes[at + 8] !== 0x20) return -1;
+function serialAt(text: string, at: number): number {
+  if (text.charCodeAt(at + 8) !== 0x20) return -1;
   let serial = 0;
   for (let i = at; i < at + 8; i++) {
-    const c = bytes[i] as number;
+    const c = text.charCodeAt(i);
     const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
     if (digit < 0) return -1;
     serial = serial * 16 + digit;
