@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { KeyAnswer } from '../parser/key-answer.js';
+import { serialAt as hexSerialAt } from '../parser/read-memo.js';
 import { checkAnswer } from './kernel-answers-file.js';
 import type { ReadReply, ReadRequest } from './reader-thread-worker.js';
 
@@ -48,15 +49,7 @@ export function listedSerials(bytes: Buffer): number[] {
 
 /** The 8 lowercase hex digits and space at `at`, as a number, else -1. */
 function serialAt(text: string, at: number): number {
-  if (text.charCodeAt(at + 8) !== 0x20) return -1;
-  let serial = 0;
-  for (let i = at; i < at + 8; i++) {
-    const c = text.charCodeAt(i);
-    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
-    if (digit < 0) return -1;
-    serial = serial * 16 + digit;
-  }
-  return serial;
+  return text.charCodeAt(at + 8) === 0x20 ? hexSerialAt(text, at) : -1;
 }
 
 /** The worker's script: beside this file when built, else in the repository's build (the tests run the sources). */
