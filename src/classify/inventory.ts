@@ -152,8 +152,16 @@ function summaryOf(g: KeyGroups, listed: number): InventorySummary {
  */
 export function keyCoverage(inv: Pick<Inventory, 'users' | 'keys'>): { seen: number; owned: number } | null {
   if (inv.users === null) return null;
-  const owned = inv.users.reduce((n, u) => n + (u.uid === 0 ? Math.max(0, u.nkeys - 2) : u.nkeys), 0);
+  const owned = inv.users.reduce((n, u) => n + ownedKeys(u), 0);
   return { seen: inv.keys.length, owned };
+}
+
+/** The kernel's static key_user for global root starts with 2 keys that never existed (process_keys.c). */
+const ROOT_PHANTOM_KEYS = 2;
+
+/** The keys a uid owns, as /proc/key-users counts them, without root's 2 that never existed. */
+export function ownedKeys(u: Pick<KeyUserRecord, 'uid' | 'nkeys'>): number {
+  return u.uid === 0 ? Math.max(0, u.nkeys - ROOT_PHANTOM_KEYS) : u.nkeys;
 }
 
 /** Keys counted by owner uid. */

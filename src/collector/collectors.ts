@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import type { AuditConfig } from '../audit/audit-config.js';
 import { SEVERITIES } from '../audit/finding.js';
 import { CHECKS, runAudit } from '../audit/run-audit.js';
-import { countByUid, type Inventory } from '../classify/inventory.js';
+import { countByUid, ownedKeys, type Inventory } from '../classify/inventory.js';
 import type { KeyRecord } from '../parser/key-record.js';
 import { PROC_FILES } from '../parser/parse-issue.js';
 import { GaugeFamily } from './gauge-family.js';
@@ -86,6 +86,8 @@ const UPDATES: Record<CollectorName, Update> = {
     const visible = g['keyring_user_visible_keys'] as GaugeFamily;
     addByUid(visible, inv.visibleByUid, uidLabel);
     for (const u of inv.users ?? []) if (!inv.visibleByUid.has(u.uid)) add(visible, { uid: uidLabel(u.uid) }, 0);
+    const unseen = g['keyring_user_unseen_keys'] as GaugeFamily;
+    for (const u of inv.users ?? []) add(unseen, { uid: uidLabel(u.uid) }, Math.max(0, ownedKeys(u) - (inv.visibleByUid.get(u.uid) ?? 0)));
     const view = inv.coverage?.view ?? 'self';
     (g['keyring_view_uids'] as GaugeFamily).set({ view, result: 'read' }, inv.coverage?.readers.length ?? 1);
     (g['keyring_view_uids'] as GaugeFamily).set({ view, result: 'failed' }, inv.coverage?.failed.length ?? 0);

@@ -58,6 +58,15 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   { name: 'keyring_persistent_keyring_keys', help: 'Keys linked in the persistent keyring of a uid.', labels: ['uid'], labelValues: { uid: UID }, collector: 'keys' },
   { name: 'keyring_user_visible_keys', help: 'Keys of a uid that /proc/keys showed the exporter (compare with keyring_user_keys).', labels: ['uid'], labelValues: { uid: UID }, collector: 'keys' },
   {
+    name: 'keyring_user_unseen_keys',
+    help:
+      'Keys /proc/key-users counts for a uid (without the 2 the kernel counts for root that never existed) that no read of /proc/keys showed the exporter: ' +
+      'what it could not look at, 0 where it saw them all (never negative: a key made between the two reads is not a negative gap).',
+    labels: ['uid'],
+    labelValues: { uid: UID },
+    collector: 'keys',
+  },
+  {
     name: 'keyring_view_uids',
     help:
       'Uids whose reads of /proc/keys the scrape merged (result="read": the exporter itself, and in the all-users view every other uid /proc/key-users lists) ' +

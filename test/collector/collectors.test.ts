@@ -43,6 +43,20 @@ describe('collectors', () => {
     expect(series(text, 'keyring_scrape_collector_success')).toEqual(COLLECTORS.map((c) => `keyring_scrape_collector_success{collector="${c}"} 1`));
   });
 
+  it('count the keys of each uid the reads did not show: never root\'s 2 that never existed, never below 0', async () => {
+    // Root owns 2 listed keys plus the 2 phantoms; uid 40120 owns 3 and shows 1; uid 40121's key came after the
+    // read of /proc/key-users (listed, not yet counted).
+    const keys = [
+      '0000000a I------     1 perm 1f0b0000     0     0 keyring   .a: empty',
+      '0000000b I------     1 perm 1f0b0000     0     0 keyring   .b: empty',
+      '0000000c I--Q---     1 perm 3f010101 40120 40120 user      c: 1',
+      '0000000d I--Q---     1 perm 3f010101 40121 40121 user      d: 1',
+    ].join('\n') + '\n';
+    const users = ['    0:     4 4/4 0/1000000 0/25000000', '40120:     3 3/3 3/200 6/20000', '40121:     0 0/0 0/200 0/20000'].join('\n') + '\n';
+    const { text } = await exposition(buildInventory(snapshotOf(keys, users)));
+    expect(series(text, 'keyring_user_unseen_keys')).toEqual(['keyring_user_unseen_keys{uid="0"} 0', 'keyring_user_unseen_keys{uid="40120"} 2', 'keyring_user_unseen_keys{uid="40121"} 0']);
+  });
+
   it('never put a key description, serial or keyring name in a label', async () => {
     const { text } = await exposition(await fixture('hard-descriptions'));
     const labels = text.split('\n').filter((l) => !l.startsWith('#')).flatMap((l) => [...l.matchAll(/="([^"]*)"/g)].map((m) => m[1] as string));

@@ -1,8 +1,7 @@
 import type { Check } from '../check.js';
 import type { Finding } from '../finding.js';
+import { ownedKeys } from '../../classify/inventory.js';
 
-/** The kernel's static key_user for global root starts with 2 keys that never existed (process_keys.c). */
-const ROOT_PHANTOM_KEYS = 2;
 
 export const visibilityGap: Check = {
   id: 'visibility_gap',
@@ -19,7 +18,7 @@ export const visibilityGap: Check = {
     const findings: Finding[] = [];
     for (const u of ctx.inventory.users ?? []) {
       if (ctx.config.allow.uids.includes(u.uid) || ctx.inventory.unstableUids.includes(u.uid)) continue;
-      const owned = u.uid === 0 ? Math.max(0, u.nkeys - ROOT_PHANTOM_KEYS) : u.nkeys;
+      const owned = ownedKeys(u);
       const seen = listed.get(u.uid) ?? 0;
       if (seen >= owned) continue;
       findings.push({
