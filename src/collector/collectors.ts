@@ -10,6 +10,7 @@ import { CHECKS, runAudit } from '../audit/run-audit.js';
 import { countByUid, ownedKeys, type Inventory } from '../classify/inventory.js';
 import type { KeyRecord } from '../parser/key-record.js';
 import { PROC_FILES } from '../parser/parse-issue.js';
+import { VIEW_FAILURES } from '../parser/snapshot.js';
 import { GaugeFamily } from './gauge-family.js';
 import { COLLECTORS, METRIC_FAMILIES, type CollectorName } from './metric-families.js';
 
@@ -91,6 +92,7 @@ const UPDATES: Record<CollectorName, Update> = {
     const view = inv.coverage?.view ?? 'self';
     (g['keyring_view_uids'] as GaugeFamily).set({ view, result: 'read' }, inv.coverage?.readers.length ?? 1);
     (g['keyring_view_uids'] as GaugeFamily).set({ view, result: 'failed' }, inv.coverage?.failed.length ?? 0);
+    for (const reason of VIEW_FAILURES) (g['keyring_view_failed_uids'] as GaugeFamily).set({ reason }, inv.coverage?.failed.filter((f) => f.reason === reason).length ?? 0);
     addByUid(g['keyring_session_keyrings'] as GaugeFamily, sessions, uidLabel);
     addByUid(g['keyring_persistent_keyring_keys'] as GaugeFamily, persistentKeys, uidLabel);
     // Counted by decoded type (shared objects, so a label is checked once per type), then class and state.

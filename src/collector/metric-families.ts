@@ -75,6 +75,15 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     labelValues: { view: 'self, all-users', result: 'read, failed' },
     collector: 'keys',
   },
+  {
+    name: 'keyring_view_failed_uids',
+    help:
+      'Uids with keys the exporter cannot see that the scrape did not read as, by why: max_uids (beyond --collector.users.max-uids), ' +
+      'credentials (the reader thread could not take the uid\'s: no CAP_SETUID and CAP_SETGID, or a system call filter), read (the read or the questions failed). 0 in the self view.',
+    labels: ['reason'],
+    labelValues: { reason: 'max_uids, credentials, read' },
+    collector: 'keys',
+  },
   { name: 'keyring_suspect_records', help: 'Records of /proc/keys that cannot be trusted as printed (forged lines, records /proc/key-users contradicts).', labels: [], labelValues: {}, collector: 'keys' },
   {
     name: 'keyring_records_confirmed',

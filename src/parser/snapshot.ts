@@ -73,11 +73,15 @@ export interface Snapshot {
   coverage?: ReadCoverage;
 }
 
+/** Why a uid was not read as: beyond --collector.users.max-uids, its credentials not taken, or the read failed. */
+export const VIEW_FAILURES = ['max_uids', 'credentials', 'read'] as const;
+export type ViewFailure = (typeof VIEW_FAILURES)[number];
+
 /** The uids /proc/keys was read as for a merged view (root first), and the reads that failed, with why. */
 export interface ReadCoverage {
   view: 'all-users';
   readers: number[];
-  failed: { uid: number; error: string }[];
+  failed: { uid: number; error: string; reason: ViewFailure }[];
 }
 
 export interface FileStatusEntry {

@@ -78,7 +78,7 @@ export async function readAllUsersSnapshot(
   const hidden = parseProcKeyUsers(raw.keyUsers.text).users.filter((u) => u.uid !== 0 && gap(u) > 0);
   hidden.sort((a, b) => gap(b) - gap(a) || a.uid - b.uid);
   const maxUids = opts.maxUids ?? Number.POSITIVE_INFINITY;
-  for (const u of hidden.slice(maxUids)) coverage.failed.push({ uid: u.uid, error: `not read: more than ${maxUids} uids have keys this reader cannot see (--collector.users.max-uids)` });
+  for (const u of hidden.slice(maxUids)) coverage.failed.push({ uid: u.uid, error: `not read: more than ${maxUids} uids have keys this reader cannot see (--collector.users.max-uids)`, reason: 'max_uids' });
   const uids = hidden.slice(0, maxUids).map((u) => u.uid);
   const gids = uids.length === 0 ? new Map<number, number>() : await primaryGids(opts.rootDir ?? '/');
   const keysPath = join(procRoot, 'keys');
@@ -98,7 +98,8 @@ export async function readAllUsersSnapshot(
         coverage.readers.push(uid);
       } else {
         failedReads++;
-        coverage.failed.push({ uid, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+        const stage = (r.reason as { stage?: unknown } | null)?.stage;
+        coverage.failed.push({ uid, error: r.reason instanceof Error ? r.reason.message : String(r.reason), reason: stage === 'credentials' ? 'credentials' : 'read' });
       }
     });
   }
@@ -109,7 +110,7 @@ export async function readAllUsersSnapshot(
   // become anyone: every read fails alike, and the view asked for cannot be had. Not a partial view: an error.
   if (uids.length > 0 && failedReads === uids.length)
     throw new ViewError(
-      `--view all-users could not read /proc/keys as any of the ${uids.length} other uids (${coverage.failed.find((f) => !f.error.startsWith('not read'))?.error ?? 'unknown error'}): ` +
+      `--view all-users could not read /proc/keys as any of the ${uids.length} other uids (${coverage.failed.find((f) => f.reason !== 'max_uids')?.error ?? 'unknown error'}): ` +
         'it needs root with CAP_SETUID and CAP_SETGID',
     );
 

@@ -17,7 +17,9 @@ import { Worker } from 'node:worker_threads';
 import type { KeyAnswer } from '../parser/key-answer.js';
 import { serialAt as hexSerialAt } from '../parser/read-memo.js';
 import { checkAnswer } from './kernel-answers-file.js';
-import type { ReadReply, ReadRequest } from './reader-thread-worker.js';
+import type { ReadFailure, ReadReply, ReadRequest } from './reader-thread-worker.js';
+
+export type { ReadFailure };
 
 export interface KeysReadAs {
   /** The file's bytes, as the uid read them. */
@@ -82,7 +84,7 @@ function start(): Worker {
     pending.delete(reply.id);
     if (pending.size === 0) w.unref();
     if (reply.error !== undefined || reply.bytes === undefined) {
-      p.reject(new Error(reply.error ?? 'the reader thread sent no bytes'));
+      p.reject(Object.assign(new Error(reply.error ?? 'the reader thread sent no bytes'), { stage: reply.stage ?? 'read' }));
       return;
     }
     const answers: KeyAnswer[] = [];

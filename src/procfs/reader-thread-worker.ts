@@ -31,6 +31,9 @@ export interface ReadRequest {
   gid: number;
 }
 
+/** What failed: taking the uid's credentials, or the read and the questions made with them. */
+export type ReadFailure = 'credentials' | 'read';
+
 export interface ReadReply {
   id: number;
   bytes?: Uint8Array;
@@ -38,6 +41,8 @@ export interface ReadReply {
   bridgeError?: string;
   /** Why the read failed: the thread could not take the credentials, or the file could not be read. */
   error?: string;
+  /** Which of the two failed. */
+  stage?: ReadFailure;
 }
 
 type Syscall = (...args: unknown[]) => unknown;
@@ -59,7 +64,7 @@ async function main(): Promise<void> {
 
   port.on('message', (req: ReadRequest) => {
     if (nr === undefined) {
-      port.postMessage({ id: req.id, error: `reading as another uid: unsupported architecture ${process.arch}` } satisfies ReadReply);
+      port.postMessage({ id: req.id, error: `reading as another uid: unsupported architecture ${process.arch}`, stage: 'credentials' } satisfies ReadReply);
       return;
     }
     // The thread's own effective ids and supplementary groups, to take back.
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
     const groups = Buffer.alloc(4 * 65536);
     const ngroups = Number(syscall(nr.getgroups, 'long', 65536, 'void *', groups));
     if (ngroups < 0) {
-      port.postMessage({ id: req.id, error: `getgroups failed: ${errnoName()}` } satisfies ReadReply);
+      port.postMessage({ id: req.id, error: `getgroups failed: ${errnoName()}`, stage: 'credentials' } satisfies ReadReply);
       return;
     }
     let reply: ReadReply;
@@ -87,7 +92,7 @@ async function main(): Promise<void> {
           ? { id: req.id, bytes, answers: [], bridgeError: keyctl.error }
           : { id: req.id, bytes, answers: listedSerials(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)).map((s) => keyctl.describe(s)) };
     } catch (e) {
-      reply = { id: req.id, error: e instanceof Error ? e.message : String(e) };
+      reply = { id: req.id, error: e instanceof Error ? e.message : String(e), stage: changed < 3 ? 'credentials' : 'read' };
     }
     try {
       if (changed >= 3) call('setresuid', nr.setresuid, 'long', -1, 'long', euid, 'long', -1);
@@ -96,7 +101,7 @@ async function main(): Promise<void> {
     } catch (e) {
       // A thread that could not take back its own credentials must not serve another read: it ends (the next
       // read starts another).
-      port.postMessage({ id: req.id, error: `the reader thread could not take back its credentials (${e instanceof Error ? e.message : String(e)})` } satisfies ReadReply);
+      port.postMessage({ id: req.id, error: `the reader thread could not take back its credentials (${e instanceof Error ? e.message : String(e)})`, stage: 'credentials' } satisfies ReadReply);
       process.exit(1);
     }
     port.postMessage(reply, reply.bytes !== undefined ? [reply.bytes.buffer as ArrayBuffer] : []);

@@ -89,7 +89,7 @@ describe('--view all-users in the metrics', () => {
        setpriv --reuid=${hidden} --regid=${hidden} --clear-groups keyctl session - sleep 30 >/dev/null 2>&1 & h=$!
        for i in $(seq 100); do [ "$(awk -v u=${open} '$6 == u' /proc/keys | wc -l)" = 2 ] && grep -q "^ *${hidden}:" /proc/key-users && break; sleep 0.1; done
        "$BIN" keys --view all-users --format json | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log("readers " + JSON.stringify(JSON.parse(s).source.view.readers)))'
-       "$BIN" metrics --view all-users --collector.users.max-uids 1 | grep '^keyring_view_uids'
+       "$BIN" metrics --view all-users --collector.users.max-uids 1 | grep -E '^keyring_view_(uids|failed_uids)'
        pkill -P $o; kill $o $h 2>/dev/null`,
     );
     expect(r.status, r.stderr).toBe(0);
@@ -99,6 +99,11 @@ describe('--view all-users in the metrics', () => {
     expect(readers).not.toContain(open);
     // With a cap of 1: root and the uid with the largest gap; hidden (and any other) is not read, and counted.
     expect(r.stdout).toContain('keyring_view_uids{view="all-users",result="read"} 2\n');
-    expect(Number(/keyring_view_uids\{view="all-users",result="failed"\} (\d+)/.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(1);
+    const failed = Number(/keyring_view_uids\{view="all-users",result="failed"\} (\d+)/.exec(r.stdout)?.[1]);
+    expect(failed).toBeGreaterThanOrEqual(1);
+    // Every one of them for the cap, none for want of credentials or a failed read.
+    expect(r.stdout).toContain(`keyring_view_failed_uids{reason="max_uids"} ${failed}\n`);
+    expect(r.stdout).toContain('keyring_view_failed_uids{reason="credentials"} 0\n');
+    expect(r.stdout).toContain('keyring_view_failed_uids{reason="read"} 0\n');
   });
 });
