@@ -53,6 +53,8 @@ describe('--view all-users in the metrics', () => {
     const [metrics, log] = r.stdout.split('====\n') as [string, string];
     expect(metrics).toContain('keyring_view_uids{view="self",result="read"} 1\n');
     expect(metrics).not.toContain(`keyring_session_keyrings{uid="${uid}"}`);
+    // What it cannot see, it counts: the uid's two session keyrings.
+    expect(metrics).toContain(`keyring_user_unseen_keys{uid="${uid}"} 2\n`);
     expect(log).toMatch(/ view=self view_asked=auto view_why="root without CAP_SETUID and CAP_SETGID" /);
   });
 
