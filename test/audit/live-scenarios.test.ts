@@ -6,6 +6,7 @@
 import { describe, expect } from 'vitest';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { sh, uniqueName } from '../helpers/run-bin.js';
+import { PERSISTENT_EXPIRY_LOCK } from '../helpers/sysctl-lock.js';
 
 const live = itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv'), hasCommand('pkill')]);
 
@@ -29,7 +30,9 @@ describe('live scenarios', () => {
   live('a persistent keyring holding a key, got with persistent_keyring_expiry lowered to 2 h: persistent_keyring_expiring', () => {
     const uid = 40400 + (process.pid % 90);
     const name = uniqueName('pers');
+    // Under the lock every test that lowers the sysctl holds (test/helpers/sysctl-lock.ts).
     const r = sh(`
+      exec 9>${PERSISTENT_EXPIRY_LOCK}; flock 9
       old=$(cat /proc/sys/kernel/keys/persistent_keyring_expiry)
       trap 'echo "$old" > /proc/sys/kernel/keys/persistent_keyring_expiry' EXIT
       echo 7200 > /proc/sys/kernel/keys/persistent_keyring_expiry

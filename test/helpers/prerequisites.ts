@@ -15,7 +15,7 @@ export interface Prerequisite {
 export const isRoot = (): Prerequisite => ({ ok: typeof process.getuid === 'function' && process.getuid() === 0, what: 'running as root' });
 
 /** The Debian package of a command, where its name differs. */
-const PACKAGE_OF: Record<string, string> = { keyctl: 'keyutils', 'systemd-analyze': 'systemd', setpriv: 'util-linux', promtool: 'prometheus', htpasswd: 'apache2-utils' };
+const PACKAGE_OF: Record<string, string> = { keyctl: 'keyutils', 'systemd-analyze': 'systemd', setpriv: 'util-linux', flock: 'util-linux', promtool: 'prometheus', htpasswd: 'apache2-utils' };
 
 export const hasCommand = (cmd: string): Prerequisite => ({
   ok: spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0,
