@@ -40,6 +40,11 @@ export function listedSerials(bytes: Buffer): number[] {
   const text = bytes.toString('latin1');
   const seen = new Set<number>();
   for (let at = 0; at < text.length; ) {
+    // An empty line (a flood of newlines is one per byte) is passed without a call.
+    if (text.charCodeAt(at) === 0x0a) {
+      at++;
+      continue;
+    }
     const serial = serialAt(text, at);
     if (serial >= 1 && serial <= 0x7fffffff) seen.add(serial);
     const nl = text.indexOf('\n', at);
