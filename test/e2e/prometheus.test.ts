@@ -7,7 +7,6 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -16,30 +15,13 @@ import { runCli } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { hasCommand, itWith } from '../helpers/prerequisites.js';
 import { serveOptions } from '../helpers/serve-options.js';
+import { freePort, until } from '../helpers/waiting.js';
 
 const withPrometheus = itWith([hasCommand('prometheus')]);
 const fixture = (name: string): string => new URL(`../fixtures/${name}/`, import.meta.url).pathname;
 const rules = new URL('../../rules/keyring-exporter.rules.yml', import.meta.url).pathname;
 const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/keyring-exporter-overview.json', import.meta.url), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
 const io: CliIo = { stdout: () => undefined, stderr: () => undefined, stdoutIsTty: false, clock: () => Date.now() / 1000 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, seconds = 60): Promise<T> {
-  for (let i = 0; i < seconds * 4; i++) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('against a real Prometheus', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kre-e2e-'));

@@ -8,7 +8,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -16,6 +15,7 @@ import { runServeCommand } from '../../src/cli/serve-command.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { serveOptions } from '../helpers/serve-options.js';
+import { freePort, until } from '../helpers/waiting.js';
 import { PERSISTENT_EXPIRY_LOCK } from '../helpers/sysctl-lock.js';
 
 const live = itWith([isRoot(), hasCommand('prometheus'), hasCommand('keyctl'), hasCommand('setpriv'), hasCommand('flock')]);
@@ -25,24 +25,6 @@ const io: CliIo = { stdout: () => undefined, stderr: () => undefined, stdoutIsTt
 const leaker = 44500 + (process.pid % 90);
 const holder = 44600 + (process.pid % 90);
 const asUid = (uid: number): string => `setpriv --reuid=${uid} --regid=${uid} --clear-groups`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, seconds = 60): Promise<T> {
-  for (let i = 0; i < seconds * 4; i++) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('alerts for other users\' keyrings, against a real Prometheus', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kre-e2e-users-'));
