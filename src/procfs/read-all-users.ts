@@ -1,8 +1,8 @@
 /**
  * `--view all-users`: /proc/keys lists only what the reader may view and root has no exception
  * (kernel-format.md §1.11), so other users' session and user keyrings are invisible to a root exporter.
- * As root, read /proc/keys once as every uid /proc/key-users lists, and ask the kernel about each read as that
- * uid (read-keys-as.ts: a thread that takes that uid and gid; the credentials decide what is listed and
+ * As root, read /proc/keys once more as every uid of which /proc/key-users counts keys the exporter's own read
+ * does not show, and ask the kernel about each read as that uid (read-keys-as.ts: a thread that takes that uid and gid; the credentials decide what is listed and
  * described), and merge the reads' records by serial, in the kernel's order, as one read by a reader who may view
  * everything would list them. A capture gets the merged records rendered as the kernel prints them, with the
  * kernel's answers, so that an offline audit of it parses the same records.
