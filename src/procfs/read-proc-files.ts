@@ -6,9 +6,9 @@
  * A large live /proc/keys read for a snapshot is parsed as it is read, on the reader thread (stream-read.ts),
  * and its text is not kept.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, statfsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { KEYS_SYSCTLS, type KeysSysctl } from '../parser/keys-sysctl.js';
 import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '../parser/snapshot.js';
 import { storedAnswers } from '../parser/key-answer.js';
@@ -105,9 +105,20 @@ async function streamKeys(path: string, answers: KernelAnswers, opts: ReadOption
   }
 }
 
-/** Whether `procRoot` is the live procfs (the kernel can be asked about what it lists). */
+/** PROC_SUPER_MAGIC (include/uapi/linux/magic.h): the file system type statfs(2) gives a procfs. */
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/**
+ * Whether `procRoot` is a live procfs, so that the kernel can be asked about what it lists: /proc, or the host's
+ * mounted elsewhere (a container's /host/proc, where the runtime masks the container's own /proc/keys). What it
+ * shows depends on the reader's credentials, not on the mount. A folder (a capture, a fixture) is not one.
+ */
 export function isLiveProc(procRoot: string): boolean {
-  return resolve(procRoot) === '/proc';
+  try {
+    return statfsSync(procRoot).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 export interface ReadOptions {

@@ -2,12 +2,13 @@
  * How files are read (src/procfs/read-proc-files.ts): /proc synchronously, a capture or anything else (a FIFO)
  * asynchronously, so that it can never block the event loop. Every path must give back the file's bytes exactly.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readProcFile } from '../../src/procfs/read-proc-files.js';
+import { isLiveProc, readProcFile, readSnapshot } from '../../src/procfs/read-proc-files.js';
+import { isRoot, itWith } from '../helpers/prerequisites.js';
 import type { FileRead } from '../../src/parser/snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kre-read-'));
@@ -70,5 +71,32 @@ describe('readProcFile', () => {
   it('reports a missing file and a directory as a status, never an exception', async () => {
     expect((await readProcFile(join(dir, 'absent'))).status).toBe('absent');
     expect((await readProcFile(dir)).status).toBe('failed');
+  });
+});
+
+describe('isLiveProc', () => {
+  it('is a procfs wherever it is mounted, and never a folder laid out like one', () => {
+    expect(isLiveProc('/proc')).toBe(true);
+    expect(isLiveProc(new URL('../fixtures/persistent/', import.meta.url).pathname)).toBe(false);
+    expect(isLiveProc(join(dir, 'absent'))).toBe(false);
+  });
+
+  itWith([isRoot()])('asks the kernel about the keys of the host\'s /proc mounted elsewhere, as a container\'s /host/proc is', async () => {
+    const at = mkdtempSync(join(tmpdir(), 'kre-hostproc-'));
+    const mounted = spawnSync('mount', ['-t', 'proc', 'proc', at], { encoding: 'utf8' });
+    expect(mounted.status, mounted.stderr).toBe(0);
+    try {
+      expect(isLiveProc(at)).toBe(true);
+      const there = await readSnapshot(at);
+      const here = await readSnapshot('/proc');
+      expect(there.confirmedBy).toBe('kernel');
+      // The kernel's own keyrings, listed and confirmed through either mount.
+      const kernel = (s: typeof here) => s.keys.filter((k) => k.uid === 0 && k.description.startsWith('.')).map((k) => [k.serial, k.confirmation]);
+      expect(kernel(there)).toEqual(kernel(here));
+      expect(kernel(there).length).toBeGreaterThan(0);
+    } finally {
+      spawnSync('umount', [at]);
+      rmSync(at, { recursive: true, force: true });
+    }
   });
 });
