@@ -11,9 +11,8 @@
  * for. It is started on the first read; a thread that could not take back its credentials ends, and the next
  * read starts another.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './start-worker.js';
 import type { KeyAnswer } from '../parser/key-answer.js';
 import { serialAt as hexSerialAt } from '../parser/read-memo.js';
 import { checkAnswer } from './kernel-answers-file.js';
@@ -59,12 +58,6 @@ function serialAt(text: string, at: number): number {
   return text.charCodeAt(at + 8) === 0x20 ? hexSerialAt(text, at) : -1;
 }
 
-/** The worker's script: beside this file when built, else in the repository's build (the tests run the sources). */
-function workerScript(): string {
-  const beside = fileURLToPath(new URL('./reader-thread-worker.js', import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/src/procfs/reader-thread-worker.js', import.meta.url));
-}
-
 interface Pending {
   resolve: (r: KeysReadAs) => void;
   reject: (e: Error) => void;
@@ -75,9 +68,7 @@ const pending = new Map<number, Pending>();
 let nextId = 1;
 
 function start(): Worker {
-  // Neither the process's environment nor its node options: the thread runs this module and nothing else.
-  const w = new Worker(workerScript(), { env: {}, execArgv: [], stdout: false, stderr: false });
-  w.unref();
+  const w = startWorker('reader-thread-worker.js');
   const failAll = (e: Error): void => {
     for (const p of pending.values()) p.reject(e);
     pending.clear();

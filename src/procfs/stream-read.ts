@@ -6,9 +6,8 @@
  * One thread and one shared buffer (grown to the largest file read) serve every read, one read at a time. The
  * thread is started on the first read and keeps the process alive only while a read is in flight.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './start-worker.js';
 import type { StreamReport, StreamRequest } from './stream-worker.js';
 
 /** A growable SharedArrayBuffer (ES2024, in Node since 20; TypeScript's ES2023 library does not type it). */
@@ -28,12 +27,6 @@ const MAX_BYTES = 2 ** 32;
 /** Told the bytes read so far: `bytes[0, n)`; `done` once the file ended at `n`. */
 export type StreamSink = (bytes: Buffer, n: number, done: boolean) => void;
 
-/** The worker's script: beside this file when built, else in the repository's build (the tests run the sources). */
-function workerScript(): string {
-  const beside = fileURLToPath(new URL('./stream-worker.js', import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/src/procfs/stream-worker.js', import.meta.url));
-}
-
 let worker: Worker | null = null;
 let buffer: GrowableBuffer | null = null;
 /** The read in flight: the next one starts after it. */
@@ -51,8 +44,7 @@ export function streamProcFile(path: string, sink: StreamSink): Promise<number> 
 
 function streamOne(path: string, sink: StreamSink): Promise<number> {
   if (worker === null) {
-    const w = new Worker(workerScript(), { env: {}, execArgv: [], stdout: false, stderr: false });
-    w.unref();
+    const w = startWorker('stream-worker.js');
     w.on('exit', () => {
       if (worker === w) worker = null;
     });
