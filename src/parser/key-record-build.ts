@@ -7,16 +7,22 @@ import { decodeKeyFlags, type KeyFlags } from './key-flags.js';
 import type { KeyLineHeader } from './key-line.js';
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
 import type { KeyConfirmation, KeyRecord } from './key-record.js';
-import { decodeSummaryTail, splitDescriptionSummary } from './key-summary.js';
+import { decodeSummaryTail, splitDescriptionSummary, type KeySummary } from './key-summary.js';
 import { decodeKeyType, KNOWN_KEY_TYPES } from './key-type.js';
 
 export interface RecordParts {
+  /** The flags column: one string per distinct column in a parse, shared by its records. */
+  flagsRaw: string;
   flags: KeyFlags;
   expiry: KeyExpiry;
   perm: KeyPermissions;
 }
 
-/** Decodes columns; one per parse, so that the values a file repeats are decoded once (no state outlives it). */
+/**
+ * Decodes columns and summaries; one per parse, so that the values a file repeats are decoded once and kept once
+ * (a serving exporter's memo keeps every record: a shared value costs no memory per key), and no state outlives
+ * the parse but through its records.
+ */
 export interface LineDecoder {
   /** The decoded columns, or null when one is not a value a kernel prints. */
   decode(h: KeyLineHeader): RecordParts | null;
@@ -24,13 +30,25 @@ export interface LineDecoder {
   typeName(typeRaw: string): string;
   /** The decoded type of a record: its column, and its full name (the kernel's, when `described`). */
   type(typeRaw: string, name: string, described: boolean): KeyRecord['type'];
+  /**
+   * What a type's describe() printed after the description the kernel gave (key-summary.ts decodeSummaryTail),
+   * decoded once per distinct tail: records with the same tail share its summary and text.
+   */
+  tail(typeName: string, tail: string, positive: boolean, revoked: boolean): DecodedTail;
+}
+
+export interface DecodedTail {
+  summary: KeySummary | null;
+  summaryText: string;
+  complete: boolean;
 }
 
 export function createLineDecoder(): LineDecoder {
-  const flags = new Map<string, KeyFlags | null>();
+  const flags = new Map<string, { raw: string; flags: KeyFlags } | null>();
   const expiries = new Map<string, KeyExpiry | null>();
   const perms = new Map<string, KeyPermissions | null>();
   const types = new Map<string, KeyRecord['type']>();
+  const tails = new Map<string, DecodedTail>();
   const cached = <T>(map: Map<string, T>, key: string, make: (k: string) => T): T => {
     let v = map.get(key);
     if (v === undefined && !map.has(key)) map.set(key, (v = make(key)));
@@ -38,10 +56,13 @@ export function createLineDecoder(): LineDecoder {
   };
   return {
     decode(h) {
-      const f = cached(flags, h.flagsRaw, decodeKeyFlags);
+      const f = cached(flags, h.flagsRaw, (raw) => {
+        const decoded = decodeKeyFlags(raw);
+        return decoded === null ? null : { raw, flags: decoded };
+      });
       const e = cached(expiries, h.expiryRaw, decodeKeyExpiry);
       const p = cached(perms, h.permHex, decodeKeyPermissions);
-      return f === null || e === null || p === null ? null : { flags: f, expiry: e, perm: p };
+      return f === null || e === null || p === null ? null : { flagsRaw: f.raw, flags: f.flags, expiry: e, perm: p };
     },
     typeName: (typeRaw) => decodeKeyType(typeRaw).name,
     type(typeRaw, name, described) {
@@ -52,6 +73,15 @@ export function createLineDecoder(): LineDecoder {
         types.set(id, (t = { raw: typeRaw, name, known, maybeTruncated: !known && typeRaw.length === 9 }));
       }
       return t;
+    },
+    tail(typeName, tail, positive, revoked) {
+      const id = `${typeName}\u0000${positive ? 1 : 0}${revoked ? 1 : 0}${tail}`;
+      let d = tails.get(id);
+      if (d === undefined) {
+        const s = decodeSummaryTail(typeName, tail, positive, revoked);
+        tails.set(id, (d = { summary: s.summary, summaryText: tail, complete: s.complete }));
+      }
+      return d;
     },
   };
 }
@@ -80,9 +110,9 @@ export function buildRecord(h: KeyLineHeader, parts: RecordParts, t: RecordText,
   let summary: KeyRecord['summary'];
   let complete: boolean;
   if (t.description !== undefined && t.typeName !== '.request_key_auth') {
-    const s = decodeSummaryTail(t.typeName, t.tail ?? '', positive, flags.revoked);
+    const s = decoder.tail(t.typeName, t.tail ?? '', positive, flags.revoked);
     description = t.description;
-    summaryText = t.tail ?? '';
+    summaryText = s.summaryText;
     summary = s.summary;
     complete = s.complete;
   } else {
@@ -96,7 +126,7 @@ export function buildRecord(h: KeyLineHeader, parts: RecordParts, t: RecordText,
   return {
     serial: h.serial,
     serialNumber: h.serialNumber,
-    flagsRaw: h.flagsRaw,
+    flagsRaw: parts.flagsRaw,
     flags,
     usage: h.usage,
     expiry: parts.expiry,

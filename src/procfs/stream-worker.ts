@@ -6,8 +6,12 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { GrowableBuffer } from './stream-read.js';
 
-/** Bytes between two reports. */
-const CHUNK = 128 * 1024;
+/**
+ * Bytes between two reports. The main thread makes a string of each part (with the end of the part before it,
+ * up to proc-keys-exact.ts LOOKAHEAD): kept under V8's largest ordinary object (128 KB), those strings are
+ * young garbage, freed by the next scavenge, instead of large objects kept until a full collection.
+ */
+const CHUNK = 32 * 1024;
 /** Room kept free before a read(2): a seq_file returns at most a page, a record may take a few. */
 const ROOM = 64 * 1024;
 
