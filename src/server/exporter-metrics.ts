@@ -41,8 +41,17 @@ const MODULES: (string | null)[] = [
   'gc',
 ];
 
-/** The metrics prom-client exports that this exporter does not: the event-loop-delay histogram's. */
-export const DROPPED_DEFAULT_METRICS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `nodejs_eventloop_lag_${s}_seconds`);
+/**
+ * Gauges prom-client names `*_total`, a suffix only counters may have (`promtool check metrics` fails on them).
+ * Each is the sum of the family of the same name without the suffix, by type (`sum(nodejs_active_handles)`).
+ */
+const TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/**
+ * The metrics prom-client exports that this exporter does not: the event-loop-delay histogram's, and the gauges
+ * named like counters.
+ */
+export const DROPPED_DEFAULT_METRICS = [...['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `nodejs_eventloop_lag_${s}_seconds`), ...TOTAL_GAUGES];
 
 /**
  * prom-client's `nodejs_eventloop_lag_seconds` (lib/metrics/eventLoopLag.js), without the histogram: no timer
@@ -67,4 +76,5 @@ export function registerExporterMetrics(registry: Registry): void {
     if (name === null) eventLoopLag(registry);
     else (require(`prom-client/lib/metrics/${name}.js`) as DefaultMetric)(registry, config);
   }
+  for (const name of TOTAL_GAUGES) if (registry.getSingleMetric(name) !== undefined) registry.removeSingleMetric(name);
 }
