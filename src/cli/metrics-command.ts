@@ -4,7 +4,7 @@
  */
 import { chmod, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
-import { Registry } from 'prom-client';
+import { formatFamilies } from '../collector/gauge-family.js';
 import { buildInventory } from '../classify/inventory.js';
 import { createGauges, updateGauges } from '../collector/collectors.js';
 import type { CollectorName } from '../collector/metric-families.js';
@@ -30,8 +30,7 @@ export async function renderMetrics(opts: MetricsOptions, io: CliIo): Promise<{ 
   if (auditConfig === null) return null;
   const read = await snapshotFor(opts.procfs, opts.view, io, { maxUids: opts.maxUids });
   if (read === null) return null;
-  const registry = new Registry();
-  const gauges = createGauges(registry);
+  const gauges = createGauges();
   const errors = updateGauges(gauges, buildInventory(read.snapshot), {
     enabled: opts.enabled,
     maxUids: opts.maxUids,
@@ -42,7 +41,7 @@ export async function renderMetrics(opts: MetricsOptions, io: CliIo): Promise<{ 
     clock: () => performance.now() / 1000,
     configReload: { successful: true, lastSuccess: Math.floor(io.clock()) },
   });
-  return { text: await registry.metrics(), errors };
+  return { text: formatFamilies(Object.values(gauges), false), errors };
 }
 
 export async function runMetricsCommand(opts: MetricsOptions, io: CliIo): Promise<number> {

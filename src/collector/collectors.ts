@@ -119,6 +119,11 @@ const UPDATES: Record<CollectorName, Update> = {
     (g['keyring_users'] as GaugeFamily).set(inv.users.length);
   },
   sysctl(inv, g) {
+    // A sysctl the kernel does not have (persistent_keyring_expiry without CONFIG_PERSISTENT_KEYRINGS) is left
+    // out; one that could not be read, or none at all, fails the collector.
+    const files = Object.values(inv.files.sysctls);
+    const unread = files.filter((f) => f.status !== 'ok' && f.status !== 'absent');
+    if (unread.length > 0 || files.every((f) => f.status === 'absent')) throw new Error((unread.length > 0 ? unread : files).map((f) => `${f.path}: ${f.status}`).join('; '));
     const l = inv.limits;
     const set = (name: string, v: number | null): void => {
       if (v !== null) (g[name] as GaugeFamily).set(v);
@@ -129,8 +134,6 @@ const UPDATES: Record<CollectorName, Update> = {
     set('keyring_sysctl_root_maxbytes', l.root_maxbytes);
     set('keyring_sysctl_gc_delay_seconds', l.gc_delay);
     set('keyring_sysctl_persistent_keyring_expiry_seconds', l.persistent_keyring_expiry);
-    const missing = Object.values(inv.files.sysctls).filter((f) => f.status !== 'ok');
-    if (missing.length > 0) throw new Error(missing.map((f) => `${f.path}: ${f.status}`).join('; '));
   },
   audit(inv, g, o) {
     if (inv.files.keys.status !== 'ok' && inv.files.keyUsers.status !== 'ok') throw new Error('neither /proc/keys nor /proc/key-users could be read');
@@ -142,9 +145,13 @@ const UPDATES: Record<CollectorName, Update> = {
   },
 };
 
+/** The families each collector sets. */
+const FAMILIES_OF = new Map<CollectorName, string[]>(COLLECTORS.map((c) => [c, METRIC_FAMILIES.filter((f) => f.collector === c).map((f) => f.name)]));
+
 /**
  * Set every gauge from one inventory. Collectors that are switched off export nothing, not even their
- * success. Returns the error of each collector that failed, for the caller to log.
+ * success; one that failed exports its success, 0, and none of its values (not even those it set before it
+ * failed). Returns the error of each collector that failed, for the caller to log.
  */
 export function updateGauges(g: Gauges, inv: Inventory, o: CollectorOptions): Map<CollectorName, string> {
   for (const gauge of Object.values(g)) gauge.reset();
@@ -160,12 +167,19 @@ export function updateGauges(g: Gauges, inv: Inventory, o: CollectorOptions): Ma
     } catch (err) {
       ok = 0;
       errors.set(name, err instanceof Error ? err.message : String(err));
+      for (const family of FAMILIES_OF.get(name) ?? []) g[family]?.reset();
     }
     (g['keyring_scrape_collector_success'] as GaugeFamily).set({ collector: name }, ok);
     (g['keyring_scrape_collector_duration_seconds'] as GaugeFamily).set({ collector: name }, Math.max(0, o.clock() - t0));
   }
   const issues = g['keyring_parse_issues'] as GaugeFamily;
-  for (const file of PROC_FILES) issues.set({ file }, 0);
+  // Counted for the files that were read (0 when their parse found nothing wrong), none for the others.
+  const read: Record<(typeof PROC_FILES)[number], boolean> = {
+    keys: inv.files.keys.status === 'ok',
+    'key-users': inv.files.keyUsers.status === 'ok',
+    'sys/kernel/keys': Object.values(inv.files.sysctls).some((f) => f.status === 'ok'),
+  };
+  for (const file of PROC_FILES) if (read[file]) issues.set({ file }, 0);
   for (const [file, n] of Object.entries(inv.issueCounts)) issues.set({ file }, n);
   (g['keyring_exporter_config_last_reload_successful'] as GaugeFamily).set(o.configReload.successful ? 1 : 0);
   (g['keyring_exporter_config_last_reload_success_timestamp_seconds'] as GaugeFamily).set(o.configReload.lastSuccess);

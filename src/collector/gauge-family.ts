@@ -49,11 +49,18 @@ export class GaugeFamily {
     this.reset();
   }
 
-  /** Drop every series: what is not set again before the next exposition is not exported. A family without labels is 0, as a prom-client Gauge is. */
+  /**
+   * Drop every series: what is not set again before the next exposition is not exported. A family without labels
+   * too has no series until it is set (a prom-client Gauge would be 0): a value that was not read is not a zero.
+   */
   reset(): void {
     this.previous = this.series;
     this.series = new Map();
-    if (this.labelNames.length === 0) this.series.set('', { labels: {}, head: this.name, value: 0 });
+  }
+
+  /** Whether no series was set since the last reset: the family is then left out of the exposition. */
+  get empty(): boolean {
+    return this.series.size === 0;
   }
 
   set(labels: Record<string, string>, value: number): void;
@@ -120,7 +127,13 @@ export function joinFamilies(families: readonly string[], openMetrics: boolean):
   return openMetrics ? `${families.join('\n')}\n# EOF\n` : `${families.join('\n\n')}\n`;
 }
 
-/** The families, written as prom-client's Registry#metrics() writes them. */
+/**
+ * The families that have a series, written as prom-client's Registry#metrics() writes them (it would write the
+ * HELP and TYPE of the others too).
+ */
 export function formatFamilies(families: Iterable<GaugeFamily>, openMetrics: boolean): string {
-  return joinFamilies(Array.from(families, (f) => f.format()), openMetrics);
+  return joinFamilies(
+    Array.from(families, (f) => (f.empty ? '' : f.format())).filter((f) => f !== ''),
+    openMetrics,
+  );
 }

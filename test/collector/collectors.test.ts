@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildInventory, type Inventory } from '../../src/classify/inventory.js';
 import { createGauges, updateGauges, type CollectorOptions } from '../../src/collector/collectors.js';
+import { formatFamilies } from '../../src/collector/gauge-family.js';
 import { COLLECTORS, METRIC_FAMILIES } from '../../src/collector/metric-families.js';
 import { runCli } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
@@ -24,11 +24,11 @@ async function fixture(name: string): Promise<Inventory> {
   return buildInventory(await readSnapshot(dir.pathname, () => capture.capturedAt));
 }
 
+/** The exposition as serve and metrics write it. */
 async function exposition(inv: Inventory, o: Partial<CollectorOptions> = {}): Promise<{ text: string; errors: Map<string, string> }> {
-  const registry = new Registry();
-  const g = createGauges(registry);
+  const g = createGauges();
   const errors = updateGauges(g, inv, options(o));
-  return { text: await registry.metrics(), errors };
+  return { text: formatFamilies(Object.values(g), false), errors };
 }
 
 const series = (text: string, name: string): string[] => text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
@@ -73,34 +73,62 @@ describe('collectors', () => {
   });
 
   it('stop exporting a uid that vanished (gauges reset every update)', async () => {
-    const registry = new Registry();
-    const g = createGauges(registry);
+    const g = createGauges();
     updateGauges(g, buildInventory(snapshotOf(undefined, '40001:     1 1/1 1/200 10/20000\n')), options());
-    expect(await registry.metrics()).toContain('uid="40001"');
+    expect(formatFamilies(Object.values(g), false)).toContain('uid="40001"');
     updateGauges(g, buildInventory(snapshotOf(undefined, '40002:     1 1/1 1/200 10/20000\n')), options());
-    const text = await registry.metrics();
+    const text = formatFamilies(Object.values(g), false);
     expect(text).not.toContain('uid="40001"');
     expect(text).toContain('uid="40002"');
   });
 
-  it('a missing /proc/keys fails the keys collector only: /proc/key-users metrics stay', async () => {
+  it('a missing /proc/keys fails the keys collector only, which exports none of its values; /proc/key-users metrics stay', async () => {
     const inv = buildInventory(snapshotOf(undefined, '40001:     1 1/1 1/200 10/20000\n', { maxkeys: '200\n' }));
     const { text, errors } = await exposition(inv);
-    expect([...errors.keys()]).toEqual(['keys', 'sysctl']);
+    expect([...errors.keys()]).toEqual(['keys']);
     expect(series(text, 'keyring_scrape_collector_success')).toEqual([
       'keyring_scrape_collector_success{collector="keys"} 0',
       'keyring_scrape_collector_success{collector="key_users"} 1',
-      'keyring_scrape_collector_success{collector="sysctl"} 0',
+      'keyring_scrape_collector_success{collector="sysctl"} 1',
       'keyring_scrape_collector_success{collector="audit"} 1',
     ]);
     expect(series(text, 'keyring_user_keys')).toEqual(['keyring_user_keys{uid="40001"} 1']);
+    // The sysctls the kernel has are exported; those it has not (absent) are not zeros.
     expect(series(text, 'keyring_sysctl_maxkeys')).toEqual(['keyring_sysctl_maxkeys 200']);
+    expect(series(text, 'keyring_sysctl_maxbytes')).toEqual([]);
+    for (const f of METRIC_FAMILIES.filter((m) => m.collector === 'keys')) expect(text, f.name).not.toContain(f.name);
+    expect(series(text, 'keyring_parse_issues')).toEqual(['keyring_parse_issues{file="key-users"} 0', 'keyring_parse_issues{file="sys/kernel/keys"} 0']);
   });
 
-  it('a disabled collector exports nothing, not even its success', async () => {
-    const { text } = await exposition(await fixture('quota-full'), { enabled: new Set(['sysctl']) });
-    expect(series(text, 'keyring_user_keys')).toEqual([]);
-    expect(series(text, 'keyring_scrape_collector_success')).toEqual(['keyring_scrape_collector_success{collector="sysctl"} 1']);
+  it('a missing procfs: every collector that reads it fails, and no value is a zero it did not read', async () => {
+    const { text, errors } = await exposition(buildInventory(snapshotOf(undefined, undefined)));
+    expect([...errors.keys()]).toEqual(['keys', 'key_users', 'sysctl', 'audit']);
+    expect(series(text, 'keyring_scrape_collector_success').map((l) => l.slice(-2))).toEqual([' 0', ' 0', ' 0', ' 0']);
+    const values = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.replace(/[{ ].*/, ''));
+    expect([...new Set(values)]).toEqual([
+      'keyring_scrape_collector_success',
+      'keyring_scrape_collector_duration_seconds',
+      'keyring_exporter_config_last_reload_successful',
+      'keyring_exporter_config_last_reload_success_timestamp_seconds',
+      'keyring_exporter_build_info',
+    ]);
+  });
+
+  it('a collector that fails after setting some values exports none of them', async () => {
+    const inv = buildInventory(snapshotOf(undefined, undefined, { maxkeys: '200\n', maxbytes: '20000\n' }));
+    (inv.files.sysctls.maxbytes as { status: string }).status = 'denied';
+    const { text, errors } = await exposition(inv);
+    expect(errors.get('sysctl')).toContain('maxbytes: denied');
+    expect(series(text, 'keyring_scrape_collector_success')).toContain('keyring_scrape_collector_success{collector="sysctl"} 0');
+    expect(text).not.toContain('keyring_sysctl_');
+  });
+
+  it('a disabled collector exports nothing, not even its success or its families\' HELP', async () => {
+    const { text } = await exposition(await fixture('quota-full'), { enabled: new Set(['key_users']) });
+    expect(series(text, 'keyring_scrape_collector_success')).toEqual(['keyring_scrape_collector_success{collector="key_users"} 1']);
+    expect(series(text, 'keyring_user_keys').length).toBeGreaterThan(0);
+    for (const f of METRIC_FAMILIES.filter((m) => m.collector !== 'key_users' && m.collector !== 'exporter')) expect(text, f.name).not.toContain(`${f.name} `);
+    expect(text).not.toContain('keyring_sysctl_maxkeys');
   });
 
   it('do not count suspect records as keys', async () => {

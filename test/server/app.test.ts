@@ -282,6 +282,14 @@ describe('serve: SIGTERM while a scrape is in flight', () => {
 });
 
 describe('serve: the exposition as served', () => {
+  it('leaves out every family of a collector switched off (no HELP, no zero)', async () => {
+    const res = await request(app(undefined, { enabled: new Set(COLLECTORS.filter((c) => c !== 'sysctl')) }).app).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('keyring_sysctl_');
+    expect(res.text).not.toContain('collector="sysctl"');
+    expect(res.text).toMatch(/^keyring_users \d+$/m);
+  });
+
   itWith([hasCommand('promtool')])('passes promtool check metrics, process metrics included', async () => {
     const { spawnSync } = await import('node:child_process');
     const res = await request(app().app).get('/metrics');
