@@ -14,7 +14,7 @@ import { runMetricsCommand } from './metrics-command.js';
 import { COLLECTORS, type CollectorName } from '../collector/metric-families.js';
 import { DEFAULT_LISTEN_ADDRESS, runServeCommand } from './serve-command.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../server/logger.js';
-import { packageVersion } from './version.js';
+import { versionText } from './version.js';
 
 /**
  * What a flag without a default value does when it is not given, for --help: commander prints a default only
@@ -39,7 +39,7 @@ function optionDescription(this: Help, option: Option): string {
 export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('keyring-exporter')
     .description('Prometheus exporter and security auditor for Linux kernel keyrings')
-    .version(packageVersion(), '--version', 'print the version and exit')
+    .version(versionText(), '--version', 'print the version and exit')
     .configureHelp({ optionDescription })
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })

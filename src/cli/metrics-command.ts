@@ -13,7 +13,7 @@ import { loadAuditConfig } from './audit-command.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { snapshotFor, type ScrapeView } from './snapshot-for.js';
-import { packageVersion } from './version.js';
+import { buildInfo, packageVersion } from './version.js';
 
 export interface MetricsOptions {
   procfs: string;
@@ -36,7 +36,7 @@ export async function renderMetrics(opts: MetricsOptions, io: CliIo): Promise<{ 
     maxUids: opts.maxUids,
     auditConfig,
     version: packageVersion(),
-    revision: process.env['KEYRING_EXPORTER_REVISION'] ?? 'unknown',
+    revision: buildInfo().revision,
     nodejsVersion: process.version,
     clock: () => performance.now() / 1000,
     configReload: { successful: true, lastSuccess: Math.floor(io.clock()) },

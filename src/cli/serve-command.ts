@@ -24,7 +24,7 @@ import { createConfigReloader } from '../server/config-reloader.js';
 import { loadWebConfig, type WebConfig } from '../server/web-config.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { packageVersion } from './version.js';
+import { buildInfo, packageVersion } from './version.js';
 
 /**
  * How long a connection may stay idle between two requests. Node closes it after 5 s by default, so Prometheus
@@ -138,14 +138,16 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     procRoot: o.procfs,
     webConfig: () => web,
     version: packageVersion(),
-    revision: process.env['KEYRING_EXPORTER_REVISION'] ?? 'unknown',
+    revision: buildInfo().revision,
     logger,
     exporterMetrics: o.exporterMetrics,
   });
 
   const servers: Server[] = [];
+  let listening = '';
   try {
-    for (const [, p] of addresses) {
+    for (const [address, p] of addresses) {
+      listening = address;
       const { host, port } = p as { host: string | undefined; port: number };
       const server = await new Promise<Server>((resolve, reject) => {
         // With TLS configured, only HTTPS is served.
@@ -158,9 +160,11 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
       logger.info('listening', { address: `${host ?? ''}:${(server.address() as AddressInfo).port}` });
     }
   } catch (err) {
-    logger.error('cannot listen', { error: (err as Error).message });
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? 'the address is in use by another process' : e.code === 'EADDRNOTAVAIL' ? 'the address is not one of this host' : e.message;
+    logger.error(`cannot listen on ${listening}: ${why}`, { address: listening, error: e.message });
     for (const s of servers) s.close();
-    return EXIT.usage;
+    return EXIT.listen;
   }
   const unwatch = config.watch();
   // The web configuration is reloaded with the same triggers: a rotated certificate needs no restart.

@@ -158,7 +158,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     name: 'keyring_exporter_build_info',
     help: 'A constant 1, with the version, revision and Node.js version of keyring-exporter.',
     labels: ['version', 'revision', 'nodejs_version'],
-    labelValues: { version: 'the package version', revision: 'the git revision, or "unknown"', nodejs_version: 'process.version' },
+    labelValues: { version: 'the package version', revision: 'the git commit it was built from (recorded by npm run build; a container build takes it as --build-arg REVISION), or "unknown"', nodejs_version: 'process.version' },
     collector: 'exporter',
   },
 ];

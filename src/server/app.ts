@@ -132,7 +132,7 @@ export function createApp(o: AppOptions): Express {
       configReload: o.configReload(),
     });
     for (const f of Object.values(gauges)) if (!f.empty) families.push(f.format());
-    for (const [collector, error] of errors) o.logger.debug('collector failed', { collector, error });
+    for (const [collector, error] of errors) o.logger.error('collector failed', { collector, error });
     return { contentType: openMetrics ? OPENMETRICS : PROMETHEUS_TEXT, body: joinFamilies(families, openMetrics) };
   };
 

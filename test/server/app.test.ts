@@ -155,6 +155,22 @@ describe('serve: the command', () => {
     [':70000', null],
   ])('parses --web.listen-address %j', (a, want) => expect(parseListenAddress(a)).toEqual(want));
 
+  it('exits 1 with a clear message when the address is in use, as node_exporter does', async () => {
+    const { createServer } = await import('node:net');
+    const held = createServer();
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', () => r()));
+    const address = `127.0.0.1:${(held.address() as { port: number }).port}`;
+    let err = '';
+    try {
+      const io: CliIo = { stdout: () => undefined, stderr: (t) => void (err += t), stdoutIsTty: false, clock: () => 1_800_000_000 };
+      expect(await runServeCommand(serveOptions(fixture, { listenAddresses: [address] }), io)).toBe(1);
+    } finally {
+      held.close();
+    }
+    expect(err).toContain(`level=ERROR`);
+    expect(err).toContain(`msg="cannot listen on ${address}: the address is in use by another process" address=${address}`);
+  });
+
   it('listens on a real socket, serves a scrape and stops cleanly', async () => {
     let stop!: () => void;
     const stopped = new Promise<void>((r) => (stop = r));
@@ -176,10 +192,22 @@ describe('logger', () => {
     const log = createLogger('info', 'logfmt', (l) => lines.push(l), () => new Date(0));
     log.info('key seen', { description: 'evil\nlevel=error msg=forged' });
     log.debug('hidden');
-    expect(lines).toEqual(['time=1970-01-01T00:00:00.000Z level=info msg="key seen" description="evil\\x0alevel=error msg=forged"\n']);
+    log.warn('quoted', { description: 'a\\" b=c \\' });
+    // source: the file and line of the call.
+    expect(lines.map((l) => l.replace(/ source=app\.test\.ts:\d+ /, ' source=app.test.ts:N '))).toEqual([
+      String.raw`time=1970-01-01T00:00:00.000Z level=INFO source=app.test.ts:N msg="key seen" description="evil\nlevel=error msg=forged"` + '\n',
+      // Backslashes and quotes escaped: the value can neither end early nor swallow the quote that ends it.
+      String.raw`time=1970-01-01T00:00:00.000Z level=WARN source=app.test.ts:N msg=quoted description="a\\\" b=c \\"` + '\n',
+    ]);
     const json: string[] = [];
     createLogger('debug', 'json', (l) => json.push(l), () => new Date(0)).debug('x', { a: 1 });
-    expect(JSON.parse(json[0] as string)).toEqual({ time: '1970-01-01T00:00:00.000Z', level: 'debug', msg: 'x', a: 1 });
+    expect(JSON.parse(json[0] as string)).toEqual({ time: '1970-01-01T00:00:00.000Z', level: 'DEBUG', source: expect.stringMatching(/^app\.test\.ts:\d+$/), msg: 'x', a: 1 });
+  });
+
+  it("writes Prometheus' keys in Prometheus' order: time, level, source, msg, then the fields", () => {
+    const lines: string[] = [];
+    createLogger('debug', 'logfmt', (l) => lines.push(l)).error('collector failed', { collector: 'keys' });
+    expect(lines[0]).toMatch(/^time=\d{4}-\d\d-\d\dT[\d:.]+Z level=ERROR source=[\w.-]+\.ts:\d+ msg="collector failed" collector=keys\n$/);
   });
 });
 

@@ -134,7 +134,7 @@ describe('serve as an unprivileged user', () => {
     const bin = BIN;
     const r = spawnSync('bash', ['-c', `setpriv --reuid=40698 --regid=40698 --clear-groups ${bin} --web.listen-address 127.0.0.1:0 & pid=$!; sleep 2; kill -TERM $pid; wait $pid`], { encoding: 'utf8', timeout: 20_000 });
     expect(r.stderr).toMatch(/msg="starting keyring-exporter" .*uid=40698/);
-    expect(r.stderr).toContain('level=warn msg="not running as root: /proc/keys shows only the keys this uid may view"');
+    expect(r.stderr).toMatch(/level=WARN source=\S+ msg="not running as root: \/proc\/keys shows only the keys this uid may view"/);
     expect(r.stderr).toContain('msg="shutting down" reason=SIGTERM');
   });
 });
