@@ -82,6 +82,23 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
     io.stderr(`keyring-exporter: --web.telemetry-path must start with /\n`);
     return EXIT.usage;
   }
+  // A SIGHUP before the reload handlers are in place (the first read takes seconds on a host with many keys)
+  // would end the process, Node's default: it is held until they are, then served as a reload.
+  let hupWhileStarting = false;
+  const holdHup = (): void => void (hupWhileStarting = true);
+  process.on('SIGHUP', holdHup);
+  try {
+    return await serve(o, io, logger, addresses as (readonly [string, { host: string | undefined; port: number }])[], () => {
+      process.off('SIGHUP', holdHup);
+      return hupWhileStarting;
+    });
+  } finally {
+    process.off('SIGHUP', holdHup);
+  }
+}
+
+/** `serve` once its flags are checked; `started()` says whether a SIGHUP came before it could be handled. */
+async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (readonly [string, { host: string | undefined; port: number }])[], started: () => boolean): Promise<number> {
   // At start an invalid configuration is an error (exit 2); later, a bad edit keeps the running configuration.
   if ((await loadAuditConfig(o.configFile, io)) === null) return EXIT.usage;
   const config = createConfigReloader(o.configFile, logger, io.clock);
@@ -146,9 +163,8 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
   const servers: Server[] = [];
   let listening = '';
   try {
-    for (const [address, p] of addresses) {
+    for (const [address, { host, port }] of addresses) {
       listening = address;
-      const { host, port } = p as { host: string | undefined; port: number };
       const server = await new Promise<Server>((resolve, reject) => {
         // With TLS configured, only HTTPS is served.
         const s: Server = web?.tls !== undefined ? createHttpsServer(web.tls, app) : createHttpServer(app);
@@ -186,6 +202,11 @@ export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<numbe
   const webWatcher = o.webConfigFile !== undefined ? watch(o.webConfigFile, { ignoreInitial: true }).on('change', () => void reloadWeb('file changed')) : null;
   const onHup = (): void => void reloadWeb('SIGHUP');
   process.on('SIGHUP', onHup);
+  if (started()) {
+    logger.info('SIGHUP received while starting: reloading');
+    void reloadWeb('SIGHUP');
+    void config.reload('SIGHUP');
+  }
   o.onListening?.(servers.map((s) => s.address() as AddressInfo));
 
   // Stop on SIGTERM / SIGINT (or when told to): stop accepting, let scrapes in flight finish, then exit.
