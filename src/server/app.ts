@@ -15,7 +15,8 @@ import { formatRegistryFamilies } from './registry-exposition.js';
 import { runAudit } from '../audit/run-audit.js';
 import { auditJsonChunks } from '../report/audit-document.js';
 import type { Scraper } from './scraper.js';
-import { createBasicAuth, type WebConfig } from './web-config.js';
+import { createBasicAuth } from './basic-auth.js';
+import type { WebConfig } from './web-config.js';
 
 export interface AppOptions {
   scraper: Scraper;
@@ -69,28 +70,24 @@ export function createApp(o: AppOptions): Express {
     },
   });
 
-  // --web.config.file: headers on every response, and basic auth in front of every path but the two health
-  // endpoints. Those say only that the process is up, and Kubernetes' probes cannot send credentials without
-  // writing them into the pod spec (exporter-toolkit guards them too; the DaemonSet's probes need them open).
-  const checkAuth = createBasicAuth();
+  // --web.config.file: headers on every response; the request limit, then basic auth, in front of every path
+  // but the two health endpoints. Those say only that the process is up, and Kubernetes' probes cannot send
+  // credentials without writing them into the pod spec (exporter-toolkit guards them too; the DaemonSet's probes
+  // need them open). The limit comes first, so that a flood of wrong passwords costs at most --web.max-requests
+  // bcrypt checks waiting at once (basic-auth.ts runs them off the event loop); the probes answer meanwhile.
   const isProbe = (path: string): boolean => {
     const p = path.toLowerCase().replace(/\/$/, '');
     return p === '/-/healthy' || p === '/-/ready';
   };
-  app.use((req, res, next) => {
+  app.use((_req, res, next) => {
     const web = o.webConfig?.() ?? null;
-    if (web === null) return next();
-    for (const [name, value] of Object.entries(web.headers)) res.setHeader(name, value);
-    if (web.users !== undefined && !isProbe(req.path) && !checkAuth(web.users, req.get('authorization'))) {
-      res.status(401).setHeader('WWW-Authenticate', 'Basic realm="keyring-exporter", charset="UTF-8"');
-      res.type('text/plain').send('Unauthorized\n');
-      return;
-    }
+    if (web !== null) for (const [name, value] of Object.entries(web.headers)) res.setHeader(name, value);
     next();
   });
 
   let active = 0;
   app.use((req, res, next) => {
+    if (isProbe(req.path)) return next();
     if (active >= o.maxRequests) {
       res.status(503).type('text/plain').send(`too many requests in flight (--web.max-requests ${o.maxRequests})\n`);
       return;
@@ -98,6 +95,20 @@ export function createApp(o: AppOptions): Express {
     active++;
     res.on('close', () => active--);
     next();
+  });
+
+  const checkAuth = createBasicAuth();
+  app.use((req, res, next) => {
+    const users = o.webConfig?.()?.users;
+    if (users === undefined || isProbe(req.path)) return next();
+    checkAuth(users, req.get('authorization')).then(
+      (ok) => {
+        if (ok) return next();
+        res.status(401).setHeader('WWW-Authenticate', 'Basic realm="keyring-exporter", charset="UTF-8"');
+        res.type('text/plain').send('Unauthorized\n');
+      },
+      (err: unknown) => next(err),
+    );
   });
 
   // One exposition per format in the making at a time: scrapes that arrive meanwhile get the same one (they

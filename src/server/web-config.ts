@@ -6,8 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import type { SecureContextOptions, SecureVersion } from 'node:tls';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import bcrypt from 'bcryptjs';
-import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import schema from '../../docs/schemas/web-config.schema.json' with { type: 'json' };
 
@@ -74,32 +72,4 @@ export async function loadWebConfig(path: string): Promise<WebConfig> {
   }
   if (file.basic_auth_users !== undefined) config.users = new Map(Object.entries(file.basic_auth_users));
   return config;
-}
-
-/**
- * Check Basic credentials against the bcrypt hashes. bcrypt is slow on purpose (tens of ms at cost 10), so a
- * successful check is remembered (by user, a SHA-256 of the password and the hash) as exporter-toolkit does.
- */
-export function createBasicAuth(): (users: Map<string, string>, header: string | undefined) => boolean {
-  const verified = new Set<string>();
-  return (users, header) => {
-    const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? '');
-    if (m === null) return false;
-    const decoded = Buffer.from(m[1] as string, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return false;
-    const user = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
-    const hash = users.get(user);
-    if (hash === undefined) {
-      bcrypt.compareSync(password, '$2y$10$' + '.'.repeat(53)); // same cost for unknown users
-      return false;
-    }
-    const key = `${user}\u0000${createHash('sha256').update(password).digest('hex')}\u0000${hash}`;
-    if (verified.has(key)) return true;
-    if (!bcrypt.compareSync(password, hash)) return false;
-    if (verified.size > 1000) verified.clear();
-    verified.add(key);
-    return true;
-  };
 }

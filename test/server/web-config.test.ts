@@ -84,6 +84,36 @@ describe('--web.config.file', () => {
     }
   });
 
+  tools('a flood of wrong passwords stalls neither the probes nor a scraper with good credentials, and costs at most --web.max-requests checks', async () => {
+    const hash = spawnSync('htpasswd', ['-nbBC', '10', 'prom', 's3cret'], { encoding: 'utf8' }).stdout.trim().split(':')[1] as string;
+    const web = join(dir, 'flood.yml');
+    writeFileSync(web, `basic_auth_users:\n  prom: '${hash}'\n`);
+    const s = await serve(web);
+    try {
+      const base = `http://127.0.0.1:${s.port}`;
+      // Paid once: remembered afterwards, as exporter-toolkit remembers it.
+      expect((await get(`${base}/metrics`, { auth: 'prom:s3cret' })).status).toBe(200);
+      // 60 wrong passwords at once, above the limit (40): bcrypt at cost 10 is tens of ms each, one at a time.
+      const order: string[] = [];
+      const flood = Array.from({ length: 60 }, (_, i) => get(`${base}/metrics`, { auth: `prom:wrong${i}` }).then((r) => (order.push('wrong'), r.status)));
+      await new Promise((r) => setTimeout(r, 50));
+      const health = get(`${base}/-/healthy`, {}).then((r) => (order.push('healthy'), r.status));
+      const scrape = get(`${base}/metrics`, { auth: 'prom:s3cret' }).then((r) => (order.push('scrape'), r.status));
+      expect(await health).toBe(200);
+      const statuses = await Promise.all(flood);
+      // Beyond the limit, answered at once without a bcrypt check; the others wait for theirs.
+      expect(statuses.filter((x) => x === 503).length).toBeGreaterThanOrEqual(20);
+      expect(statuses.filter((x) => x !== 503).every((x) => x === 401)).toBe(true);
+      // The probe answered while the checks were still queued: before the last wrong password was refused.
+      expect(order.indexOf('healthy')).toBeLessThan(order.lastIndexOf('wrong'));
+      // Served (its check remembered) or refused by the limit, without waiting for the queued checks either way.
+      expect([200, 503]).toContain(await scrape);
+      expect(order.indexOf('scrape')).toBeLessThan(order.lastIndexOf('wrong'));
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+
   tools('rejects an invalid web configuration at start, naming the field', async () => {
     const web = join(dir, 'bad.yml');
     writeFileSync(web, 'basic_auth_users:\n  prom: not-a-bcrypt-hash\ntls_server_config:\n  cert_file: /nonexistent\n');
