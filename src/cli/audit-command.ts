@@ -1,21 +1,20 @@
 /** `keyring-exporter audit`: the one-shot audit for people (text, Markdown) and machines (JSON, exit codes). */
 import { readFile } from 'node:fs/promises';
-import { parseAuditConfig } from '../audit/audit-config-file.js';
 import { DEFAULT_AUDIT_CONFIG, type AuditConfig } from '../audit/audit-config.js';
 import { SEVERITY_RANK, type Severity } from '../audit/finding.js';
 import { CHECKS, runAudit } from '../audit/run-audit.js';
 import { buildInventory } from '../classify/inventory.js';
 import { escapeByteString } from '../parser/byte-string.js';
-import { snapshotFor, type View } from './snapshot-for.js';
+import { snapshotFor } from './snapshot-for.js';
+import type { View } from './views.js';
 import { auditJsonChunks } from '../report/audit-document.js';
 import { formatAuditMarkdown } from '../report/audit-markdown.js';
 import { formatAuditText } from '../report/audit-text.js';
 import { EXIT } from './exit-codes.js';
+import type { FailOn } from './fail-on.js';
 import type { CliIo } from './io.js';
 import { packageVersion } from './version.js';
 
-export const FAIL_ON = ['info', 'warning', 'critical', 'never'] as const;
-export type FailOn = (typeof FAIL_ON)[number];
 
 export interface AuditOptions {
   procfs: string;
@@ -35,6 +34,8 @@ export async function loadAuditConfig(path: string | undefined, io: CliIo): Prom
     io.stderr(`keyring-exporter: --config.file ${path}: ${(err as Error).message}\n`);
     return null;
   }
+  // YAML and its schema's validator are loaded only for a configuration file.
+  const { parseAuditConfig } = await import('../audit/audit-config-file.js');
   const r = parseAuditConfig(text, CHECKS.map((c) => c.id));
   if (r.ok) return r.config;
   for (const e of r.errors)

@@ -1,6 +1,7 @@
 /** `keyring-exporter keys`: every visible key, decoded and classified, as a table or JSON. */
 import { buildInventory } from '../classify/inventory.js';
-import { snapshotFor, type View } from './snapshot-for.js';
+import { snapshotFor } from './snapshot-for.js';
+import type { View } from './views.js';
 import { keysJsonChunks } from '../report/keys-document.js';
 import { formatKeysTable } from '../report/keys-table.js';
 import { EXIT } from './exit-codes.js';

@@ -5,14 +5,10 @@
 import { Command, CommanderError, Help, Option } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { processIo, type CliIo } from './io.js';
-import { runKeysCommand } from './keys-command.js';
-import { FAIL_ON, runAuditCommand, type FailOn } from './audit-command.js';
-import { runCaptureCommand } from './capture-command.js';
-import { runFleetAudit } from './fleet-audit.js';
-import { SCRAPE_VIEWS, VIEWS, type ScrapeView, type View } from './snapshot-for.js';
-import { runMetricsCommand } from './metrics-command.js';
+import { FAIL_ON, type FailOn } from './fail-on.js';
+import { SCRAPE_VIEWS, VIEWS, type ScrapeView, type View } from './views.js';
 import { COLLECTORS, type CollectorName } from '../collector/metric-families.js';
-import { DEFAULT_LISTEN_ADDRESS, runServeCommand } from './serve-command.js';
+import { DEFAULT_LISTEN_ADDRESS } from './listen-address.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../server/logger.js';
 import { versionText } from './version.js';
 
@@ -52,7 +48,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root only)').choices([...VIEWS]).default('self'))
     .action(async (opts: Record<string, string>) => {
-      setExit(await runKeysCommand({ procfs: opts['path.procfs'] ?? '/proc', format: opts['format'] as 'table' | 'json', view: opts['view'] as View }, io));
+      setExit(await (await import('./keys-command.js')).runKeysCommand({ procfs: opts['path.procfs'] ?? '/proc', format: opts['format'] as 'table' | 'json', view: opts['view'] as View }, io));
     });
   program
     .command('audit')
@@ -70,7 +66,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .action(async (opts: Record<string, string>) => {
       if (opts['prometheus.url'] !== undefined)
         return setExit(
-          await runFleetAudit(
+          await (await import('./fleet-audit.js')).runFleetAudit(
             {
               url: opts['prometheus.url'],
               job: opts['prometheus.job'] ?? 'keyring-exporter',
@@ -82,7 +78,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           ),
         );
       setExit(
-        await runAuditCommand(
+        await (await import('./audit-command.js')).runAuditCommand(
           {
             procfs: opts['path.procfs'] ?? '/proc',
             format: opts['format'] as 'text' | 'json' | 'markdown',
@@ -102,7 +98,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--path.procfs <dir>', 'procfs mount point', '/proc')
     .addOption(new Option('--view <view>', 'self: what this process may view; all-users: read /proc/keys as every uid (root only)').choices([...VIEWS]).default('self'))
     .action(async (outDir: string, opts: Record<string, string>) => {
-      setExit(await runCaptureCommand({ procfs: opts['path.procfs'] ?? '/proc', outDir, view: opts['view'] as View }, io));
+      setExit(await (await import('./capture-command.js')).runCaptureCommand({ procfs: opts['path.procfs'] ?? '/proc', outDir, view: opts['view'] as View }, io));
     });
   const metrics = program
     .command('metrics')
@@ -116,7 +112,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     const collectors = collectorOptions(opts, io);
     if (collectors === null) return setExit(EXIT.usage);
     setExit(
-      await runMetricsCommand(
+      await (await import('./metrics-command.js')).runMetricsCommand(
         {
           procfs: String(opts['path.procfs'] ?? '/proc'),
           view: opts['view'] as ScrapeView,
@@ -153,7 +149,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       return setExit(EXIT.usage);
     }
     setExit(
-      await runServeCommand(
+      await (await import('./serve-command.js')).runServeCommand(
         {
           listenAddresses: opts['web.listenAddress'] as string[],
           telemetryPath: String(opts['web.telemetryPath']),

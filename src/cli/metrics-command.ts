@@ -12,7 +12,8 @@ import { escapeByteString } from '../parser/byte-string.js';
 import { loadAuditConfig } from './audit-command.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { snapshotFor, type ScrapeView } from './snapshot-for.js';
+import { snapshotFor } from './snapshot-for.js';
+import type { ScrapeView } from './views.js';
 import { buildInfo, packageVersion } from './version.js';
 
 export interface MetricsOptions {

@@ -5,7 +5,6 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { watch } from 'chokidar';
 import type { AddressInfo } from 'node:net';
 import type { CollectorName } from '../collector/metric-families.js';
 import { createApp } from '../server/app.js';
@@ -16,7 +15,9 @@ import type { KeyRecord } from '../parser/key-record.js';
 import type { Snapshot } from '../parser/snapshot.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
 import { readAllUsersSnapshot, ViewError } from '../procfs/read-all-users.js';
-import { resolveView, type ScrapeView, type View } from './snapshot-for.js';
+import { resolveView } from './snapshot-for.js';
+import type { ScrapeView, View } from './views.js';
+import { parseListenAddress } from './listen-address.js';
 import { createReadMemo, type ReadMemo } from '../parser/read-memo.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
 import { loadAuditConfig } from './audit-command.js';
@@ -34,8 +35,6 @@ import { buildInfo, packageVersion } from './version.js';
  * connection (a server closing one just as a request is sent makes that request fail).
  */
 export const KEEP_ALIVE_MS = 6 * 60 * 1000;
-
-export const DEFAULT_LISTEN_ADDRESS = ':10142';
 
 export interface ServeOptions {
   listenAddresses: string[];
@@ -60,15 +59,6 @@ export interface ServeOptions {
   stop?: Promise<void>;
 }
 
-/** `host:port`, `:port` (every address), `[v6]:port`. */
-export function parseListenAddress(a: string): { host: string | undefined; port: number } | null {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(a);
-  if (m === null) return null;
-  const port = Number(m[3]);
-  if (port > 65535) return null;
-  const host = m[1] ?? m[2];
-  return { host: host === '' || host === undefined ? undefined : host, port };
-}
 
 export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<number> {
   const logger = createLogger(o.logLevel, o.logFormat, io.stderr);
@@ -199,7 +189,8 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
       logger.error('invalid web configuration; keeping the previous one', { reason, error: (err as Error).message });
     }
   };
-  const webWatcher = o.webConfigFile !== undefined ? watch(o.webConfigFile, { ignoreInitial: true }).on('change', () => void reloadWeb('file changed')) : null;
+  const webFile = o.webConfigFile;
+  const webWatcher = webFile !== undefined ? import('chokidar').then(({ watch }) => watch(webFile, { ignoreInitial: true }).on('change', () => void reloadWeb('file changed'))) : null;
   const onHup = (): void => void reloadWeb('SIGHUP');
   process.on('SIGHUP', onHup);
   if (started()) {
@@ -243,7 +234,7 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
   });
   await unwatch();
   process.off('SIGHUP', onHup);
-  await webWatcher?.close();
+  await (await webWatcher)?.close();
   return EXIT.ok;
 }
 

@@ -4,12 +4,8 @@ import type { KeyAnswer } from '../parser/key-answer.js';
 import { maySwitchUids, readAllUsersSnapshot, ViewError, type ViewCoverage } from '../procfs/read-all-users.js';
 import { readSnapshot } from '../procfs/read-proc-files.js';
 import type { CliIo } from './io.js';
+import type { ScrapeView, View } from './views.js';
 
-export const VIEWS = ['self', 'all-users'] as const;
-export type View = (typeof VIEWS)[number];
-/** What `serve` and `metrics` take: a view, or `auto`, every uid's where the process may switch to them. */
-export const SCRAPE_VIEWS = [...VIEWS, 'auto'] as const;
-export type ScrapeView = (typeof SCRAPE_VIEWS)[number];
 
 /** The view `auto` stands for here, and why. */
 export async function resolveView(view: ScrapeView, procfs: string): Promise<{ view: View; why: string }> {

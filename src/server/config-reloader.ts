@@ -2,10 +2,9 @@
  * --config.file for `serve`: loaded at start, reloaded when the file changes (chokidar) and on SIGHUP. A new
  * file that is invalid is rejected whole: the previous configuration stays in force, the errors are logged,
  * and keyring_exporter_config_last_reload_successful turns 0 until a valid file is loaded.
+ * The YAML parser, the schema validator and chokidar are loaded only when there is a file.
  */
 import { readFile } from 'node:fs/promises';
-import { watch, type FSWatcher } from 'chokidar';
-import { parseAuditConfig } from '../audit/audit-config-file.js';
 import { DEFAULT_AUDIT_CONFIG, type AuditConfig } from '../audit/audit-config.js';
 import { CHECKS } from '../audit/run-audit.js';
 import type { Logger } from './logger.js';
@@ -32,6 +31,7 @@ export function createConfigReloader(path: string | undefined, logger: Logger, c
       logger.error('cannot read the configuration; keeping the previous one', { path, reason, error: (err as Error).message });
       return false;
     }
+    const { parseAuditConfig } = await import('../audit/audit-config-file.js');
     const r = parseAuditConfig(text, CHECKS.map((c) => c.id));
     if (!r.ok) {
       state.successful = false;
@@ -52,14 +52,16 @@ export function createConfigReloader(path: string | undefined, logger: Logger, c
     reload,
     watch(): () => Promise<void> {
       if (path === undefined) return async () => undefined;
-      const watcher: FSWatcher = watch(path, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 } });
-      watcher.on('change', () => void reload('file changed'));
-      watcher.on('add', () => void reload('file created'));
+      const watching = import('chokidar').then(({ watch }) =>
+        watch(path, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 } })
+          .on('change', () => void reload('file changed'))
+          .on('add', () => void reload('file created')),
+      );
       const onHup = (): void => void reload('SIGHUP');
       process.on('SIGHUP', onHup);
       return async () => {
         process.off('SIGHUP', onHup);
-        await watcher.close();
+        await (await watching).close();
       };
     },
   };

@@ -5,11 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { SecureContextOptions, SecureVersion } from 'node:tls';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { parse } from 'yaml';
 import schema from '../../docs/schemas/web-config.schema.json' with { type: 'json' };
 
-const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+/** The schema's validator, compiled when a file is first loaded (ajv is not loaded without one). */
+let compiled: Promise<import('ajv').ValidateFunction> | undefined;
+function validator(): Promise<import('ajv').ValidateFunction> {
+  compiled ??= import('ajv/dist/2020.js').then(({ Ajv2020 }) => new Ajv2020({ allErrors: true, strict: true }).compile(schema));
+  return compiled;
+}
 
 export interface WebConfig {
   tls?: SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean; minVersion: SecureVersion; maxVersion?: SecureVersion };
@@ -37,6 +40,7 @@ export class WebConfigError extends Error {}
 
 /** Read, validate and load a web configuration file (and the files it names). Throws WebConfigError. */
 export async function loadWebConfig(path: string): Promise<WebConfig> {
+  const [{ parse }, validate] = await Promise.all([import('yaml'), validator()]);
   let data: unknown;
   try {
     data = parse(await readFile(path, 'utf8')) ?? {};

@@ -12,7 +12,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
-import { DEFAULT_LISTEN_ADDRESS } from '../../src/cli/serve-command.js';
+import { DEFAULT_LISTEN_ADDRESS } from '../../src/cli/listen-address.js';
 
 const dir = new URL('../../deploy/kubernetes/', import.meta.url);
 const docs = readdirSync(dir)
