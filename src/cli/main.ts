@@ -132,7 +132,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--web.telemetry-path <path>', 'path under which to expose metrics', '/metrics')
     .option('--web.max-requests <n>', 'requests served at once; more get 503', '40')
     .option('--web.disable-exporter-metrics', 'do not export the exporter\'s own process_* and nodejs_* metrics')
-    .option('--web.enable-audit-endpoint', 'serve the audit JSON at /audit (it shows key descriptions)')
+    .option('--web.enable-audit-endpoint', 'serve the audit JSON at /audit and the keys JSON at /keys (they show key descriptions)')
     .option('--web.config.file <file>', 'exporter-toolkit web configuration (YAML): TLS and basic auth')
     .option('--path.procfs <dir>', 'procfs mount point', '/proc')
     .option('--config.file <file>', 'audit configuration (YAML) for keyring_audit_findings')

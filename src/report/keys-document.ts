@@ -5,8 +5,9 @@
 import { jsonChunks, LazyArray } from './json-chunks.js';
 import { keyCoverage, type Inventory, type InventoryKey } from '../classify/inventory.js';
 import { byteStringToBase64, decodeUtf8, escapeByteString } from '../parser/byte-string.js';
+import type { KeyFlags } from '../parser/key-flags.js';
 
-export const KEYS_DOCUMENT_SCHEMA_VERSION = 1;
+export const KEYS_DOCUMENT_SCHEMA_VERSION = 2;
 
 export const VISIBILITY_NOTE =
   '/proc/keys lists only the keys the reading process may view (view permission as possessor, owner, group or other); ' +
@@ -47,21 +48,42 @@ function text(s: string): { value: string; base64?: string } {
   return utf8 !== null ? { value: utf8 } : { value: escapeByteString(s, false), base64: byteStringToBase64(s) };
 }
 
+/** The flags a record has set, by name, in the column's order. */
+function flagNames(flags: KeyFlags): string[] {
+  return FLAG_NAMES.filter((name) => flags[name]);
+}
+const FLAG_NAMES = ['instantiated', 'revoked', 'dead', 'inQuota', 'underConstruction', 'negative', 'invalidated'] as const satisfies readonly (keyof KeyFlags)[];
+
+/**
+ * A perm mask as keyctl(1) shows it (`keyctl describe`): six letters for the possessor, the owner, the group
+ * and others, `alswrv` (setattr, link, search, write, read, view), `-` for a right not given.
+ */
+export function permLetters(mask: number): string {
+  let out = '';
+  for (const shift of [24, 16, 8, 0]) for (const [bit, letter] of PERM_LETTERS) out += ((mask >>> shift) & bit) !== 0 ? letter : '-';
+  return out;
+}
+const PERM_LETTERS: readonly (readonly [number, string])[] = [[0x20, 'a'], [0x10, 'l'], [0x08, 's'], [0x04, 'w'], [0x02, 'r'], [0x01, 'v']];
+
+/** A key: its columns as the kernel printed them, each with one decoded form, and what the classifier made of it. */
 function keyDocument(k: InventoryKey): Record<string, unknown> {
   const description = text(k.description);
   const summaryText = text(k.summaryText);
-  const { flags, perm } = k;
   return {
     serial: k.serial,
-    flags: { raw: k.flagsRaw, ...flags },
+    flags: k.flagsRaw,
+    flagsSet: flagNames(k.flags),
     state: k.state,
     usage: k.usage,
-    expiry: { raw: k.expiry.raw, kind: k.expiry.kind, seconds: k.expiry.seconds, maxSeconds: k.expiry.maxSeconds, unit: k.expiry.unit },
-    perm: { hex: perm.hex, possessor: perm.possessor, user: perm.user, group: perm.group, other: perm.other },
+    expiry: k.expiry.raw,
+    expirySeconds: k.expiry.seconds,
+    perm: k.perm.hex,
+    permLetters: permLetters(k.perm.mask),
     uid: k.uid,
     gid: k.gid,
     type: k.type.name,
-    typeRaw: k.type.raw,
+    // The type column, where it is not the name (the kernel prints 9 characters of it).
+    ...(k.type.raw !== k.type.name ? { typeRaw: k.type.raw } : {}),
     description: description.value,
     ...(description.base64 !== undefined ? { descriptionBase64: description.base64 } : {}),
     summary: k.summary === null ? null : { ...k.summary, text: summaryText.value },
@@ -77,9 +99,10 @@ function keyDocument(k: InventoryKey): Record<string, unknown> {
   };
 }
 
-export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<string, unknown> {
+/** The document's parts before and after its keys. */
+function documentParts(inv: Inventory, meta: DocumentMeta): { head: Record<string, unknown>; tail: Record<string, unknown> } {
   const coverage = keyCoverage(inv);
-  return {
+  const head = {
     schemaVersion: KEYS_DOCUMENT_SCHEMA_VERSION,
     generator: `keyring-exporter ${meta.version}`,
     now: inv.now,
@@ -92,7 +115,8 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
       confirmation: { by: inv.confirmedBy, note: confirmationNote(inv), ...(inv.answersError !== undefined ? { error: inv.answersError } : {}) },
     },
     visibility: visibilityNote(meta.coverage),
-    keys: new LazyArray(inv.keys, keyDocument),
+  };
+  const tail = {
     users: inv.users?.map((u) => ({ ...u })) ?? null,
     unstableUids: inv.unstableUids,
     limits: inv.limits,
@@ -101,6 +125,18 @@ export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<s
     issueCounts: inv.issueCounts,
     unconfirmed: inv.unconfirmed,
   };
+  return { head, tail };
+}
+
+export function createKeysDocument(inv: Inventory, meta: DocumentMeta): Record<string, unknown> {
+  const { head, tail } = documentParts(inv, meta);
+  return { ...head, keys: new LazyArray(inv.keys, keyDocument, true), ...tail };
+}
+
+/** The document without its keys: what the audit document carries (audit-document.ts). */
+export function keysDocumentHeader(inv: Inventory, meta: DocumentMeta): Record<string, unknown> {
+  const { head, tail } = documentParts(inv, meta);
+  return { ...head, ...tail };
 }
 
 /** The `keys` document as JSON, in pieces written as they are made (json-chunks.ts says why). */

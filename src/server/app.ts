@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import { formatRegistryFamilies } from './registry-exposition.js';
 import { runAudit } from '../audit/run-audit.js';
 import { auditJsonChunks } from '../report/audit-document.js';
+import { keysJsonChunks } from '../report/keys-document.js';
 import type { Scraper } from './scraper.js';
 import { createBasicAuth } from './basic-auth.js';
 import type { WebConfig } from './web-config.js';
@@ -34,7 +35,10 @@ export interface AppOptions {
   exporterMetrics: boolean;
   /** The state of --config.file reloads. */
   configReload: () => { successful: boolean; lastSuccess: number };
-  /** Serve the audit JSON at /audit (--web.enable-audit-endpoint): it shows key descriptions, so it is off by default. */
+  /**
+   * Serve the audit JSON at /audit and the keys JSON at /keys (--web.enable-audit-endpoint), of the same reads
+   * the scrapes make: they show key descriptions, so they are off by default.
+   */
   auditEndpoint: boolean;
   /** The current --web.config.file (basic auth users, headers); null without one. */
   webConfig?: () => WebConfig | null;
@@ -170,26 +174,32 @@ export function createApp(o: AppOptions): Express {
     }
   });
 
-  if (o.auditEndpoint)
-    app.get('/audit', async (_req: Request, res: Response) => {
-      try {
-        const inventory = await o.scraper.inventory();
-        const report = runAudit(inventory, o.auditConfig());
-        const closed = new Promise<void>((r) => res.once('close', r));
-        res.type('application/json');
-        // In pieces, as they are made: at 1,000,000 keys the document is longer than any string V8 can make.
-        for (const chunk of auditJsonChunks(inventory, report, { procRoot: o.procRoot, version: o.version, failOn: 'never', exitCode: 0 })) {
-          if (res.write(chunk)) continue;
-          await Promise.race([new Promise((r) => res.once('drain', r)), closed]);
-          if (res.destroyed) return;
-        }
-        res.end();
-      } catch (err) {
-        o.logger.error('audit failed', { error: err instanceof Error ? err.message : String(err) });
-        if (res.headersSent) res.destroy();
-        else res.status(500).type('text/plain').send('audit failed; see the exporter log\n');
+  // The documents of the scrape's read, written in pieces as they are made: at 1,000,000 keys the keys document
+  // is longer than any string V8 can make.
+  const serveDocument = async (res: Response, what: string, chunks: (inventory: Awaited<ReturnType<Scraper['inventory']>>) => Iterable<string>): Promise<void> => {
+    try {
+      const inventory = await o.scraper.inventory();
+      const closed = new Promise<void>((r) => res.once('close', r));
+      res.type('application/json');
+      for (const chunk of chunks(inventory)) {
+        if (res.write(chunk)) continue;
+        await Promise.race([new Promise((r) => res.once('drain', r)), closed]);
+        if (res.destroyed) return;
       }
-    });
+      res.end();
+    } catch (err) {
+      o.logger.error(`${what} failed`, { error: err instanceof Error ? err.message : String(err) });
+      if (res.headersSent) res.destroy();
+      else res.status(500).type('text/plain').send(`${what} failed; see the exporter log\n`);
+    }
+  };
+  if (o.auditEndpoint) {
+    const meta = { procRoot: o.procRoot, version: o.version };
+    app.get('/audit', (_req: Request, res: Response) =>
+      serveDocument(res, 'audit', (inventory) => auditJsonChunks(inventory, runAudit(inventory, o.auditConfig()), { ...meta, failOn: 'never', exitCode: 0 })),
+    );
+    app.get('/keys', (_req: Request, res: Response) => serveDocument(res, 'keys', (inventory) => keysJsonChunks(inventory, meta)));
+  }
 
   app.get('/-/healthy', (_req, res) => void res.type('text/plain').send('Healthy\n'));
   app.get('/-/ready', (_req, res) => void res.type('text/plain').send('Ready\n'));
@@ -200,7 +210,7 @@ export function createApp(o: AppOptions): Express {
         `<!doctype html><html><head><meta charset="utf-8"><title>keyring-exporter</title></head><body>` +
           `<h1>keyring-exporter</h1><p>Prometheus exporter and security auditor for Linux kernel keyrings, version ${escapeHtml(o.version)}.</p>` +
           `<ul><li><a href="${escapeHtml(o.telemetryPath)}">Metrics</a></li>` +
-          (o.auditEndpoint ? '<li><a href="/audit">Audit (JSON)</a></li>' : '') +
+          (o.auditEndpoint ? '<li><a href="/audit">Audit (JSON)</a></li><li><a href="/keys">Keys (JSON)</a></li>' : '') +
           `<li><a href="/-/healthy">Health</a></li><li><a href="/-/ready">Readiness</a></li></ul>` +
           `</body></html>\n`,
       );

@@ -84,6 +84,7 @@ describe('attack: a forged record with the serial of a key only its owner can vi
 
         const view = new KernelView([carrier]);
         const { doc } = runJson('audit --view all-users --format json --fail-on never');
+        doc.keys = runJson('keys --view all-users --format json').doc.keys;
         const stable = view.stable();
         expect(kernelFields(kernelKey(vkey, VICTIM))).toEqual(kernelFields(truth));
         expect(stable.has(carrier)).toBe(true);

@@ -128,7 +128,6 @@ describe('property: the exporter agrees with KEYCTL_DESCRIBE after random hostil
           for (const s of made) expect(stable.has(s), `seed ${seed}: ${s} stable`).toBe(true);
 
           expect.soft(disagreements(keys, stable), `seed ${seed}: keys JSON against keyctl rdescribe`).toEqual([]);
-          expect.soft(disagreements(audit, stable), `seed ${seed}: audit JSON keys against keyctl rdescribe`).toEqual([]);
           expect.soft(missing(keys, stable, [0, A, B]), `seed ${seed}: real keys missing from keys JSON`).toEqual([]);
           const counts = new Map<string, number>();
           for (const k of keys.keys) counts.set(k.serial, (counts.get(k.serial) ?? 0) + 1);

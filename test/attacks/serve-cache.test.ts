@@ -7,7 +7,7 @@
  * - the stale perm: a victim's world-readable key is scraped, then fixed (setperm 3f010001), and an attacker
  *   plants its old record (perm 3f3f3f3f) just before it; the exporter must show the fixed perm, not the old.
  *
- * The audit JSON of `serve --web.enable-audit-endpoint` (GET /audit) shows what each scrape concluded.
+ * The keys and audit JSON of `serve --web.enable-audit-endpoint` (GET /keys, GET /audit) show what its reads concluded.
  *
  * Uids 41150-41199: ghost attackers 41150-41174; victims 41175-41186 and their attackers 41187-41198.
  */
@@ -36,10 +36,16 @@ const live = itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv'), hasC
 
 afterEach(stopAllAttackers);
 
+/** What a scrape of `serve` concluded: its keys (GET /keys) and its findings (GET /audit), of one read each. */
 async function scrapeAudit(base: string): Promise<Doc> {
-  const r = await fetch(`${base}/audit`);
-  expect(r.status, 'GET /audit').toBe(200);
-  return (await r.json()) as Doc;
+  const get = async (path: string): Promise<Doc> => {
+    const r = await fetch(`${base}${path}`);
+    expect(r.status, `GET ${path}`).toBe(200);
+    return (await r.json()) as Doc;
+  };
+  const keys = await get('/keys');
+  const audit = await get('/audit');
+  return { ...audit, keys: keys.keys };
 }
 
 /** Root's /proc/keys line of `serial` without its summary (": N" at the end), as a forger copies it. */

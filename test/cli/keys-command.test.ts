@@ -40,8 +40,8 @@ function copyOfLiveProc(): string {
 
 describe('keys document schema', () => {
   it('names exactly the classes, states, suspect codes, issue codes and sysctls the code has', () => {
-    const doc = schema['$defs'].document;
-    const key = doc.properties.keys.items.properties;
+    const doc = schema['$defs'].header;
+    const key = schema['$defs'].document.properties.keys.items.properties;
     expect(key.class.enum).toEqual([...KEY_CLASSES]);
     expect(key.state.enum).toEqual([...KEY_STATES]);
     expect(key.suspect.items.properties.code.enum).toEqual([...SUSPECT_CODES]);
@@ -51,6 +51,16 @@ describe('keys document schema', () => {
 });
 
 describe('keyring-exporter keys', () => {
+  it('--format json writes each key on one line of at most 500 bytes for a typical key', async () => {
+    const io = memoryIo();
+    expect(await runCli(['keys', '--format', 'json', '--path.procfs', new URL('../fixtures/quota-full/', import.meta.url).pathname], io)).toBe(0);
+    const lines = io.out.split('\n').filter((l) => l.startsWith('    {"serial":'));
+    expect(lines).toHaveLength(JSON.parse(io.out).keys.length);
+    const sizes = lines.map((l) => Buffer.byteLength(l) + 1).sort((a, b) => a - b);
+    expect(sizes[sizes.length >> 1]).toBeLessThanOrEqual(500);
+    expect(JSON.parse(lines[0]!.replace(/,$/, ''))).toMatchObject({ flags: expect.stringMatching(/^[I-][R-][D-][Q-][U-][N-][i-]$/), permLetters: expect.stringMatching(/^[alswrv-]{24}$/) });
+  });
+
   it('--help lists the flags with their defaults', async () => {
     const io = memoryIo();
     expect(await runCli(['keys', '--help'], io)).toBe(0);

@@ -57,6 +57,13 @@ describe('jsonChunks', () => {
     expect(JSON.stringify(lazy)).toBe(JSON.stringify([1, 2, 3].map((n) => ({ n, twice: [n, n] }))));
   });
 
+  it('writes each element of a one-line LazyArray on a line of its own, the rest as JSON.stringify does', () => {
+    const lazy = new LazyArray([1, 2], (n) => ({ n, nested: { twice: [n, n] } }), true);
+    const text = [...jsonChunks({ keys: lazy, after: { a: 1 } })].join('');
+    expect(text).toBe('{\n  "keys": [\n    {"n":1,"nested":{"twice":[1,1]}},\n    {"n":2,"nested":{"twice":[2,2]}}\n  ],\n  "after": {\n    "a": 1\n  }\n}\n');
+    expect(JSON.parse(text)).toEqual({ keys: [1, 2].map((n) => ({ n, nested: { twice: [n, n] } })), after: { a: 1 } });
+  });
+
   it('never holds the whole document in one piece: pieces stay near the chunk size', () => {
     const keys = new LazyArray(Array.from({ length: 50_000 }, (_, i) => i), (i) => ({ serial: i, description: `key number ${i}`, perm: { possessor: ['view', 'read'] } }));
     let total = 0;

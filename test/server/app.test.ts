@@ -216,10 +216,16 @@ describe('serve: --web.enable-audit-endpoint', () => {
   it('is off by default, since the audit shows key descriptions', async () => {
     expect((await request(app().app).get('/audit')).status).toBe(404);
   });
-  it('serves the audit JSON when enabled', async () => {
-    const res = await request(app(undefined, { auditEndpoint: true }).app).get('/audit');
+  it('serves the audit JSON, without the keys, and the keys JSON when enabled', async () => {
+    const a = app(undefined, { auditEndpoint: true }).app;
+    const res = await request(a).get('/audit');
     expect(res.status).toBe(200);
     expect(res.body.audit.findings).toContainEqual(expect.objectContaining({ check: 'quota_keys_near_limit', uid: 40110 }));
+    expect(res.body.keys).toBeUndefined();
+    const keys = await request(a).get('/keys');
+    expect(keys.status).toBe(200);
+    expect(keys.body.keys.length).toBe(keys.body.summary.keys + keys.body.summary.suspect);
+    expect((await request(app().app).get('/keys')).status).toBe(404);
   });
 });
 
