@@ -35,7 +35,8 @@ describe.each(files)('dashboards/%s', (file) => {
   it('has a fixed uid and title, a schemaVersion, and is not editable', () => {
     expect(d.uid).toMatch(/^[a-z0-9-]{1,40}$/);
     expect(d.title.length).toBeGreaterThan(0);
-    expect(d.schemaVersion).toBeGreaterThanOrEqual(36);
+    // The last schema version of Grafana's classic dashboard model (Grafana 12.3 and later).
+    expect(d.schemaVersion).toBe(42);
     expect(d.editable).toBe(false);
     expect(JSON.stringify(d)).not.toContain('${DS_');
   });
@@ -57,6 +58,26 @@ describe.each(files)('dashboards/%s', (file) => {
       expect(p.fieldConfig?.defaults?.unit, p.title).toBeTruthy();
       expect(p.targets.length, p.title).toBeGreaterThan(0);
     }
+  });
+
+  it("shows each query's values in the unit of what they count: seconds, bytes, a ratio or a number", () => {
+    /** The units a query of `metric` may be shown in. */
+    const unitsFor = (metric: string): string[] => {
+      if (metric.endsWith(':ratio')) return ['percentunit'];
+      if (metric.endsWith('_seconds')) return ['s'];
+      if (/bytes/.test(metric)) return ['bytes', 'decbytes'];
+      if (metric === 'keyring_scrape_collector_success') return ['bool', 'short'];
+      return ['short', 'none'];
+    };
+    for (const p of panels)
+      for (const t of p.targets) {
+        const override = (p.fieldConfig.overrides ?? []).find(
+          (o: any) => (o.matcher.id === 'byFrameRefID' && o.matcher.options === t.refId) || (o.matcher.id === 'byName' && o.matcher.options === `Value #${t.refId}`),
+        );
+        const unit = override?.properties.find((x: any) => x.id === 'unit')?.value ?? p.fieldConfig.defaults.unit;
+        const metric = (t.expr.match(/\b(?:keyring[:_][a-z_:]+|up)\b/) ?? [''])[0];
+        expect(unitsFor(metric), `${p.title}: ${t.expr}`).toContain(unit);
+      }
   });
 
   it('queries parse as PromQL, filter on job and instance, and name only metrics that exist', () => {
