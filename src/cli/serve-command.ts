@@ -102,6 +102,8 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
       return EXIT.usage;
     }
   }
+  /** Whether the last (re)load of the web configuration succeeded, and when one last did. */
+  const webState = { successful: true, lastSuccess: Math.floor(io.clock()) };
 
   // What the last read confirmed: only records not seen before are asked about and parsed (parser/read-memo.ts).
   const memo = createReadMemo();
@@ -144,6 +146,7 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
     auditEndpoint: o.auditEndpoint,
     procRoot: o.procfs,
     webConfig: () => web,
+    ...(o.webConfigFile !== undefined ? { webConfigReload: () => webState } : {}),
     version: packageVersion(),
     revision: buildInfo().revision,
     logger,
@@ -179,18 +182,36 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
     try {
       const next = await loadWebConfig(o.webConfigFile);
       if ((next.tls === undefined) !== (web?.tls === undefined)) {
+        webState.successful = false;
         logger.error('the web configuration adds or removes TLS: restart to apply it; keeping the previous one', { path: o.webConfigFile, reason });
         return;
       }
       if (next.tls !== undefined) for (const s of servers) (s as HttpsServer).setSecureContext(next.tls);
+      const before = web?.files ?? [];
       web = next;
+      webState.successful = true;
+      webState.lastSuccess = Math.floor(io.clock());
       logger.info('web configuration loaded', { path: o.webConfigFile, reason });
+      // Watch what the configuration names now (a certificate may have moved).
+      const watcher = await webWatcher;
+      watcher?.unwatch(before.filter((f) => !next.files.includes(f)));
+      watcher?.add(next.files.filter((f) => !before.includes(f)));
     } catch (err) {
+      webState.successful = false;
       logger.error('invalid web configuration; keeping the previous one', { reason, error: (err as Error).message });
     }
   };
-  const webFile = o.webConfigFile;
-  const webWatcher = webFile !== undefined ? import('chokidar').then(({ watch }) => watch(webFile, { ignoreInitial: true }).on('change', () => void reloadWeb('file changed'))) : null;
+  // The file and the certificate, key and CA it names: a certificate replaced in place is served without a
+  // SIGHUP (exporter-toolkit reads them at each handshake).
+  const webFiles = web?.files ?? [];
+  const webWatcher =
+    webFiles.length > 0
+      ? import('chokidar').then(({ watch }) =>
+          watch(webFiles, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 } })
+            .on('change', () => void reloadWeb('file changed'))
+            .on('add', () => void reloadWeb('file created')),
+        )
+      : null;
   const onHup = (): void => void reloadWeb('SIGHUP');
   process.on('SIGHUP', onHup);
   if (started()) {

@@ -26,6 +26,8 @@ export interface CollectorOptions {
   clock: () => number;
   /** The state of --config.file: whether its last (re)load succeeded, and when one last did (Unix seconds). */
   configReload: { successful: boolean; lastSuccess: number };
+  /** The same of --web.config.file (serve only: none for `metrics`). */
+  webConfigReload?: { successful: boolean; lastSuccess: number };
 }
 
 export type Gauges = Record<string, GaugeFamily>;
@@ -183,6 +185,10 @@ export function updateGauges(g: Gauges, inv: Inventory, o: CollectorOptions): Ma
   for (const [file, n] of Object.entries(inv.issueCounts)) issues.set({ file }, n);
   (g['keyring_exporter_config_last_reload_successful'] as GaugeFamily).set(o.configReload.successful ? 1 : 0);
   (g['keyring_exporter_config_last_reload_success_timestamp_seconds'] as GaugeFamily).set(o.configReload.lastSuccess);
+  if (o.webConfigReload !== undefined) {
+    (g['keyring_exporter_web_config_last_reload_successful'] as GaugeFamily).set(o.webConfigReload.successful ? 1 : 0);
+    (g['keyring_exporter_web_config_last_reload_success_timestamp_seconds'] as GaugeFamily).set(o.webConfigReload.lastSuccess);
+  }
   (g['keyring_exporter_build_info'] as GaugeFamily).set({ version: o.version, revision: o.revision, nodejs_version: o.nodejsVersion }, 1);
   return errors;
 }

@@ -155,6 +155,20 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     collector: 'exporter',
   },
   {
+    name: 'keyring_exporter_web_config_last_reload_successful',
+    help: 'serve: whether the last (re)load of --web.config.file (and the certificate and key it names) succeeded: 1, or 0 when it was invalid and the previous one was kept.',
+    labels: [],
+    labelValues: {},
+    collector: 'exporter',
+  },
+  {
+    name: 'keyring_exporter_web_config_last_reload_success_timestamp_seconds',
+    help: 'serve: Unix time of the last successful (re)load of --web.config.file.',
+    labels: [],
+    labelValues: {},
+    collector: 'exporter',
+  },
+  {
     name: 'keyring_exporter_build_info',
     help: 'A constant 1, with the version, revision and Node.js version of keyring-exporter.',
     labels: ['version', 'revision', 'nodejs_version'],

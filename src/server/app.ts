@@ -35,6 +35,8 @@ export interface AppOptions {
   exporterMetrics: boolean;
   /** The state of --config.file reloads. */
   configReload: () => { successful: boolean; lastSuccess: number };
+  /** The state of --web.config.file reloads. */
+  webConfigReload?: () => { successful: boolean; lastSuccess: number };
   /**
    * Serve the audit JSON at /audit and the keys JSON at /keys (--web.enable-audit-endpoint), of the same reads
    * the scrapes make: they show key descriptions, so they are off by default.
@@ -145,6 +147,7 @@ export function createApp(o: AppOptions): Express {
       nodejsVersion: process.version,
       clock: () => performance.now() / 1000,
       configReload: o.configReload(),
+      ...(o.webConfigReload !== undefined ? { webConfigReload: o.webConfigReload() } : {}),
     });
     for (const f of Object.values(gauges)) if (!f.empty) families.push(f.format());
     for (const [collector, error] of errors) o.logger.error('collector failed', { collector, error });

@@ -19,6 +19,8 @@ export interface WebConfig {
   /** user → bcrypt hash; undefined when basic auth is off. */
   users?: Map<string, string>;
   headers: Record<string, string>;
+  /** The file and the files it names (certificate, key, client CA): a change to any of them is a reload. */
+  files: string[];
 }
 
 interface WebConfigFile {
@@ -50,10 +52,11 @@ export async function loadWebConfig(path: string): Promise<WebConfig> {
   if (!validate(data))
     throw new WebConfigError(`${path}: ${(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty: string }).additionalProperty)})` : ''}`).join('; ')}`);
   const file = data as WebConfigFile;
-  const config: WebConfig = { headers: file.http_server_config?.headers ?? {} };
+  const config: WebConfig = { headers: file.http_server_config?.headers ?? {}, files: [path] };
   const t = file.tls_server_config;
   if (t !== undefined) {
     const read = async (p: string, what: string): Promise<Buffer> => {
+      config.files.push(p);
       try {
         return await readFile(p);
       } catch (err) {

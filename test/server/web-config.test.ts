@@ -114,6 +114,62 @@ describe('--web.config.file', () => {
     }
   });
 
+  tools('serves a certificate replaced in place without a SIGHUP, and says whether the last reload succeeded', async () => {
+    const cert = join(dir, 'rot.pem');
+    const key = join(dir, 'rot.key');
+    const make = (cn: string): void => {
+      const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', `${key}.new`, '-out', `${cert}.new`], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    make('first');
+    writeFileSync(cert, readFileSync(`${cert}.new`));
+    writeFileSync(key, readFileSync(`${key}.new`));
+    const web = join(dir, 'rot.yml');
+    writeFileSync(web, `tls_server_config:\n  cert_file: ${cert}\n  key_file: ${key}\n`);
+    const s = await serve(web);
+    const { connect } = await import('node:tls');
+    const subject = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const c = connect({ host: '127.0.0.1', port: s.port, rejectUnauthorized: false }, () => {
+          resolve(String(c.getPeerCertificate().subject.CN));
+          c.end();
+        });
+        c.on('error', reject);
+      });
+    /** The certificate being served, to verify the scrape's connection with. */
+    let served = readFileSync(cert);
+    const metric = async (name: string): Promise<string | undefined> => {
+      const body = (await get(`https://127.0.0.1:${s.port}/metrics`, { ca: served })).body;
+      return new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1];
+    };
+    try {
+      expect(await subject()).toBe('first');
+      // Replaced in place, key first then certificate, as a renewal writes them: no SIGHUP.
+      make('second');
+      writeFileSync(key, readFileSync(`${key}.new`));
+      writeFileSync(cert, readFileSync(`${cert}.new`));
+      let now = '';
+      for (let i = 0; i < 60 && now !== 'second'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        now = await subject();
+      }
+      expect(now).toBe('second');
+      served = readFileSync(cert);
+      expect(await metric('keyring_exporter_web_config_last_reload_successful')).toBe('1');
+      // A broken certificate: the previous one stays, and the metric says the reload failed.
+      writeFileSync(cert, 'not a certificate\n');
+      let ok: string | undefined = '1';
+      for (let i = 0; i < 60 && ok !== '0'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ok = await metric('keyring_exporter_web_config_last_reload_successful');
+      }
+      expect(ok).toBe('0');
+      expect(await subject()).toBe('second');
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+
   tools('rejects an invalid web configuration at start, naming the field', async () => {
     const web = join(dir, 'bad.yml');
     writeFileSync(web, 'basic_auth_users:\n  prom: not-a-bcrypt-hash\ntls_server_config:\n  cert_file: /nonexistent\n');
