@@ -6,6 +6,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { CollectorName } from '../collector/metric-families.js';
 import { createApp } from '../server/app.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../server/logger.js';
@@ -102,6 +103,7 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
       return EXIT.usage;
     }
   }
+  for (const what of web?.notApplied ?? []) logger.warn('web configuration: not applied', { what });
   /** Whether the last (re)load of the web configuration succeeded, and when one last did. */
   const webState = { successful: true, lastSuccess: Math.floor(io.clock()) };
 
@@ -161,6 +163,14 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
       const server = await new Promise<Server>((resolve, reject) => {
         // With TLS configured, only HTTPS is served.
         const s: Server = web?.tls !== undefined ? createHttpsServer(web.tls, app) : createHttpServer(app);
+        // What Node's TLS options cannot say about a client certificate (web-config.ts checkClient), asked of
+        // the configuration in force; the connection is closed before a request is read.
+        s.on('secureConnection', (socket: TLSSocket) => {
+          const why = web?.checkClient?.(socket) ?? null;
+          if (why === null) return;
+          logger.debug('TLS client refused', { remote: socket.remoteAddress, why });
+          socket.destroy();
+        });
         s.keepAliveTimeout = KEEP_ALIVE_MS;
         s.once('error', reject);
         s.listen(port, host ?? '::', () => resolve(s));

@@ -91,6 +91,23 @@ export function createApp(o: AppOptions): Express {
     next();
   });
 
+  // rate_limit: a token bucket, started afresh when the configuration changes.
+  let bucket: { of: WebConfig['rateLimit']; tokens: number; at: number } | null = null;
+  app.use((req, res, next) => {
+    const limit = o.webConfig?.()?.rateLimit;
+    if (limit === undefined || isProbe(req.path)) return next();
+    const now = performance.now();
+    if (bucket === null || bucket.of !== limit) bucket = { of: limit, tokens: limit.burst, at: now };
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + (now - bucket.at) / limit.intervalMs);
+    bucket.at = now;
+    if (bucket.tokens < 1) {
+      res.status(429).type('text/plain').send('too many requests (rate_limit of --web.config.file)\n');
+      return;
+    }
+    bucket.tokens -= 1;
+    next();
+  });
+
   let active = 0;
   app.use((req, res, next) => {
     if (isProbe(req.path)) return next();
