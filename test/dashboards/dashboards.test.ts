@@ -75,7 +75,7 @@ describe.each(files)('dashboards/%s', (file) => {
           (o: any) => (o.matcher.id === 'byFrameRefID' && o.matcher.options === t.refId) || (o.matcher.id === 'byName' && o.matcher.options === `Value #${t.refId}`),
         );
         const unit = override?.properties.find((x: any) => x.id === 'unit')?.value ?? p.fieldConfig.defaults.unit;
-        const metric = (t.expr.match(/\b(?:keyring[:_][a-z_:]+|up)\b/) ?? [''])[0];
+        const metric = (t.expr.match(/\b(?:(?:[a-z_]+:)?keyring[:_][a-z_:]+|up)\b/) ?? [''])[0];
         expect(unitsFor(metric), `${p.title}: ${t.expr}`).toContain(unit);
       }
   });
@@ -85,7 +85,7 @@ describe.each(files)('dashboards/%s', (file) => {
     for (const t of targets) {
       expect(parsesAsPromQL(t.expr), t.expr).toBe(true);
       expect(t.expr, t.expr).toContain('job="$job", instance=~"$instance"');
-      for (const name of t.expr.match(/\b(?:keyring[:_][a-z_:]+|up)\b/g) ?? []) expect(known.has(name), `${name} in ${t.expr}`).toBe(true);
+      for (const name of t.expr.match(/\b(?:(?:[a-z_]+:)?keyring[:_][a-z_:]+|up)\b/g) ?? []) expect(known.has(name), `${name} in ${t.expr}`).toBe(true);
     }
   });
 });

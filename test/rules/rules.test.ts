@@ -43,7 +43,19 @@ describe('rules/keyring-exporter.rules.yml', () => {
   it('names only metrics the exporter exports or a rule records', () => {
     const known = new Set([...METRIC_FAMILIES.map((f) => f.name), ...rules.flatMap((r) => (r.record !== undefined ? [r.record] : [])), 'up']);
     for (const r of rules)
-      for (const name of r.expr.match(/\b(?:keyring[:_][a-z_:]+|up)\b/g) ?? []) expect(known.has(name), `${r.alert ?? r.record}: ${name}`).toBe(true);
+      // Names outside string literals that are a metric's or a recording's: keyring_*, up, level:metric:ops.
+      for (const name of r.expr.replace(/"[^"]*"/g, '""').match(/\b[a-z_]+(?::[a-z_]+)+\b|\bkeyring_[a-z_]+\b|\bup\b/g) ?? [])
+        expect(known.has(name), `${r.alert ?? r.record}: ${name}`).toBe(true);
+  });
+
+  it('names recording rules level:metric:operations, and the scrape job in one place', () => {
+    for (const r of rules.filter((x) => x.record !== undefined)) {
+      const [level, metric, ops] = (r.record as string).split(':');
+      expect([level, ops].every((x) => /^[a-z][a-z_]*$/.test(x ?? '')), r.record).toBe(true);
+      // The metric part names what it was made from.
+      expect(r.expr, r.record).toContain(metric);
+    }
+    expect(rules.filter((r) => r.expr.includes('job=')).map((r) => r.record ?? r.alert)).toEqual(['instance:up:keyring_exporter']);
   });
 
   it.each(rules.filter((r) => r.alert !== undefined).map((r) => [r.alert as string, r]))('%s follows the alert conventions', (_name, r) => {
@@ -52,8 +64,7 @@ describe('rules/keyring-exporter.rules.yml', () => {
     const summary = r.annotations?.['summary'] ?? '';
     expect(summary).toMatch(/^[A-Za-z].*\.$/);
     expect(summary).not.toContain('{{');
-    // Templated, naming the instance wherever the alert has one (absent() yields a series without it).
-    expect(r.annotations?.['description']).toContain('{{ $labels.');
+    // Templated, naming the instance wherever the alert has one (absent() yields a series without labels).
     if (!r.expr.startsWith('absent(')) expect(r.annotations?.['description']).toContain('{{ $labels.instance }}');
   });
 });
