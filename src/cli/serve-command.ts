@@ -14,7 +14,7 @@ import type { Inventory } from '../classify/inventory.js';
 import { createScraper } from '../server/scraper.js';
 import type { KeyRecord } from '../parser/key-record.js';
 import type { Snapshot } from '../parser/snapshot.js';
-import { readSnapshot } from '../procfs/read-proc-files.js';
+import { isLiveProc, readSnapshot } from '../procfs/read-proc-files.js';
 import { readAllUsersSnapshot, ViewError } from '../procfs/read-all-users.js';
 import { resolveView } from './snapshot-for.js';
 import type { ScrapeView, View } from './views.js';
@@ -111,9 +111,11 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
   const memo = createReadMemo();
   /** The same, of the last read as each other uid (--view all-users). */
   const memos = new Map<number, ReadMemo>();
-  const readSelf = (onRecord?: (r: KeyRecord) => void): Promise<Snapshot> => readSnapshot(o.procfs, io.clock, { memo, ...(onRecord !== undefined ? { onRecord } : {}) });
+  // A procfs stays what it is while the exporter serves it: asked once, not at every scrape.
+  const live = isLiveProc(o.procfs);
+  const readSelf = (onRecord?: (r: KeyRecord) => void): Promise<Snapshot> => readSnapshot(o.procfs, io.clock, { memo, live, ...(onRecord !== undefined ? { onRecord } : {}) });
   const readAll = async (onRecord?: (r: KeyRecord) => void): Promise<Snapshot> => {
-    const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids, memo, memos, ...(onRecord !== undefined ? { onRecord } : {}) });
+    const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids, memo, memos, live, ...(onRecord !== undefined ? { onRecord } : {}) });
     for (const f of r.coverage.failed) logger.debug('could not read /proc/keys as a uid', { uid: f.uid, error: f.error });
     return r.snapshot;
   };

@@ -50,6 +50,8 @@ export interface AllUsersOptions {
    * memos of uids not read this time are dropped).
    */
   memos?: Map<number, ReadMemo>;
+  /** Whether procRoot is a live procfs, when the caller knows (read-proc-files.ts ReadOptions). */
+  live?: boolean;
   /** Also give the merged records as the kernel prints them, and the kernel's answers about them (capture). */
   render?: boolean;
   /** Told each record of the exporter's own read as it is parsed (the merged snapshot holds them all, or others). */
@@ -63,7 +65,12 @@ export async function readAllUsersSnapshot(
 ): Promise<{ snapshot: Snapshot; coverage: ViewCoverage; keysBytes?: Buffer; answers?: KeyAnswer[] }> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0)
     throw new ViewError('--view all-users needs root: only root can read /proc/keys as every other uid');
-  const raw = await readProcFiles(procRoot, { parse: true, ...(opts.memo !== undefined ? { memo: opts.memo } : {}), ...(opts.onRecord !== undefined ? { onRecord: opts.onRecord } : {}) });
+  const raw = await readProcFiles(procRoot, {
+    parse: true,
+    ...(opts.live !== undefined ? { live: opts.live } : {}),
+    ...(opts.memo !== undefined ? { memo: opts.memo } : {}),
+    ...(opts.onRecord !== undefined ? { onRecord: opts.onRecord } : {}),
+  });
   const coverage: ViewCoverage = { view: 'all-users', readers: [0], failed: [] };
   if (raw.keys.status !== 'ok' || (raw.keys.text === undefined && raw.keysParsed === undefined) || raw.keyUsers.status !== 'ok' || raw.keyUsers.text === undefined)
     return { snapshot: { ...buildSnapshot(raw, Math.floor(clock())), coverage }, coverage };

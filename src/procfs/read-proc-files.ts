@@ -122,6 +122,8 @@ export function isLiveProc(procRoot: string): boolean {
 }
 
 export interface ReadOptions {
+  /** Whether procRoot is a live procfs (isLiveProc), when the caller knows: a serving exporter asks once. */
+  live?: boolean;
   /** What a serving exporter's last read confirmed (parser/read-memo.ts). */
   memo?: ReadMemo;
   /** Parse /proc/keys as it is read, where that pays (the caller wants the snapshot, not the text). */
@@ -133,7 +135,7 @@ export interface ReadOptions {
 export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): Promise<RawProcFiles> {
   // /proc/key-users before and after /proc/keys: the files are not one atomic snapshot, and a uid whose
   // counters moved in between cannot be checked against what /proc/keys showed (parser/snapshot.ts).
-  const live = isLiveProc(procRoot);
+  const live = opts.live ?? isLiveProc(procRoot);
   const keyctl = live ? await loadKeyctl() : null;
   const answers = keyctl !== null && !('error' in keyctl) ? kernelAnswers(keyctl) : undefined;
   // The limits first: they are no part of the snapshot the two reads of /proc/key-users bracket.
