@@ -10,41 +10,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const text = readFileSync(join(REPO, 'deploy/container/Containerfile'), 'utf8');
-
-interface Stage {
-  from: string;
-  name?: string;
-  workdir: string;
-  steps: { op: 'COPY' | 'RUN'; from?: string; args: string[] }[];
-  user?: string;
-  entrypoint?: string[];
-  cmd?: string[];
-}
-
-function stages(): Stage[] {
-  const out: Stage[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const [op, ...rest] = line.split(/\s+/) as [string, ...string[]];
-    const stage = out[out.length - 1] as Stage;
-    if (op === 'FROM') out.push({ from: rest[0] as string, ...(rest[1] === 'AS' ? { name: rest[2] as string } : {}), workdir: '/', steps: [] });
-    else if (op === 'WORKDIR') stage.workdir = rest[0] as string;
-    else if (op === 'COPY') {
-      const from = rest[0]?.startsWith('--from=') ? rest.shift()?.slice('--from='.length) : undefined;
-      stage.steps.push({ op: 'COPY', ...(from !== undefined ? { from } : {}), args: rest });
-    } else if (op === 'RUN') stage.steps.push({ op: 'RUN', args: [rest.join(' ')] });
-    else if (op === 'USER') stage.user = rest[0] as string;
-    else if (op === 'ENTRYPOINT') stage.entrypoint = JSON.parse(rest.join(' ')) as string[];
-    else if (op === 'CMD') stage.cmd = JSON.parse(rest.join(' ')) as string[];
-  }
-  return out;
-}
+import { REPO, stages, type Stage } from '../helpers/containerfile.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kre-image-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
