@@ -58,6 +58,15 @@ describe('rules/keyring-exporter.rules.yml', () => {
     expect(rules.filter((r) => r.expr.includes('job=')).map((r) => r.record ?? r.alert)).toEqual(['instance:up:keyring_exporter']);
   });
 
+  it('gives every alert a runbook_url to its own section of docs/runbook.md, and the runbook has no section without an alert', () => {
+    const runbook = readFileSync(new URL('../../docs/runbook.md', import.meta.url), 'utf8');
+    const sections = [...runbook.matchAll(/^## (\S+)$/gm)].map((m) => m[1]);
+    const alerts = rules.filter((r) => r.alert !== undefined);
+    expect(sections).toEqual(alerts.map((r) => r.alert));
+    for (const r of alerts)
+      expect(r.annotations?.['runbook_url'], r.alert).toBe(`https://github.com/keyring-exporter/keyring-exporter/blob/main/docs/runbook.md#${(r.alert as string).toLowerCase()}`);
+  });
+
   it.each(rules.filter((r) => r.alert !== undefined).map((r) => [r.alert as string, r]))('%s follows the alert conventions', (_name, r) => {
     expect(r.alert).toMatch(/^Keyring[A-Z][A-Za-z]+$/);
     expect(['warning', 'critical', 'info']).toContain(r.labels?.['severity']);
