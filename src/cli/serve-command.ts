@@ -60,7 +60,6 @@ export interface ServeOptions {
   stop?: Promise<void>;
 }
 
-
 export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<number> {
   const logger = createLogger(o.logLevel, o.logFormat, io.stderr);
   const addresses = o.listenAddresses.map((a) => [a, parseListenAddress(a)] as const);
