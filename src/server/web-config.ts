@@ -90,12 +90,37 @@ function curveSupported(curve: string): boolean {
   }
 }
 
-/** The Subject Alternative Names of a peer certificate, without their kind ("DNS:a, IP Address:1.2.3.4" → a, 1.2.3.4). */
-function subjectAltNames(san: string | undefined): string[] {
-  return (san ?? '').split(', ').flatMap((e) => {
-    const colon = e.indexOf(':');
-    return colon < 0 ? [] : [e.slice(colon + 1)];
-  });
+/**
+ * The values of a peer certificate's Subject Alternative Names, as Node writes them ("DNS:a, IP Address:1.2.3.4"
+ * gives a and 1.2.3.4). Node writes a value holding a separator or a quote as a JSON string: it is read as one,
+ * so a name that contains ", DNS:x" is that whole name, never x. Anything malformed ends the list.
+ */
+export function subjectAltNames(san: string | undefined): string[] {
+  const s = san ?? '';
+  const out: string[] = [];
+  let i = 0;
+  while (i < s.length) {
+    const colon = s.indexOf(':', i);
+    if (colon < 0) return out;
+    let j = colon + 1;
+    if (s[j] === '"') {
+      let k = j + 1;
+      while (k < s.length && s[k] !== '"') k += s[k] === '\\' ? 2 : 1;
+      try {
+        out.push(JSON.parse(s.slice(j, k + 1)) as string);
+      } catch {
+        return out;
+      }
+      j = k + 1;
+    } else {
+      const end = s.indexOf(', ', j);
+      j = end < 0 ? s.length : end;
+      out.push(s.slice(colon + 1, j));
+    }
+    if (j < s.length && !s.startsWith(', ', j)) return out;
+    i = j + 2;
+  }
+  return out;
 }
 
 export class WebConfigError extends Error {}

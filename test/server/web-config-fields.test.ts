@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runServeCommand } from '../../src/cli/serve-command.js';
 import type { CliIo } from '../../src/cli/io.js';
-import { goDurationMs, loadWebConfig } from '../../src/server/web-config.js';
+import { goDurationMs, loadWebConfig, subjectAltNames } from '../../src/server/web-config.js';
 import { hasCommand, itWith } from '../helpers/prerequisites.js';
 import { serveOptions } from '../helpers/serve-options.js';
 
@@ -167,6 +167,21 @@ describe('--web.config.file: every exporter-toolkit field', () => {
     } finally {
       expect(await s.stop()).toBe(0);
     }
+  });
+
+  it("reads a certificate's Subject Alternative Names as Node writes them: a quoted name is one name, whatever it holds", () => {
+    expect(subjectAltNames('DNS:a.example, IP Address:1.2.3.4, IP Address:0:0:0:0:0:0:0:1, email:x@y, URI:spiffe://t/w')).toEqual([
+      'a.example',
+      '1.2.3.4',
+      '0:0:0:0:0:0:0:1',
+      'x@y',
+      'spiffe://t/w',
+    ]);
+    // A name that smuggles ", DNS:allowed.example" into itself: Node quotes it, and it is never allowed.example.
+    expect(subjectAltNames('DNS:"evil, DNS:allowed.example, b", DNS:ok')).toEqual(['evil, DNS:allowed.example, b', 'ok']);
+    expect(subjectAltNames('DNS:"a\\"b", DNS:c')).toEqual(['a"b', 'c']);
+    expect(subjectAltNames(undefined)).toEqual([]);
+    expect(subjectAltNames('DNS:"unterminated, DNS:allowed.example')).toEqual([]);
   });
 
   it('reads Go durations and rejects what exporter-toolkit rejects', async () => {
