@@ -105,7 +105,7 @@ describe('README quick start', () => {
     let stop!: () => void;
     const stopped = new Promise<void>((r) => (stop = r));
     const done = runServeCommand(
-      { ...serveOptions(new URL('../fixtures/many-sessions/', import.meta.url).pathname, { logLevel: 'info', onListening: () => stop() }), listenAddresses: ['127.0.0.1:0'], stop: stopped },
+      { ...serveOptions(new URL('../fixtures/many-sessions/', import.meta.url).pathname, { logLevel: 'info', view: 'auto', onListening: () => stop() }), listenAddresses: ['127.0.0.1:0'], stop: stopped },
       { stdout: () => undefined, stderr: (s) => void lines.push(s), stdoutIsTty: false, clock: () => 0 },
     );
     expect(await done).toBe(0);
