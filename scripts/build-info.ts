@@ -12,14 +12,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { RecordedBuild } from '../src/cli/version.js';
 
-export interface BuildInfo {
-  revision: string;
-  branch: string;
-  buildUser: string;
-  /** As Go's version package writes it: 20060102-15:04:05, UTC. */
-  buildDate: string;
-}
 
 function git(root: string, args: string[]): string | undefined {
   try {
@@ -30,7 +24,7 @@ function git(root: string, args: string[]): string | undefined {
   }
 }
 
-export function buildInfo(root: string, now: Date = new Date(), env: NodeJS.ProcessEnv = process.env): BuildInfo {
+export function buildInfo(root: string, now: Date = new Date(), env: NodeJS.ProcessEnv = process.env): RecordedBuild {
   // Only the checkout the package is the top of: a package built inside some other repository is not its commit.
   const top = git(root, ['rev-parse', '--show-toplevel']);
   const inGit = top !== undefined && realpathSync(top) === realpathSync(root);

@@ -20,13 +20,18 @@ export function packageVersion(): string {
   return packageRoot()?.version ?? 'unknown';
 }
 
-/** What the build recorded (scripts/build-info.ts, dist/build-info.json), as prometheus/common's version package has it. */
-export interface BuildInfo {
-  version: string;
+/** What the build recorded in dist/build-info.json (scripts/build-info.ts). */
+export interface RecordedBuild {
   revision: string;
   branch: string;
   buildUser: string;
+  /** As Go's version package writes it: 20060102-15:04:05, UTC. */
   buildDate: string;
+}
+
+/** The version and what the build recorded, as prometheus/common's version package has them. */
+export interface BuildInfo extends RecordedBuild {
+  version: string;
 }
 
 export function buildInfo(): BuildInfo {

@@ -61,6 +61,8 @@ async function main(): Promise<void> {
     if (Number(syscall(...args)) !== 0) throw new Error(`${what} failed: ${errnoName()}`);
   };
   const keyctl = await loadKeyctl();
+  /** Where getgroups(2) puts the thread's supplementary groups before a read, to take back after it (reads are one at a time). */
+  const groups = Buffer.alloc(4 * 65536);
 
   port.on('message', (req: ReadRequest) => {
     if (nr === undefined) {
@@ -70,7 +72,6 @@ async function main(): Promise<void> {
     // The thread's own effective ids and supplementary groups, to take back.
     const euid = process.geteuid?.() ?? 0;
     const egid = process.getegid?.() ?? 0;
-    const groups = Buffer.alloc(4 * 65536);
     const ngroups = Number(syscall(nr.getgroups, 'long', 65536, 'void *', groups));
     if (ngroups < 0) {
       port.postMessage({ id: req.id, error: `getgroups failed: ${errnoName()}`, stage: 'credentials' } satisfies ReadReply);
