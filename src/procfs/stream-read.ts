@@ -42,7 +42,12 @@ export function streamProcFile(path: string, sink: StreamSink): Promise<number> 
   return run;
 }
 
-function streamOne(path: string, sink: StreamSink): Promise<number> {
+/**
+ * The reader thread, started on the first read. Its exit listener lives as long as the thread: made here, it
+ * holds nothing of a read (made in streamOne, it would keep the first read's sink, and with it that read's whole
+ * parse, alive).
+ */
+function readerThread(): Worker {
   if (worker === null) {
     const w = startWorker('stream-worker.js');
     w.on('exit', () => {
@@ -50,8 +55,12 @@ function streamOne(path: string, sink: StreamSink): Promise<number> {
     });
     worker = w;
   }
+  return worker;
+}
+
+function streamOne(path: string, sink: StreamSink): Promise<number> {
+  const w = readerThread();
   buffer ??= growableBuffer(256 * 1024, MAX_BYTES);
-  const w = worker;
   const shared = buffer;
   return new Promise<number>((resolve, reject) => {
     let view = Buffer.from(shared);
