@@ -20,8 +20,7 @@ const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session',
 export const GROUP_OR_OTHER_RIGHTS = 0x3636;
 
 /** Classified with an overflow gid: what a record read again keeps (the memo of a serving exporter reuses records). */
-const CLASSIFIED_WITH = Symbol('classified with overflow gid');
-type Classified = InventoryKey & { [CLASSIFIED_WITH]?: number };
+type Classified = InventoryKey & { classifiedWith?: number };
 
 /**
  * Classify a record in place. What a record shows never changes (a key whose line changed is a new record), so a
@@ -29,14 +28,14 @@ type Classified = InventoryKey & { [CLASSIFIED_WITH]?: number };
  * records (RecordPass.finish), and is made again each time.
  */
 function classifyInPlace(k: Classified, overflowGid: number): void {
-  if (k[CLASSIFIED_WITH] === overflowGid && k.claimedClass !== 'request_key') return;
+  if (k.classifiedWith === overflowGid && k.claimedClass !== 'request_key') return;
   const c = classifyKey(k, { overflowGid });
   k.class = c.class;
   k.claimedClass = c.claimedClass;
   k.nameUid = c.nameUid;
   k.state = classifyKeyState(k);
   k.impostor = c.class !== c.claimedClass && RESERVED_CLASSES.has(c.claimedClass);
-  k[CLASSIFIED_WITH] = overflowGid;
+  k.classifiedWith = overflowGid;
 }
 
 /** Keys by class and by state (each in file order), and counted by type, class and state. */

@@ -6,9 +6,10 @@ import { decodeKeyExpiry, type KeyExpiry } from './key-expiry.js';
 import { decodeKeyFlags, type KeyFlags } from './key-flags.js';
 import type { KeyLineHeader } from './key-line.js';
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
-import type { KeyConfirmation, KeyRecord } from './key-record.js';
+import type { KeyConfirmation, KeyRecord, UnclassifiedFields } from './key-record.js';
 import { decodeSummaryTail, splitDescriptionSummary, type KeySummary } from './key-summary.js';
 import { decodeKeyType, KNOWN_KEY_TYPES } from './key-type.js';
+import { ownString } from './read-memo.js';
 
 export interface RecordParts {
   /** The flags column: one string per distinct column in a parse, shared by its records. */
@@ -78,8 +79,10 @@ export function createLineDecoder(): LineDecoder {
       const id = `${typeName}\u0000${positive ? 1 : 0}${revoked ? 1 : 0}${tail}`;
       let d = tails.get(id);
       if (d === undefined) {
-        const s = decodeSummaryTail(typeName, tail, positive, revoked);
-        tails.set(id, (d = { summary: s.summary, summaryText: tail, complete: s.complete }));
+        // A copy of its own: the tail is a slice of the read, which the records sharing it would keep alive.
+        const own = ownString(tail);
+        const s = decodeSummaryTail(typeName, own, positive, revoked);
+        tails.set(id, (d = { summary: s.summary, summaryText: own, complete: s.complete }));
       }
       return d;
     },
@@ -123,7 +126,7 @@ export function buildRecord(h: KeyLineHeader, parts: RecordParts, t: RecordText,
     complete = s.complete;
   }
   const described = t.confirmation === 'described';
-  return {
+  const record: KeyRecord & UnclassifiedFields = {
     serial: h.serial,
     serialNumber: h.serialNumber,
     flagsRaw: parts.flagsRaw,
@@ -142,5 +145,13 @@ export function buildRecord(h: KeyLineHeader, parts: RecordParts, t: RecordText,
     embeddedRecordLines: t.embeddedRecordLines,
     complete,
     confirmation: t.confirmation,
+    class: undefined,
+    claimedClass: undefined,
+    nameUid: undefined,
+    state: undefined,
+    impostor: undefined,
+    suspect: undefined,
+    classifiedWith: undefined,
   };
+  return record;
 }

@@ -42,6 +42,22 @@ export interface KeyRecord {
  * description; `dead`: the kernel holds the serial but describes no expired or revoked key, so the columns and
  * the description are as printed; `unconfirmed`: read from text alone (a paste, a capture without answers).
  */
+/**
+ * The fields the inventory writes into a record when it classifies it in place (classify/inventory.ts
+ * InventoryKey), unset until it does. Every record is made with them (buildRecord(), atLine()), so that all
+ * records share one layout with every field in the object itself: added later, they would take a second object
+ * per record (some 30 bytes a key more, and slower reads of them).
+ */
+export interface UnclassifiedFields {
+  class: undefined;
+  claimedClass: undefined;
+  nameUid: undefined;
+  state: undefined;
+  impostor: undefined;
+  suspect: undefined;
+  classifiedWith: undefined;
+}
+
 export const KEY_CONFIRMATIONS = ['described', 'dead', 'unconfirmed'] as const;
 export type KeyConfirmation = (typeof KEY_CONFIRMATIONS)[number];
 

@@ -9,7 +9,7 @@ import type { KeyRecord } from './key-record.js';
 import { buildRecord, type LineDecoder, type RecordParts } from './key-record-build.js';
 import type { IssueSink } from './parse-issue.js';
 import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
-import { atLine, ownString, rememberedAnswer, serialAt, sweep, type ReadMemo } from './read-memo.js';
+import { atLine, ownString, printedAt, rememberedAnswer, serialAt, sweep, type ReadMemo } from './read-memo.js';
 
 /** What rebuilding a dead key's record takes (parseExact folds a copy back into it). */
 interface DeadRecordStart {
@@ -79,7 +79,7 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
 
 export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo, onRecord?: (r: KeyRecord) => void): ExactParse {
   const records: KeyRecord[] = [];
-  const read = memo === undefined ? 0 : ++memo.reads;
+  if (memo !== undefined) memo.reads++;
   /** Memo entries this read listed. */
   let listed = 0;
   /** Whether the records so far ascend by serial, as the kernel prints them. */
@@ -163,12 +163,13 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     let p = 0;
     while (p < text.length && (final || p + LOOKAHEAD <= text.length)) {
       const known = memo !== undefined && afterConfirmed ? memo.bySerial.get(serialAt(text, p)) : undefined;
-      if (known !== undefined && text.startsWith(known.text, p)) {
-        const r = (known.record = atLine(known.record, line));
-        if (known.read !== read) listed++;
-        known.read = read;
+      const knownEnd = known === undefined ? -1 : printedAt(text, p, known);
+      if (knownEnd !== -1) {
+        const r = atLine(known as KeyRecord, line);
+        (memo as ReadMemo).bySerial.set(r.serialNumber, r);
+        listed++;
         keep(r);
-        p += known.text.length;
+        p = knownEnd;
         line += r.lineCount;
         continue;
       }
@@ -189,25 +190,21 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
         const d = a as KeyDescribed;
         const tailStart = end === h.textStart ? end : h.textStart + printedBody(d).length;
         const lineCount = countLines(text, p, end);
-        // A memo keeps a copy of the record's text, and the record's parts are cut from that copy.
-        const next = end < text.length ? end + 1 : end;
-        const src = memo === undefined ? text : ownString(text.slice(p, next));
-        const base = memo === undefined ? 0 : p;
         const r = buildRecord(h, parts, {
           typeName: d.type,
           // .request_key_auth prints "key:" before the description: its summary is split from the whole text.
-          text: d.type === '.request_key_auth' ? src.slice(h.textStart - base, end - base) : '',
+          text: d.type === '.request_key_auth' ? ownString(text.slice(h.textStart, end)) : '',
           description: d.description,
-          tail: src.slice(tailStart - base, end - base),
+          tail: text.slice(tailStart, end),
           line,
           lineCount,
           embeddedRecordLines: recordLikeLines(text, h.textStart, tailStart, line),
           confirmation: 'described',
         }, decoder);
         keep(r);
-        if (memo !== undefined && next > end) {
-          if (memo.bySerial.get(h.serialNumber)?.read !== read) listed++;
-          memo.bySerial.set(h.serialNumber, { text: src, record: r, read });
+        if (memo !== undefined && end < text.length) {
+          listed++;
+          memo.bySerial.set(h.serialNumber, r);
         }
         p = end + 1;
         line += lineCount;
@@ -242,7 +239,7 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     // A serial listed twice: the later record is the kernel's, the other a copy in the description before it,
     // folded back into that record when it is a dead key's (the only kind whose length the kernel did not give).
     // Records in ascending order have none.
-    if (memo !== undefined) sweep(memo, read, listed);
+    if (memo !== undefined) sweep(memo, records, listed);
     if (ascending) return { records, unconfirmed };
     const last = new Map(records.map((r, i) => [r.serialNumber, i]));
     if (last.size === records.length) return { records, unconfirmed };

@@ -1,31 +1,22 @@
 /**
- * What a serving exporter's last read of /proc/keys confirmed: each record the kernel described, by serial, with
- * the exact text it was read from (proc-keys-exact.ts keeps it).
+ * What a serving exporter's last read of /proc/keys confirmed: each record the kernel described, by serial
+ * (proc-keys-exact.ts keeps them).
  *
  * A device for speed, kept because `npm run bench` shows a scrape at 100,000 keys costing about twice as much
  * without it: the kernel's own printing of /proc/keys is the floor of a scrape, and scanning, asking about and
- * rebuilding every record again costs as much once more. A description never changes after a key is created, so where a read
- * shows a record's exact text again, at the start of a record, it is the same record, confirmed by the same
+ * rebuilding every record again costs as much once more. A description never changes after a key is created, so
+ * where a read prints a record exactly again (printedAt()), at the start of a record, it is the same record, confirmed by the same
  * answer; and where the text changed (a usage count, an expiry, a setperm), the answer still serves if the line
  * shows the type, owner, group and perm it described. A serial reused by a new key is asked about again unless
  * all of those agree, as the kernel's answer about it would.
  */
 import type { KeyDescribed } from './key-answer.js';
 import type { KeyLineHeader } from './key-line.js';
-import type { KeyRecord } from './key-record.js';
-
-export interface MemoEntry {
-  /** The record's text exactly as the read printed it, its last "\n" included (a string of its own). */
-  text: string;
-  /** The record, as the kernel described it: its type name and description are the kernel's. */
-  record: KeyRecord;
-  /** The read that last listed it. */
-  read: number;
-}
+import type { KeyRecord, UnclassifiedFields } from './key-record.js';
 
 export interface ReadMemo {
   /** The records reads confirmed, by serial: the last read's, and some of those before it (sweep()). */
-  bySerial: Map<number, MemoEntry>;
+  bySerial: Map<number, KeyRecord>;
   /** Reads parsed with it so far: the last one's number. */
   reads: number;
 }
@@ -35,15 +26,17 @@ export function createReadMemo(): ReadMemo {
 }
 
 /**
- * After read `read`, which listed `listed` of the memo's entries: drop the others once they are a quarter of
- * the memo. A sweep is a pass over every entry, so it is made only when it frees that much; until then an entry
- * of a key gone costs its memory, and serves only a record printed byte for byte as that key's was, with the
- * same serial.
+ * After a read whose records are `records`, of which `listed` were the memo's: drop the memo's other entries once
+ * they are a quarter of it. A sweep is a pass over the read's records, so it is made only when it frees that
+ * much; until then an entry of a key gone costs its memory, and serves only a record printed byte for byte as
+ * that key's was, with the same serial.
  */
-export function sweep(memo: ReadMemo, read: number, listed: number): void {
+export function sweep(memo: ReadMemo, records: readonly KeyRecord[], listed: number): void {
   const size = memo.bySerial.size;
   if ((size - listed) * 4 < size) return;
-  for (const [serial, e] of memo.bySerial) if (e.read !== read) memo.bySerial.delete(serial);
+  const kept = new Map<number, KeyRecord>();
+  for (const r of records) if (memo.bySerial.get(r.serialNumber) === r) kept.set(r.serialNumber, r);
+  memo.bySerial = kept;
 }
 
 /**
@@ -52,6 +45,56 @@ export function sweep(memo: ReadMemo, read: number, listed: number): void {
  */
 export function ownString(s: string): string {
   return ` ${s}`.slice(1);
+}
+
+/**
+ * Where the record `r` ends (the offset past its "\n") if the text at `p` prints it exactly as
+ * proc_keys_show() printed it (key-record.ts formatKeyHeader() and keyText()), else -1: the same key, with the
+ * same columns and summary. Compared in place, so that the memo keeps no copy of the text. A ".request_key_auth"
+ * record, which prints its summary around its description, is never one (it is parsed again).
+ */
+export function printedAt(text: string, p: number, r: KeyRecord): number {
+  let i = p;
+  if (!text.startsWith(r.serial, i) || text.charCodeAt(i + 8) !== 32) return -1;
+  i += 9;
+  if (!text.startsWith(r.flagsRaw, i) || text.charCodeAt(i + r.flagsRaw.length) !== 32) return -1;
+  i = numberAt(text, i + r.flagsRaw.length + 1, r.usage, 5);
+  if (i < 0 || text.charCodeAt(i) !== 32) return -1;
+  i = stringAt(text, i + 1, r.expiry.raw, 4);
+  if (i < 0 || text.charCodeAt(i) !== 32 || !text.startsWith(r.perm.hex, i + 1) || text.charCodeAt(i + 1 + r.perm.hex.length) !== 32) return -1;
+  i = numberAt(text, i + 2 + r.perm.hex.length, r.uid, 5);
+  if (i < 0 || text.charCodeAt(i) !== 32) return -1;
+  i = numberAt(text, i + 1, r.gid, 5);
+  if (i < 0 || text.charCodeAt(i) !== 32 || !text.startsWith(r.type.raw, i + 1)) return -1;
+  i += 1 + r.type.raw.length;
+  for (let pad = 9 - r.type.raw.length; pad > 0; pad--, i++) if (text.charCodeAt(i) !== 32) return -1;
+  if (text.charCodeAt(i) !== 32 || r.summary?.kind === 'request_key_auth') return -1;
+  i++;
+  if (!text.startsWith(r.description, i) || !text.startsWith(r.summaryText, i + r.description.length)) return -1;
+  i += r.description.length + r.summaryText.length;
+  return text.charCodeAt(i) === 10 ? i + 1 : -1;
+}
+
+/** Where `value`, printed as "%{width}s" at `i`, ends; -1 when the text differs. */
+function stringAt(text: string, i: number, value: string, width: number): number {
+  for (let pad = width - value.length; pad > 0; pad--, i++) if (text.charCodeAt(i) !== 32) return -1;
+  return text.startsWith(value, i) ? i + value.length : -1;
+}
+
+/** Where the integer `n`, printed as "%{width}d" at `i`, ends; -1 when the text differs. */
+function numberAt(text: string, i: number, n: number, width: number): number {
+  const negative = n < 0;
+  let v = negative ? -n : n;
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  const printed = digits + (negative ? 1 : 0);
+  for (let pad = width - printed; pad > 0; pad--, i++) if (text.charCodeAt(i) !== 32) return -1;
+  if (negative && text.charCodeAt(i++) !== 45) return -1;
+  for (let k = digits - 1; k >= 0; k--) {
+    if (text.charCodeAt(i + k) !== 48 + (v % 10)) return -1;
+    v = Math.floor(v / 10);
+  }
+  return i + digits;
 }
 
 /** The serial of the 8 lower-case hex digits at `at`, or -1. */
@@ -70,21 +113,19 @@ export function serialAt(text: string, at: number): number {
  * What the kernel said about a memo's record, where a line shows its type, owner, group and perm: the type name
  * and the description never change, and a reused serial shows another key only if all of those agree.
  */
-export function rememberedAnswer(e: MemoEntry | undefined, h: KeyLineHeader): KeyDescribed | undefined {
-  const r = e?.record;
+export function rememberedAnswer(r: KeyRecord | undefined, h: KeyLineHeader): KeyDescribed | undefined {
   if (r === undefined || r.type.raw !== h.typeRaw || r.uid !== h.uid || r.gid !== h.gid || r.perm.hex !== h.permHex) return undefined;
   return { serial: r.serialNumber, errno: null, type: r.type.name, uid: r.uid, gid: r.gid, perm: r.perm.mask, description: r.description };
 }
 
 /**
- * A memo's record where a read shows it at `line`: itself, or a copy that starts there. The copy has the record's
- * own properties only (what the inventory wrote into the record is made again), in buildRecord's order: a spread
- * copy, with the inventory's properties, is an object V8 accesses some 40 times slower.
+ * A memo's record where a read shows it at `line`: itself, or a copy that starts there, unclassified (the
+ * inventory classifies it again), with buildRecord's layout.
  */
 export function atLine(r: KeyRecord, line: number): KeyRecord {
   if (r.line === line) return r;
   const shift = line - r.line;
-  return {
+  const record: KeyRecord & UnclassifiedFields = {
     serial: r.serial,
     serialNumber: r.serialNumber,
     flagsRaw: r.flagsRaw,
@@ -103,5 +144,13 @@ export function atLine(r: KeyRecord, line: number): KeyRecord {
     embeddedRecordLines: r.embeddedRecordLines.length === 0 ? r.embeddedRecordLines : r.embeddedRecordLines.map((n) => n + shift),
     complete: r.complete,
     confirmation: r.confirmation,
+    class: undefined,
+    claimedClass: undefined,
+    nameUid: undefined,
+    state: undefined,
+    impostor: undefined,
+    suspect: undefined,
+    classifiedWith: undefined,
   };
+  return record;
 }

@@ -105,7 +105,7 @@ describe('parseProcKeys with the kernel answers', () => {
         // described by the first read, and the one whose usage count changed shows the columns it was described with.
         if (!next.some(isDead)) expect(asked).toEqual([]);
         // The memo holds what the second read listed, and keeps what only the first did while it is under a quarter.
-        const listed = [...memo.bySerial].filter(([, e]) => e.read === memo.reads).map(([serial]) => serial);
+        const listed = withMemo.records.filter((r) => memo.bySerial.get(r.serialNumber) === r).map((r) => r.serialNumber);
         expect(listed.sort((x, y) => x - y)).toEqual(next.filter((k) => !isDead(k)).map((k) => k.serial));
         expect((memo.bySerial.size - listed.length) * 4).toBeLessThan(Math.max(1, memo.bySerial.size));
       }),

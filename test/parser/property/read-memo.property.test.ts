@@ -1,0 +1,34 @@
+/**
+ * The memo's test of a record printed again (read-memo.ts printedAt()): it compares a record's columns, description
+ * and summary with the text in place, and must say what comparing the whole printed record would.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { storedAnswers } from '../../../src/parser/key-answer.js';
+import { formatKeyHeader, keyText } from '../../../src/parser/key-record.js';
+import { parseProcKeys } from '../../../src/parser/proc-keys.js';
+import { printedAt } from '../../../src/parser/read-memo.js';
+import { descriptionByteArb, keyRecordArb, renderKeysFile } from '../../helpers/line-generator.js';
+
+describe('printedAt', () => {
+  it('finds a record exactly where its printed text is, and nowhere a character of it differs', () => {
+    fc.assert(
+      fc.property(keyRecordArb(), fc.nat(), descriptionByteArb, fc.boolean(), (k, at, byte, cut) => {
+        if (k.flags[1] === 'R' || k.expiry.raw === 'expd' || k.flags[6] === 'i') return;
+        const file = renderKeysFile([k]);
+        const answers = storedAnswers('kernel', [{ serial: k.serial, errno: null, type: k.type, uid: k.uid, gid: k.gid, perm: Number.parseInt(k.perm, 16), description: k.description }]);
+        const r = parseProcKeys(file.text, answers).records[0];
+        if (r === undefined) throw new Error(`no record of ${JSON.stringify(file.text)}`);
+        const printed = `${formatKeyHeader(r)}${keyText(r)}\n`;
+        expect(printed).toBe(file.text);
+        const auth = r.type.name === '.request_key_auth';
+        expect(printedAt(`xx${printed}yy`, 2, r)).toBe(auth ? -1 : 2 + printed.length);
+        // One character changed (or the text cut short): found only where the text is still the record's.
+        const i = at % printed.length;
+        const other = cut ? printed.slice(0, i) : printed.slice(0, i) + byte + printed.slice(i + 1);
+        expect(printedAt(other, 0, r)).toBe(other === printed && !auth ? printed.length : -1);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
