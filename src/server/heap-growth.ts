@@ -1,0 +1,18 @@
+/**
+ * How far V8 lets a serving exporter's heap grow past what its last full collection kept alive. A device, kept
+ * because `npm run bench` shows the peak RSS target at 100,000 keys missed without it.
+ *
+ * A serving exporter keeps one large, stable set of objects (the records of every key, kernel-confirmed once:
+ * parser/read-memo.ts), and each scrape leaves garbage in the old generation (its arrays of every record are
+ * large objects, allocated there). V8 sizes the next full collection's threshold from the set it kept, by a
+ * factor of up to 4 on a machine with several GB of memory: with 100,000 keys the process would grow to several
+ * times what it holds before collecting. A fixed factor of 1.2 keeps it near what it holds; the collections it
+ * adds cost a few percent of a scrape's CPU. V8 reads the flag at each full collection.
+ */
+import { setFlagsFromString } from 'node:v8';
+
+export const HEAP_GROWING_PERCENT = 20;
+
+export function boundHeapGrowth(): void {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
