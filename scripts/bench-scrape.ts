@@ -41,6 +41,7 @@ import { streamProcFile } from '../src/procfs/stream-read.js';
 import { createReadMemo } from '../src/parser/read-memo.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Run as installed (its first line gives Node the flags it runs with: src/server/heap-growth.ts). */
 const BIN = join(ROOT, 'bin', 'keyring-exporter');
 const HOLDER = join(ROOT, 'scripts', 'bench', 'keyholder.py');
 // /usr/bin/python3: an unprivileged uid must be able to run it (a pyenv under /root is not readable).
@@ -91,6 +92,8 @@ const SMALL_IDLE_MORE_S = 20;
 /** Seconds of scrapes once a second, then as long without any: what the small host's exporter costs between scrapes. */
 const COST_SECONDS = args.quick ? 5 : 10;
 const CONCURRENCY = Number(args.concurrency);
+/** Scrapes at the largest scale, back to back, before its peak RSS is read. */
+const SUSTAINED_SCRAPES = 60;
 
 // ---------------------------------------------------------------- processes, and leaving nothing behind
 
@@ -167,7 +170,7 @@ interface Exporter {
 }
 
 async function startExporter(uid: number | null): Promise<Exporter> {
-  const [cmd, argv] = asUid(uid, [process.execPath, BIN, 'serve', '--web.listen-address', '127.0.0.1:0', '--log.level', 'info']);
+  const [cmd, argv] = asUid(uid, [BIN, 'serve', '--web.listen-address', '127.0.0.1:0', '--log.level', 'info']);
   const started = performance.now();
   const child = track(spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] }));
   const port = await new Promise<number>((resolve, reject) => {
@@ -431,7 +434,7 @@ async function smallHost(): Promise<SmallHost> {
       }
       const audits: number[] = [];
       for (let i = 0; i < SMALL_AUDITS; i++) {
-        const [cmd, argv] = asUid(uid, [process.execPath, BIN, 'audit', '--fail-on', 'never']);
+        const [cmd, argv] = asUid(uid, [BIN, 'audit', '--fail-on', 'never']);
         const t0 = performance.now();
         const r = spawnSync(cmd, argv, { stdio: 'ignore' });
         if (r.status !== 0) throw new Error(`audit as uid ${uid} exited ${String(r.status)}`);
@@ -503,7 +506,9 @@ interface Scale {
   keyringSeries: number;
   findings: number;
   idleRssMb: number;
+  /** VmHWM; at the largest scale after the concurrent bursts and sustainedScrapes more. */
   peakRssMb: number;
+  sustainedScrapes?: number;
   concurrent?: { scrapes: number; totalMs: number; totalSpreadMs: [number, number]; singleMs: number; ratio: number; reads: number[] };
 }
 
@@ -687,7 +692,13 @@ async function atScale(keysMade: number, largest: boolean): Promise<Scale> {
       startMs: round(ex.startMs),
       firstScrapeMs: round(firstScrapeMs),
     };
-    if (largest) result.concurrent = await concurrent(ex, median(scrapes));
+    if (largest) {
+      result.concurrent = await concurrent(ex, median(scrapes));
+      // A serving exporter's memory settles only after many scrapes (each leaves garbage in V8's old generation
+      // until a full collection): the peak is taken after SUSTAINED_SCRAPES more, back to back.
+      for (let i = 0; i < SUSTAINED_SCRAPES; i++) await scrape(ex.port);
+      result.sustainedScrapes = SUSTAINED_SCRAPES;
+    }
     result.peakRssMb = round(status(ex.pid, 'VmHWM'));
     return result;
   } finally {
@@ -759,7 +770,7 @@ function report(small: SmallHost, scales: Scale[], hostile: Hostile[], keys: { b
           },
         ]
       : []),
-    { target: `peak RSS <= ${TARGETS.peakRssMb} MB at ${big.keysMade.toLocaleString('en')} keys`, measured: `${big.peakRssMb} MB`, ok: big.peakRssMb <= TARGETS.peakRssMb },
+    { target: `peak RSS <= ${TARGETS.peakRssMb} MB at ${big.keysMade.toLocaleString('en')} keys`, measured: `${big.peakRssMb} MB (after ${big.sustainedScrapes ?? 0} scrapes back to back, past the runs above)`, ok: big.peakRssMb <= TARGETS.peakRssMb },
     {
       target: 'keyring_* series independent of the number of keys',
       measured: scales.map((s) => s.keyringSeries).join(' / '),

@@ -67,34 +67,41 @@ export interface Inventory {
 
 /** Builds the inventory of one read, given its records as the parse makes them, or all at once. */
 export interface InventoryBuilder {
-  /** A record of the read, in file order: classified at once (record-pass.ts). */
-  add(r: KeyRecord): void;
+  /**
+   * A record of the read, in file order, and the array the parse appends it to (proc-keys.ts RecordSink):
+   * classified at once (record-pass.ts).
+   */
+  add(r: KeyRecord, records: readonly KeyRecord[]): void;
   /** The inventory of the read's snapshot; records it holds that were not added (or not as added) are passed now. */
   build(snapshot: Snapshot): Inventory;
 }
 
 export function inventoryBuilder(): InventoryBuilder {
   let pass: RecordPass | null = null;
+  /** The array the records added were appended to. */
+  let source: readonly KeyRecord[] | null = null;
   return {
-    add(r: KeyRecord): void {
+    add(r: KeyRecord, records: readonly KeyRecord[]): void {
+      if (source !== records) {
+        // Records of another array than the ones before: a new pass (the snapshot's records are passed again).
+        pass = null;
+        source = records;
+      }
       // The overflow gid of the host: /proc/sys/kernel/overflowgid, read with the snapshot, rarely anything else.
       (pass ??= recordPass(DEFAULT_OVERFLOW_GID)).add(r);
     },
     build(snapshot: Snapshot): Inventory {
       const given = pass;
-      const same = given !== null && given.overflowGid === snapshot.overflowGid && sameRecords(given.keys, snapshot.keys);
+      // The parse only appends: the same array, as long as the records passed, holds exactly those records.
+      const same = given !== null && given.overflowGid === snapshot.overflowGid && source === snapshot.keys && given.count === snapshot.keys.length;
       const p = same ? given : recordPass(snapshot.overflowGid);
       if (!same) for (const r of snapshot.keys) p.add(r);
       pass = null;
+      source = null;
+      p.finish(snapshot.keys);
       return fromPass(snapshot, p);
     },
   };
-}
-
-function sameRecords(a: readonly KeyRecord[], b: readonly KeyRecord[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The inventory of a snapshot, which it takes over: its records become the inventory's keys, classified in place. */
@@ -103,7 +110,6 @@ export function buildInventory(snapshot: Snapshot): Inventory {
 }
 
 function fromPass(snapshot: Snapshot, pass: RecordPass): Inventory {
-  pass.finish();
   const all = pass.keys;
   const keys: InventoryKey[] = assessTrust(all, snapshot.users, snapshot.unstableUids, pass);
   // Only records read from text alone are ever suspect (key-trust.ts), and only they are folded.

@@ -68,7 +68,7 @@ function addToGroups(g: KeyGroups, k: InventoryKey): void {
 
 export interface RecordPass {
   readonly overflowGid: number;
-  /** The records passed, in the order given. */
+  /** The records passed, in the order given: the array finish() was given. */
   readonly keys: InventoryKey[];
   /** The records the kernel did not describe (read from text alone, or dead keys'). */
   readonly textRead: InventoryKey[];
@@ -80,9 +80,14 @@ export interface RecordPass {
   readonly notable: InventoryKey[];
   /** Listed keys by owner uid. */
   readonly visibleByUid: Map<number, number>;
+  /** Records passed so far. */
+  readonly count: number;
   add(r: KeyRecord): void;
-  /** Once every record was added: `_req.N` keyrings without their key under construction are impostors. */
-  finish(): void;
+  /**
+   * Once every record was added: `keys` holds them, in the order they were added. `_req.N` keyrings without their
+   * key under construction are impostors; the records are grouped.
+   */
+  finish(keys: readonly KeyRecord[]): void;
 }
 
 export function recordPass(overflowGid: number): RecordPass {
@@ -97,11 +102,12 @@ export function recordPass(overflowGid: number): RecordPass {
     groups: groupKeys([]),
     notable: [] as InventoryKey[],
     visibleByUid: new Map<number, number>(),
+    count: 0,
     add(r: KeyRecord): void {
       const k = r as Classified;
       classifyInPlace(k, overflowGid);
       k.suspect = NOT_SUSPECT;
-      pass.keys.push(k);
+      pass.count++;
       if (!k.flags.instantiated || k.flags.underConstruction) building.add(`${k.uid}:${k.serialNumber}`);
       if (k.class === 'request_key') requestKeyrings.push(k);
       if (k.confirmation !== 'described') pass.textRead.push(k);
@@ -110,7 +116,8 @@ export function recordPass(overflowGid: number): RecordPass {
       addToGroups(pass.groups, k);
       pass.visibleByUid.set(k.uid, (pass.visibleByUid.get(k.uid) ?? 0) + 1);
     },
-    finish(): void {
+    finish(keys: readonly KeyRecord[]): void {
+      pass.keys = keys as InventoryKey[];
       let changed = false;
       for (const k of requestKeyrings) {
         if (building.has(`${k.uid}:${k.description.slice('_req.'.length)}`)) continue;

@@ -13,7 +13,7 @@ import { createApp } from '../server/app.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../server/logger.js';
 import type { Inventory } from '../classify/inventory.js';
 import { createScraper } from '../server/scraper.js';
-import type { KeyRecord } from '../parser/key-record.js';
+import type { RecordSink } from '../parser/proc-keys.js';
 import type { Snapshot } from '../parser/snapshot.js';
 import { isLiveProc, readSnapshot } from '../procfs/read-proc-files.js';
 import { readAllUsersSnapshot, ViewError } from '../procfs/read-all-users.js';
@@ -114,8 +114,8 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
   const memos = new Map<number, ReadMemo>();
   // A procfs stays what it is while the exporter serves it: asked once, not at every scrape.
   const live = isLiveProc(o.procfs);
-  const readSelf = (onRecord?: (r: KeyRecord) => void): Promise<Snapshot> => readSnapshot(o.procfs, io.clock, { memo, live, ...(onRecord !== undefined ? { onRecord } : {}) });
-  const readAll = async (onRecord?: (r: KeyRecord) => void): Promise<Snapshot> => {
+  const readSelf = (onRecord?: RecordSink): Promise<Snapshot> => readSnapshot(o.procfs, io.clock, { memo, live, ...(onRecord !== undefined ? { onRecord } : {}) });
+  const readAll = async (onRecord?: RecordSink): Promise<Snapshot> => {
     const r = await readAllUsersSnapshot(o.procfs, io.clock, { maxUids: o.maxUids, memo, memos, live, ...(onRecord !== undefined ? { onRecord } : {}) });
     for (const f of r.coverage.failed) logger.debug('could not read /proc/keys as a uid', { uid: f.uid, error: f.error });
     return r.snapshot;

@@ -77,7 +77,7 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
   return parse.end(() => text);
 }
 
-export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo, onRecord?: (r: KeyRecord) => void): ExactParse {
+export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo, onRecord?: (r: KeyRecord, records: readonly KeyRecord[]) => void): ExactParse {
   const records: KeyRecord[] = [];
   if (memo !== undefined) memo.reads++;
   /** Memo entries this read listed. */
@@ -89,7 +89,7 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     if (r.serialNumber <= lastSerial) ascending = false;
     lastSerial = r.serialNumber;
     records.push(r);
-    onRecord?.(r);
+    onRecord?.(r, records);
   };
   /** The window being parsed, and its offset in the file. */
   let text = '';

@@ -61,7 +61,13 @@ export interface ProcKeysStream {
  * confirmed (read-memo.ts); `onRecord`: told each record as it is parsed (the result holds them all, and may
  * leave out one told of: a copy found to be text of the record before it).
  */
-export function streamProcKeys(answers: KernelAnswers, memo?: ReadMemo, onRecord?: (r: KeyRecord) => void): ProcKeysStream {
+/**
+ * Told each record of a parse as it is made, and the array the parse appends it to (the parse's records, which
+ * a result without copies to fold holds as they are: inventory.ts then takes that array as it is).
+ */
+export type RecordSink = (r: KeyRecord, records: readonly KeyRecord[]) => void;
+
+export function streamProcKeys(answers: KernelAnswers, memo?: ReadMemo, onRecord?: RecordSink): ProcKeysStream {
   const issues = createIssueSink('keys');
   const parse = createExactParse(answers, createLineDecoder(), issues, memo, onRecord);
   /** Whether the last window ended without a newline. */

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseProcKeyUsers } from '../parser/proc-key-users.js';
-import { parseProcKeys, type ProcKeysParseResult, type UnconfirmedRecord } from '../parser/proc-keys.js';
+import { parseProcKeys, type ProcKeysParseResult, type RecordSink, type UnconfirmedRecord } from '../parser/proc-keys.js';
 import { atLine, createReadMemo, type ReadMemo } from '../parser/read-memo.js';
 import { formatKeyHeader, keyText, type KeyRecord } from '../parser/key-record.js';
 import { storedAnswers, type KernelAnswers, type KeyAnswer } from '../parser/key-answer.js';
@@ -55,7 +55,7 @@ export interface AllUsersOptions {
   /** Also give the merged records as the kernel prints them, and the kernel's answers about them (capture). */
   render?: boolean;
   /** Told each record of the exporter's own read as it is parsed (the merged snapshot holds them all, or others). */
-  onRecord?: (r: KeyRecord) => void;
+  onRecord?: RecordSink;
 }
 
 export async function readAllUsersSnapshot(

@@ -14,7 +14,7 @@ import { buildSnapshot, type FileRead, type RawProcFiles, type Snapshot } from '
 import { storedAnswers } from '../parser/key-answer.js';
 import type { ReadMemo } from '../parser/read-memo.js';
 import type { KernelAnswers } from '../parser/key-answer.js';
-import { streamProcKeys, type KeyRecord, type ProcKeysParseResult } from '../parser/proc-keys.js';
+import { streamProcKeys, type ProcKeysParseResult, type RecordSink } from '../parser/proc-keys.js';
 import { parseProcKeyUsers } from '../parser/proc-key-users.js';
 import { streamProcFile } from './stream-read.js';
 import { kernelAnswers } from './ask-kernel.js';
@@ -129,7 +129,7 @@ export interface ReadOptions {
   /** Parse /proc/keys as it is read, where that pays (the caller wants the snapshot, not the text). */
   parse?: boolean;
   /** Told each record of /proc/keys as it is parsed, when it is parsed as it is read (the snapshot has them all). */
-  onRecord?: (r: KeyRecord) => void;
+  onRecord?: RecordSink;
 }
 
 export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): Promise<RawProcFiles> {

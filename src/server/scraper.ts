@@ -4,11 +4,11 @@
  * and classified), made once per read. Nothing is kept once the read is done, so no scrape sees a stale one.
  */
 import { inventoryBuilder, type Inventory } from '../classify/inventory.js';
-import type { KeyRecord } from '../parser/key-record.js';
+import type { RecordSink } from '../parser/proc-keys.js';
 import type { Snapshot } from '../parser/snapshot.js';
 
 /** Read a snapshot, telling `onRecord` each record of /proc/keys as it is parsed, where the reader can. */
-export type SnapshotRead = (onRecord?: (r: KeyRecord) => void) => Promise<Snapshot>;
+export type SnapshotRead = (onRecord?: RecordSink) => Promise<Snapshot>;
 
 export interface Scraper {
   inventory(): Promise<Inventory>;
@@ -28,7 +28,7 @@ export function createScraper(read: SnapshotRead): Scraper {
         // Records are classified as the read parses them (classify/record-pass.ts), while the kernel prints the rest.
         const builder = inventoryBuilder();
         inFlight = new Promise<void>((resolve) => setImmediate(resolve))
-          .then(() => read((r) => builder.add(r)))
+          .then(() => read((r, records) => builder.add(r, records)))
           .then((snapshot) => builder.build(snapshot))
           .finally(() => {
             inFlight = null;

@@ -37,7 +37,7 @@ describe('inventoryBuilder', () => {
       const builder = inventoryBuilder();
       const records = given === 'others' ? (await read(folder)).keys : snapshot.keys;
       const n = given === 'all' || given === 'others' ? records.length : given === 'half' ? records.length >> 1 : 0;
-      for (const r of records.slice(0, n)) builder.add(r);
+      for (const r of records.slice(0, n)) builder.add(r, records);
       expect(view(builder.build(snapshot))).toEqual(whole);
     }
   });
