@@ -6,7 +6,7 @@ import { decodeKeyExpiry, type KeyExpiry } from './key-expiry.js';
 import { decodeKeyFlags, type KeyFlags } from './key-flags.js';
 import type { KeyLineHeader } from './key-line.js';
 import { decodeKeyPermissions, type KeyPermissions } from './key-permissions.js';
-import type { KeyConfirmation, KeyRecord, UnclassifiedFields } from './key-record.js';
+import { newRecord, type KeyConfirmation, type KeyRecord } from './key-record.js';
 import { decodeSummaryTail, splitDescriptionSummary, type KeySummary } from './key-summary.js';
 import { decodeKeyType, KNOWN_KEY_TYPES } from './key-type.js';
 import { ownString } from './read-memo.js';
@@ -126,7 +126,7 @@ export function buildRecord(h: KeyLineHeader, parts: RecordParts, t: RecordText,
     complete = s.complete;
   }
   const described = t.confirmation === 'described';
-  const record: KeyRecord & UnclassifiedFields = {
+  const fields: KeyRecord = {
     serial: h.serial,
     serialNumber: h.serialNumber,
     flagsRaw: parts.flagsRaw,
@@ -145,13 +145,6 @@ export function buildRecord(h: KeyLineHeader, parts: RecordParts, t: RecordText,
     embeddedRecordLines: t.embeddedRecordLines,
     complete,
     confirmation: t.confirmation,
-    class: undefined,
-    claimedClass: undefined,
-    nameUid: undefined,
-    state: undefined,
-    impostor: undefined,
-    suspect: undefined,
-    classifiedWith: undefined,
   };
-  return record;
+  return newRecord(fields, t.line, t.embeddedRecordLines);
 }

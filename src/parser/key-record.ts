@@ -45,8 +45,8 @@ export interface KeyRecord {
 /**
  * The fields the inventory writes into a record when it classifies it in place (classify/inventory.ts
  * InventoryKey), unset until it does. Every record is made with them (buildRecord(), atLine()), so that all
- * records share one layout with every field in the object itself: added later, they would take a second object
- * per record (some 30 bytes a key more, and slower reads of them).
+ * records share one layout with every field in the object itself (newRecord()): added later, they would take a
+ * second object per record (some 30 bytes a key more, and slower reads of them).
  */
 export interface UnclassifiedFields {
   class: undefined;
@@ -56,6 +56,38 @@ export interface UnclassifiedFields {
   impostor: undefined;
   suspect: undefined;
   classifiedWith: undefined;
+}
+
+/** `r`'s fields, starting at `line`, in the one layout every record has (UnclassifiedFields): a record of its own. */
+export function newRecord(r: KeyRecord, line: number, embeddedRecordLines: number[]): KeyRecord {
+  const record: KeyRecord & UnclassifiedFields = {
+    serial: r.serial,
+    serialNumber: r.serialNumber,
+    flagsRaw: r.flagsRaw,
+    flags: r.flags,
+    usage: r.usage,
+    expiry: r.expiry,
+    perm: r.perm,
+    uid: r.uid,
+    gid: r.gid,
+    type: r.type,
+    description: r.description,
+    summary: r.summary,
+    summaryText: r.summaryText,
+    line,
+    lineCount: r.lineCount,
+    embeddedRecordLines,
+    complete: r.complete,
+    confirmation: r.confirmation,
+    class: undefined,
+    claimedClass: undefined,
+    nameUid: undefined,
+    state: undefined,
+    impostor: undefined,
+    suspect: undefined,
+    classifiedWith: undefined,
+  };
+  return record;
 }
 
 export const KEY_CONFIRMATIONS = ['described', 'dead', 'unconfirmed'] as const;

@@ -5,14 +5,14 @@
  * A device for speed, kept because `npm run bench` shows a scrape at 100,000 keys costing about twice as much
  * without it: the kernel's own printing of /proc/keys is the floor of a scrape, and scanning, asking about and
  * rebuilding every record again costs as much once more. A description never changes after a key is created, so
- * where a read prints a record exactly again (printedAt()), at the start of a record, it is the same record, confirmed by the same
- * answer; and where the text changed (a usage count, an expiry, a setperm), the answer still serves if the line
- * shows the type, owner, group and perm it described. A serial reused by a new key is asked about again unless
- * all of those agree, as the kernel's answer about it would.
+ * where a read prints a record exactly again (printedAt()), at the start of a record, it is the same record,
+ * confirmed by the same answer; and where the text changed (a usage count, an expiry, a setperm), the answer
+ * still serves if the line shows the type, owner, group and perm it described. A serial reused by a new key is
+ * asked about again unless all of those agree, as the kernel's answer about it would.
  */
 import type { KeyDescribed } from './key-answer.js';
 import type { KeyLineHeader } from './key-line.js';
-import type { KeyRecord, UnclassifiedFields } from './key-record.js';
+import { newRecord, type KeyRecord } from './key-record.js';
 
 export interface ReadMemo {
   /** The records reads confirmed, by serial: the last read's, and some of those before it (sweep()). */
@@ -120,37 +120,10 @@ export function rememberedAnswer(r: KeyRecord | undefined, h: KeyLineHeader): Ke
 
 /**
  * A memo's record where a read shows it at `line`: itself, or a copy that starts there, unclassified (the
- * inventory classifies it again), with buildRecord's layout.
+ * inventory classifies it again).
  */
 export function atLine(r: KeyRecord, line: number): KeyRecord {
   if (r.line === line) return r;
   const shift = line - r.line;
-  const record: KeyRecord & UnclassifiedFields = {
-    serial: r.serial,
-    serialNumber: r.serialNumber,
-    flagsRaw: r.flagsRaw,
-    flags: r.flags,
-    usage: r.usage,
-    expiry: r.expiry,
-    perm: r.perm,
-    uid: r.uid,
-    gid: r.gid,
-    type: r.type,
-    description: r.description,
-    summary: r.summary,
-    summaryText: r.summaryText,
-    line,
-    lineCount: r.lineCount,
-    embeddedRecordLines: r.embeddedRecordLines.length === 0 ? r.embeddedRecordLines : r.embeddedRecordLines.map((n) => n + shift),
-    complete: r.complete,
-    confirmation: r.confirmation,
-    class: undefined,
-    claimedClass: undefined,
-    nameUid: undefined,
-    state: undefined,
-    impostor: undefined,
-    suspect: undefined,
-    classifiedWith: undefined,
-  };
-  return record;
+  return newRecord(r, line, r.embeddedRecordLines.length === 0 ? r.embeddedRecordLines : r.embeddedRecordLines.map((n) => n + shift));
 }

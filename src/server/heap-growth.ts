@@ -1,6 +1,6 @@
 /**
  * How far V8 lets a serving exporter's heap grow past what its last full collection kept alive. A device, kept
- * because `npm run bench` shows the peak RSS target at 100,000 keys missed without it.
+ * because `npm run bench` shows the peak RSS at 100,000 keys more than twice the target without it.
  *
  * A serving exporter keeps one large, stable set of objects (the records of every key, kernel-confirmed once:
  * parser/read-memo.ts), and each scrape leaves garbage in the old generation (its arrays of every record are
