@@ -5,19 +5,22 @@
  */
 import { DEAD_KEY_ERRNOS, isDescribed, type KernelAnswers, type KeyAnswer, type KeyDescribed } from './key-answer.js';
 import { scanKeyLine, type KeyLineHeader } from './key-line.js';
-import type { KeyRecord } from './key-record.js';
+import { formatKeyHeader, keyText, type KeyRecord } from './key-record.js';
 import { buildRecord, type LineDecoder, type RecordParts } from './key-record-build.js';
 import type { IssueSink } from './parse-issue.js';
 import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
-import { atLine, ownString, printedAt, rememberedAnswer, serialAt, sweep, type ReadMemo } from './read-memo.js';
+import { atLine, memoLookup, ownString, printedAt, rememberedAnswer, serialAt, type ReadMemo } from './read-memo.js';
 
-/** What rebuilding a dead key's record takes (parseExact folds a copy back into it). */
+function ascendingOrNone(records: KeyRecord[]): KeyRecord[] {
+  for (let i = 1; i < records.length; i++) if ((records[i] as KeyRecord).serialNumber <= (records[i - 1] as KeyRecord).serialNumber) return [];
+  return records;
+}
+
+/** What rebuilding a dead key's record takes (end() folds a copy back into it). */
 interface DeadRecordStart {
   h: KeyLineHeader;
   parts: RecordParts;
   line: number;
-  /** Where its text starts in the file. */
-  start: number;
 }
 
 /**
@@ -63,8 +66,8 @@ export interface ExactParse {
   feed(window: string, at: number, final: boolean): number;
   /** Lines parsed so far (all of the file's once the final window was fed). */
   readonly lines: number;
-  /** The records, once the final window was fed; `whole` gives the file's text, should a copy need folding back. */
-  end(whole: () => string): Parsed;
+  /** The records, once the final window was fed. */
+  end(): Parsed;
 }
 
 /**
@@ -74,14 +77,13 @@ export interface ExactParse {
 export function parseExact(text: string, answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo): Parsed {
   const parse = createExactParse(answers, decoder, issues, memo);
   parse.feed(text, 0, true);
-  return parse.end(() => text);
+  return parse.end();
 }
 
 export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo, onRecord?: (r: KeyRecord, records: readonly KeyRecord[]) => void): ExactParse {
   const records: KeyRecord[] = [];
   if (memo !== undefined) memo.reads++;
-  /** Memo entries this read listed. */
-  let listed = 0;
+  const recall = memo === undefined ? undefined : memoLookup(memo);
   /** Whether the records so far ascend by serial, as the kernel prints them. */
   let ascending = true;
   let lastSerial = -1;
@@ -162,12 +164,10 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     at = from;
     let p = 0;
     while (p < text.length && (final || p + LOOKAHEAD <= text.length)) {
-      const known = memo !== undefined && afterConfirmed ? memo.bySerial.get(serialAt(text, p)) : undefined;
+      const known = recall !== undefined && afterConfirmed ? recall(serialAt(text, p)) : undefined;
       const knownEnd = known === undefined ? -1 : printedAt(text, p, known);
       if (knownEnd !== -1) {
         const r = atLine(known as KeyRecord, line);
-        (memo as ReadMemo).bySerial.set(r.serialNumber, r);
-        listed++;
         keep(r);
         p = knownEnd;
         line += r.lineCount;
@@ -184,7 +184,7 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
       }
       // The last read's answer serves where it shows this line's columns; right after a record the kernel did not
       // describe, only an answer of now does (this line is one nextRecord chose by those).
-      const a: KeyAnswer | undefined = (afterConfirmed ? rememberedAnswer(memo?.bySerial.get(h.serialNumber), h) : undefined) ?? answers.answer(h.serialNumber);
+      const a: KeyAnswer | undefined = (afterConfirmed && recall !== undefined ? rememberedAnswer(recall(h.serialNumber), h) : undefined) ?? answers.answer(h.serialNumber);
       let end = describedRecordEnd(text, h, a);
       if (end !== -1) {
         const d = a as KeyDescribed;
@@ -202,10 +202,6 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
           confirmation: 'described',
         }, decoder);
         keep(r);
-        if (memo !== undefined && end < text.length) {
-          listed++;
-          memo.bySerial.set(h.serialNumber, r);
-        }
         p = end + 1;
         line += lineCount;
         afterConfirmed = true;
@@ -224,7 +220,7 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
       const lineCount = next.lineCount;
       if (dead) {
         keep(deadRecord(text, h.textStart, h, parts, end, line));
-        deadAt.set(records.length - 1, { h, parts, line, start: at + h.textStart });
+        deadAt.set(records.length - 1, { h, parts, line });
       } else {
         unconfirmed.push({ serial: h.serial, uid: h.uid, line, reason: errno });
         issues.add(line, 'unconfirmed_record', `key ${h.serial} of uid ${h.uid}: the kernel did not confirm it (${errno}): it vanished or changed after the read, or a description forged it; not counted`);
@@ -235,26 +231,19 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     }
     return at + p;
   };
-  const end = (whole: () => string): Parsed => {
+  const end = (): Parsed => {
+    const parsed = folded();
+    // The next read's memo: the records, when they ascend as the kernel prints them (they do once folded).
+    if (memo !== undefined) memo.records = parsed.records === records ? (ascending ? records : []) : ascendingOrNone(parsed.records);
+    return parsed;
+  };
+  const folded = (): Parsed => {
     // A serial listed twice: the later record is the kernel's, the other a copy in the description before it,
     // folded back into that record when it is a dead key's (the only kind whose length the kernel did not give).
     // Records in ascending order have none.
-    if (memo !== undefined) sweep(memo, records, listed);
     if (ascending) return { records, unconfirmed };
     const last = new Map(records.map((r, i) => [r.serialNumber, i]));
     if (last.size === records.length) return { records, unconfirmed };
-    // The file's text, and where each line starts, to rebuild a record with a copy folded back into it.
-    let lineStarts: number[] | null = null;
-    /** The offset of the "\n" that ends a record's last line, or the file's end. */
-    const recordEnd = (r: KeyRecord): number => {
-      if (lineStarts === null) {
-        text = whole();
-        lineStarts = [0];
-        for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', nl + 1)) lineStarts.push(nl + 1);
-      }
-      const next = lineStarts[r.line - 1 + r.lineCount];
-      return next === undefined ? text.length : next - 1;
-    };
     const kept: KeyRecord[] = [];
     let keptDead: DeadRecordStart | undefined;
     records.forEach((r, i) => {
@@ -266,8 +255,10 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
       issues.add(r.line, 'unconfirmed_record', `key ${r.serial} is listed again later: this copy is text of a description, not counted`);
       const carrier = kept[kept.length - 1];
       if (keptDead !== undefined && carrier !== undefined && carrier.line + carrier.lineCount === r.line) {
-        const copyEnd = recordEnd(r);
-        kept[kept.length - 1] = deadRecord(text, keptDead.start, keptDead.h, keptDead.parts, copyEnd, keptDead.line);
+        // The carrier's text and the copy's, each exactly as printed (key-record.ts), are the text of the record
+        // they are together: no part of the file is kept for this.
+        const joined = `${keyText(carrier)}\n${formatKeyHeader(r)}${keyText(r)}`;
+        kept[kept.length - 1] = deadRecord(joined, 0, keptDead.h, keptDead.parts, joined.length, keptDead.line);
       }
     });
     return { records: kept, unconfirmed };

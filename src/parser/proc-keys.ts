@@ -52,8 +52,8 @@ export interface ProcKeysStream {
    * file's end). Returns where the next window must start.
    */
   push(window: string, at: number, final: boolean): number;
-  /** The parse, once the final window was pushed; `whole` gives the file's text, rarely needed. */
-  result(whole: () => string): ProcKeysParseResult;
+  /** The parse, once the final window was pushed. */
+  result(): ProcKeysParseResult;
 }
 
 /**
@@ -77,8 +77,8 @@ export function streamProcKeys(answers: KernelAnswers, memo?: ReadMemo, onRecord
       if (final) cut = window.length > 0 && !window.endsWith('\n');
       return parse.feed(window, at, final);
     },
-    result(whole: () => string): ProcKeysParseResult {
-      const { records, unconfirmed } = parse.end(whole);
+    result(): ProcKeysParseResult {
+      const { records, unconfirmed } = parse.end();
       const physicalLines = parse.lines;
       if (cut) issues.add(physicalLines, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
       return result(records, unconfirmed, issues, physicalLines, 'lf', answers.from);
@@ -111,7 +111,7 @@ export function parseProcKeys(input: string, answers?: KernelAnswers, memo?: Rea
   if (answers !== undefined) {
     const stream = streamProcKeys(answers, memo);
     stream.push(input, 0, true);
-    return stream.result(() => input);
+    return stream.result();
   }
   const issues = createIssueSink('keys');
   // A paste whose every line ends with CR (CRLF; a lone CR may end a description): the CRs are not the kernel's.

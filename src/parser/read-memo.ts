@@ -1,6 +1,6 @@
 /**
- * What a serving exporter's last read of /proc/keys confirmed: each record the kernel described, by serial
- * (proc-keys-exact.ts keeps them).
+ * What a serving exporter's last read of /proc/keys confirmed: its records, those the kernel described found by
+ * serial (proc-keys-exact.ts keeps them).
  *
  * A device for speed, kept because `npm run bench` shows a scrape at 100,000 keys costing about twice as much
  * without it: the kernel's own printing of /proc/keys is the floor of a scrape, and scanning, asking about and
@@ -15,28 +15,45 @@ import type { KeyLineHeader } from './key-line.js';
 import { newRecord, type KeyRecord } from './key-record.js';
 
 export interface ReadMemo {
-  /** The records reads confirmed, by serial: the last read's, and some of those before it (sweep()). */
-  bySerial: Map<number, KeyRecord>;
+  /**
+   * The last read's records, in ascending serial order as the kernel prints them (none when that read's were
+   * not: a copy of a record was taken for one and folded back): the array the read's inventory holds.
+   */
+  records: readonly KeyRecord[];
   /** Reads parsed with it so far: the last one's number. */
   reads: number;
 }
 
 export function createReadMemo(): ReadMemo {
-  return { bySerial: new Map(), reads: 0 };
+  return { records: [], reads: 0 };
 }
 
 /**
- * After a read whose records are `records`, of which `listed` were the memo's: drop the memo's other entries once
- * they are a quarter of it. A sweep is a pass over the read's records, so it is made only when it frees that
- * much; until then an entry of a key gone costs its memory, and serves only a record printed byte for byte as
- * that key's was, with the same serial.
+ * A memo's lookup for one read: the record of this serial that the kernel described, if the memo holds one. A
+ * read asks in ascending order, as the kernel prints: a cursor walks the memo's records, which are in that order
+ * too; a serial below the cursor is searched for.
  */
-export function sweep(memo: ReadMemo, records: readonly KeyRecord[], listed: number): void {
-  const size = memo.bySerial.size;
-  if ((size - listed) * 4 < size) return;
-  const kept = new Map<number, KeyRecord>();
-  for (const r of records) if (memo.bySerial.get(r.serialNumber) === r) kept.set(r.serialNumber, r);
-  memo.bySerial = kept;
+export function memoLookup(memo: ReadMemo): (serial: number) => KeyRecord | undefined {
+  const records = memo.records;
+  let at = 0;
+  return (serial) => {
+    if (at > 0 && (records[at - 1] as KeyRecord).serialNumber >= serial) at = firstAtLeast(records, serial);
+    while (at < records.length && (records[at] as KeyRecord).serialNumber < serial) at++;
+    const r = records[at];
+    return r !== undefined && r.serialNumber === serial && r.confirmation === 'described' ? r : undefined;
+  };
+}
+
+/** The index of the first of `records` (in ascending serial order) whose serial is `serial` or above. */
+function firstAtLeast(records: readonly KeyRecord[], serial: number): number {
+  let lo = 0;
+  let hi = records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((records[mid] as KeyRecord).serialNumber < serial) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

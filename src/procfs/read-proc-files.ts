@@ -97,7 +97,7 @@ async function streamKeys(path: string, answers: KernelAnswers, opts: ReadOption
     await streamProcFile(path, (bytes, n, done) => {
       from = stream.push(bytes.toString('latin1', from, n), from, done);
       // The shared buffer is the next read's as soon as this callback returns.
-      if (done) parsed = stream.result(() => bytes.toString('latin1', 0, n));
+      if (done) parsed = stream.result();
     });
     return parsed === undefined ? { keys: { path, status: 'failed', error: 'EIO: the reader thread did not finish the parse' } } : { keys: { path, status: 'ok' }, parsed };
   } catch (err) {
