@@ -230,7 +230,7 @@ function scrape(port: number, fresh = false): Promise<{ ms: number; body: string
 /** /proc/keys read as the exporter reads it at the scale measured (in one go, or on its reader thread). */
 async function readLikeExporter(keys: number): Promise<number> {
   const t0 = performance.now();
-  if (keys >= 4096) await streamProcFile('/proc/keys', () => undefined);
+  if (keys >= 4096) await streamProcFile('/proc/keys', (window, at) => at + window.length);
   else {
     const f = await readProcFile('/proc/keys');
     if (f.status !== 'ok') throw new Error(`/proc/keys: ${f.status}`);

@@ -92,12 +92,11 @@ function keysCounted(keyUsers: FileRead): number {
 async function streamKeys(path: string, answers: KernelAnswers, opts: ReadOptions): Promise<{ keys: FileRead; parsed?: ProcKeysParseResult }> {
   const stream = streamProcKeys(answers, opts.memo, opts.onRecord);
   let parsed: ProcKeysParseResult | undefined;
-  let from = 0;
   try {
-    await streamProcFile(path, (bytes, n, done) => {
-      from = stream.push(bytes.toString('latin1', from, n), from, done);
-      // The shared buffer is the next read's as soon as this callback returns.
+    await streamProcFile(path, (window, at, done) => {
+      const next = stream.push(window, at, done);
       if (done) parsed = stream.result();
+      return next;
     });
     return parsed === undefined ? { keys: { path, status: 'failed', error: 'EIO: the reader thread did not finish the parse' } } : { keys: { path, status: 'ok' }, parsed };
   } catch (err) {

@@ -3,32 +3,32 @@
  * read, so that the main thread parses one part while the kernel prints the next: at 100,000 keys the kernel's
  * printing of /proc/keys is most of a scrape, and the parse and classification then cost little more than it.
  *
- * One thread and one shared buffer (grown to the largest file read) serve every read, one read at a time. The
- * thread is started on the first read and keeps the process alive only while a read is in flight.
+ * One thread and one ring of shared bytes serve every read, one read at a time: the memory a read takes does not
+ * grow with the file. The thread is started on the first read and keeps the process alive only while a read is
+ * in flight.
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from './start-worker.js';
 import type { StreamReport, StreamRequest } from './stream-worker.js';
 
-/** A growable SharedArrayBuffer (ES2024, in Node since 20; TypeScript's ES2023 library does not type it). */
-export interface GrowableBuffer extends SharedArrayBuffer {
-  grow(byteLength: number): void;
-  readonly maxByteLength: number;
-}
+/**
+ * The ring's size. What the sink keeps unconsumed (a parse: less than proc-keys-exact.ts LOOKAHEAD, some 17 KB)
+ * and a few reports of the thread fit many times over.
+ */
+const RING_BYTES = 1024 * 1024;
+/** The most the sink may leave unconsumed: the thread needs the rest of the ring to go on reading. */
+const MAX_UNCONSUMED = RING_BYTES / 2;
 
-export function growableBuffer(byteLength: number, maxByteLength: number): GrowableBuffer {
-  const Growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => GrowableBuffer;
-  return new Growable(byteLength, { maxByteLength });
-}
-
-/** The most a streamed file may hold. */
-const MAX_BYTES = 2 ** 32;
-
-/** Told the bytes read so far: `bytes[0, n)`; `done` once the file ended at `n`. */
-export type StreamSink = (bytes: Buffer, n: number, done: boolean) => void;
+/**
+ * Told the file's text from offset `at` up to what was read so far (`done`: to its end). Returns the offset
+ * from which it needs the text again (the next call's `at`): bytes before it may be overwritten.
+ */
+export type StreamSink = (window: string, at: number, done: boolean) => number;
 
 let worker: Worker | null = null;
-let buffer: GrowableBuffer | null = null;
+let ring: SharedArrayBuffer | null = null;
+/** [0]: the offset below which the sink needs no byte of the read in flight (stream-worker.ts). */
+let consumed: SharedArrayBuffer | null = null;
 /** The read in flight: the next one starts after it. */
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -60,10 +60,13 @@ function readerThread(): Worker {
 
 function streamOne(path: string, sink: StreamSink): Promise<number> {
   const w = readerThread();
-  buffer ??= growableBuffer(256 * 1024, MAX_BYTES);
-  const shared = buffer;
+  const shared = (ring ??= new SharedArrayBuffer(RING_BYTES));
+  const control = (consumed ??= new SharedArrayBuffer(8));
+  const view = Buffer.from(shared);
+  const done = new BigInt64Array(control);
+  Atomics.store(done, 0, 0n);
+  let from = 0;
   return new Promise<number>((resolve, reject) => {
-    let view = Buffer.from(shared);
     const finish = (): void => {
       w.off('message', onMessage);
       w.off('error', onError);
@@ -76,11 +79,15 @@ function streamOne(path: string, sink: StreamSink): Promise<number> {
         reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
         return;
       }
-      if (view.length !== shared.byteLength) view = Buffer.from(shared);
       try {
-        sink(view, m.n, m.done === true);
+        const next = sink(textOf(view, from, m.n), from, m.done === true);
+        if (next < from || next > m.n) throw new Error(`the sink asked for the text from ${next}, outside ${from}-${m.n}`);
+        if (m.n - next > MAX_UNCONSUMED) throw new Error(`the sink kept ${m.n - next} bytes unconsumed, more than the reader thread can hold`);
+        from = next;
+        Atomics.store(done, 0, BigInt(from));
+        Atomics.notify(done, 0);
       } catch (err) {
-        // The thread goes on reading: this read's later reports are dropped with it.
+        // The thread may be waiting for room, or reading on: this read's later reports are dropped with it.
         finish();
         w.terminate().catch(() => undefined);
         if (worker === w) worker = null;
@@ -102,6 +109,13 @@ function streamOne(path: string, sink: StreamSink): Promise<number> {
     w.on('error', onError);
     w.on('exit', onExit);
     w.ref();
-    w.postMessage({ path, buffer: shared } satisfies StreamRequest);
+    w.postMessage({ path, ring: shared, consumed: control } satisfies StreamRequest);
   });
+}
+
+/** The file's text [from, to) from the ring, where byte `i` is at `i % ring.length`. */
+function textOf(ring: Buffer, from: number, to: number): string {
+  const a = from % ring.length;
+  const b = a + (to - from);
+  return b <= ring.length ? ring.toString('latin1', a, b) : ring.toString('latin1', a) + ring.toString('latin1', 0, b - ring.length);
 }

@@ -1,10 +1,11 @@
 /**
- * The thread of stream-read.ts: reads a /proc file with blocking read(2)s into a shared buffer and says how far
- * it got every CHUNK bytes, so that the main thread parses one part while the kernel prints the next.
+ * The thread of stream-read.ts: reads a /proc file with blocking read(2)s into a shared ring of bytes and says
+ * how far it got every CHUNK bytes, so that the main thread parses one part while the kernel prints the next.
+ * It never writes over bytes the main thread still needs: it waits for them to be consumed (`consumed`, stored
+ * by the main thread) when the ring is full.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import type { GrowableBuffer } from './stream-read.js';
 
 /**
  * Bytes between two reports. The main thread makes a string of each part (with the end of the part before it,
@@ -12,15 +13,20 @@ import type { GrowableBuffer } from './stream-read.js';
  * young garbage, freed by the next scavenge, instead of large objects kept until a full collection.
  */
 const CHUNK = 32 * 1024;
-/** Room kept free before a read(2): a seq_file returns at most a page, a record may take a few. */
-const ROOM = 64 * 1024;
+/** The least room a read(2) is made with: a page, what a seq_file gives at most. */
+const MIN_READ = 4096;
+/** How long a wait for the main thread lasts before the ring is looked at again (ms). */
+const WAIT_MS = 200;
 
 export interface StreamRequest {
   path: string;
-  buffer: GrowableBuffer;
+  /** The ring: byte `i` of the file is at `i % ring.byteLength`. */
+  ring: SharedArrayBuffer;
+  /** [0]: the offset in the file below which the main thread needs no byte (BigInt64Array, Atomics). */
+  consumed: SharedArrayBuffer;
 }
 
-/** `n` bytes are in the buffer (which may have grown); `done`: the file ended there; `error`: the read failed. */
+/** `n` bytes of the file are read; `done`: the file ended there; `error`: the read failed. */
 export interface StreamReport {
   n: number;
   done?: boolean;
@@ -30,20 +36,29 @@ export interface StreamReport {
 const port = parentPort;
 if (port === null) throw new Error('stream-worker.js runs as a worker thread');
 
-port.on('message', ({ path, buffer }: StreamRequest) => {
+port.on('message', ({ path, ring, consumed }: StreamRequest) => {
   let n = 0;
   try {
     const fd = openSync(path, 'r');
     try {
-      let view = Buffer.from(buffer);
+      const view = Buffer.from(ring);
+      const done = new BigInt64Array(consumed);
+      const size = view.length;
       let reported = 0;
       for (;;) {
-        if (view.length - n < ROOM) {
-          buffer.grow(Math.min(buffer.maxByteLength, Math.max(2 * buffer.byteLength, n + ROOM)));
-          if (buffer.byteLength - n < ROOM) throw Object.assign(new Error(`${path} is larger than ${buffer.maxByteLength} bytes`), { code: 'EFBIG' });
-          view = Buffer.from(buffer);
+        const seen = Atomics.load(done, 0);
+        const free = size - (n - Number(seen));
+        if (free < MIN_READ) {
+          // Full: what was read is the main thread's to parse, and this thread waits until it has.
+          if (n > reported) {
+            port.postMessage({ n } satisfies StreamReport);
+            reported = n;
+          }
+          Atomics.wait(done, 0, seen, WAIT_MS);
+          continue;
         }
-        const r = readSync(fd, view, n, view.length - n, null);
+        const at = n % size;
+        const r = readSync(fd, view, at, Math.min(size - at, free), null);
         if (r === 0) break;
         n += r;
         if (n - reported >= CHUNK) {

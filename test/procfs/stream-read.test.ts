@@ -4,7 +4,10 @@
  * the real kernel with real keys (scripts/bench/keyholder.py, in a session keyring of its own).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReadMemo } from '../../src/parser/read-memo.js';
@@ -44,38 +47,63 @@ afterAll(async () => {
 });
 
 describe('streamProcFile', () => {
-  it('hands over a /proc file as it is read, in order, ending with its whole bytes', async () => {
+  it('hands over a /proc file as it is read, in order, each part from where the sink asked, to its end', async () => {
     const reports: number[] = [];
-    let copy = Buffer.alloc(0);
-    const n = await streamProcFile('/proc/keys', (bytes, upTo, done) => {
-      reports.push(upTo);
-      if (done) copy = Buffer.from(bytes.subarray(0, upTo));
+    let text = '';
+    const n = await streamProcFile('/proc/keys', (window, at, done) => {
+      reports.push(at + window.length);
+      // Consumed up to the last whole line, as a parse does: the rest comes again with the next part.
+      const keep = done ? window.length : window.lastIndexOf('\n') + 1;
+      text += window.slice(0, keep);
+      return at + keep;
     });
     expect(reports.length).toBeGreaterThan(2);
     expect(reports.every((r, i) => i === 0 || r >= (reports[i - 1] as number))).toBe(true);
     expect(reports.at(-1)).toBe(n);
     // The file as the kernel prints it: record lines, the last one ended.
-    expect(copy.length).toBe(n);
-    expect(copy.toString('latin1')).toMatch(/^[0-9a-f]{8} [^\n]*\n(?:[^\n]*\n)*$/);
+    expect(text.length).toBe(n);
+    expect(text).toMatch(/^[0-9a-f]{8} [^\n]*\n(?:[^\n]*\n)*$/);
+  });
+
+  it('gives a file several times its ring byte for byte, however much of each part the sink leaves for the next', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kre-stream-'));
+    try {
+      const path = join(dir, 'bytes');
+      writeFileSync(path, randomBytes(3 * 1024 * 1024 + 12345));
+      for (const keep of [0, 1, 17_000, 200_000]) {
+        let text = '';
+        await streamProcFile(path, (window, at, done) => {
+          // Leaves up to `keep` bytes unconsumed: they come again at the start of the next part.
+          const take = done ? window.length : Math.max(0, window.length - keep);
+          text += window.slice(0, take);
+          return at + take;
+        });
+        expect(Buffer.from(text, 'latin1').equals(readFileSync(path))).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives a regular file byte for byte, and a missing one as its errno', async () => {
     const path = new URL('../../package.json', import.meta.url).pathname;
     let text = '';
-    await streamProcFile(path, (bytes, n, done) => {
-      if (done) text = bytes.toString('latin1', 0, n);
+    await streamProcFile(path, (window, at) => {
+      text += window;
+      return at + window.length;
     });
     expect(text).toBe(readFileSync(path, 'latin1'));
-    await expect(streamProcFile('/proc/no-such-file', () => undefined)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(streamProcFile('/proc/no-such-file', (window, at) => at + window.length)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('rejects with what the sink threw, and reads again after it', async () => {
+  it('rejects with what the sink threw, or when it keeps more than the reader can hold, and reads again after it', async () => {
     await expect(
       streamProcFile('/proc/keys', () => {
         throw new Error('sink failed');
       }),
     ).rejects.toThrow('sink failed');
-    expect(await streamProcFile('/proc/keys', () => undefined)).toBeGreaterThan(0);
+    await expect(streamProcFile('/proc/keys', (_window, at) => at)).rejects.toThrow(/unconsumed/);
+    expect(await streamProcFile('/proc/keys', (window, at) => at + window.length)).toBeGreaterThan(0);
   });
 });
 
