@@ -10,9 +10,9 @@
  * adds cost a few percent of a scrape's CPU. V8 reads the flag at each full collection.
  *
  * The young generation is the other half of the device: bin/keyring-exporter starts Node with
- * --max-semi-space-size=8 (V8 reads that one only at start). The first read of a host's keys makes every record
- * at once, and V8 then grows each of the two semi-spaces to its default maximum of 16 MB and keeps them: 16 MB of
- * resident memory more, for no scrape measured faster.
+ * --max-semi-space-size=4 (V8 reads that one only at start). The first read of a host's keys makes every record
+ * at once, and V8 then grows each of the two semi-spaces to its default maximum of 16 MB and keeps them: 24 MB of
+ * resident memory more than with 4 MB ones, at 100,000 keys and on a small host alike, for a scrape some 4% faster.
  */
 import { setFlagsFromString } from 'node:v8';
 
