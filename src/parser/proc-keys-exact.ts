@@ -11,6 +11,7 @@ import type { IssueSink } from './parse-issue.js';
 import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
 import { atLine, memoLookup, ownString, printedAt, rememberedAnswer, serialAt, type ReadMemo } from './read-memo.js';
 
+/** `records` when their serials ascend (what a memo holds: read-memo.ts), else none. */
 function ascendingOrNone(records: KeyRecord[]): KeyRecord[] {
   for (let i = 1; i < records.length; i++) if ((records[i] as KeyRecord).serialNumber <= (records[i - 1] as KeyRecord).serialNumber) return [];
   return records;
