@@ -18,11 +18,19 @@ import type { KeyAnswer, KeyRefused } from '../parser/key-answer.js';
 export interface Keyctl {
   /** What the kernel says about `serial`, asked with this process's credentials ('EPROTO': an answer not in its format). */
   describe(serial: number): KeyAnswer;
+  /**
+   * The serials a keyring links, in the kernel's order (KEYCTL_READ), or why not: 'ENOTDIR' when `serial` is
+   * not a keyring. Never reads anything but a keyring: the payload of any other key is its owner's secret.
+   */
+  members(serial: number): KeyringMembers;
 }
+
+export type KeyringMembers = { serial: number; errno: null; members: number[] } | KeyRefused;
 
 /** The keyctl syscall's number on the architectures the exporter ships for. */
 const KEYCTL_SYSCALL: Readonly<Record<string, number>> = { x64: 250, arm64: 219 };
 const KEYCTL_DESCRIBE = 6;
+const KEYCTL_READ = 11;
 /** A description is at most 4095 bytes; type;uid;gid;perm; and the NUL fit in the rest. */
 const INITIAL_BUFFER = 4200;
 
@@ -102,9 +110,34 @@ class Describer implements Keyctl {
     return this.parse(serial, n);
   }
 
-  private call(serial: number): number {
+  members(serial: number): KeyringMembers {
+    const before = this.describe(serial);
+    if (before.errno !== null) return before;
+    if (before.type !== 'keyring') return { serial, errno: 'ENOTDIR' };
+    let n = this.call(serial, KEYCTL_READ);
+    // Links added meanwhile: the kernel copies nothing then, and says how much it needs now.
+    while (n > this.buf.length) {
+      this.buf = Buffer.alloc(n);
+      n = this.call(serial, KEYCTL_READ);
+    }
+    if (n < 0) {
+      const e = this.errno();
+      return { serial, errno: this.names.get(e) ?? `E${e}` };
+    }
+    const members: number[] = [];
+    // key_serial_t in the machine's order: both architectures the bridge loads on (x64, arm64) are little-endian.
+    for (let at = 0; at + 4 <= n; at += 4) members.push(this.buf.readInt32LE(at));
+    // The same keyring still: a serial is never handed out again while its key lives, so only a keyring deleted
+    // between the two questions, and its serial given to another key, could have answered the read.
+    const after = this.describe(serial);
+    if (after.errno !== null) return after;
+    if (after.type !== 'keyring' || after.uid !== before.uid || after.description !== before.description) return { serial, errno: 'ESTALE' };
+    return { serial, errno: null, members };
+  }
+
+  private call(serial: number, op = KEYCTL_DESCRIBE): number {
     // Every argument as a long: glibc's syscall() reads each variadic argument with va_arg(long).
-    return Number(this.syscall(this.nr, 'long', KEYCTL_DESCRIBE, 'long', serial, 'void *', this.buf, 'unsigned long', this.buf.length));
+    return Number(this.syscall(this.nr, 'long', op, 'long', serial, 'void *', this.buf, 'unsigned long', this.buf.length));
   }
 
   private parse(serial: number, n: number): KeyAnswer {

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { describeFailure, loadKeyctl, type Keyctl } from '../../src/procfs/keyctl.js';
 import type { KeyAnswer } from '../../src/parser/key-answer.js';
+import { x509Identity } from '../../src/parser/x509-identity.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { sh, uniqueName } from '../helpers/run-bin.js';
 import { runtimeRoot } from '../helpers/runtime-copy.js';
@@ -104,6 +105,55 @@ describe('the keyctl(2) bridge', () => {
     try {
       const serial = Number(s.lines[0]);
       expect((await bridge()).describe(serial)).toEqual({ serial, errno: 'EACCES' });
+    } finally {
+      await s.end();
+    }
+  });
+});
+
+describe('keyring members (KEYCTL_READ)', () => {
+  itWith([isRoot(), hasCommand('keyctl'), hasCommand('openssl')])('lists a keyring\'s links as keyctl does, an X.509 certificate among them, and reads no other key', async () => {
+    const name = uniqueName('kctl-ring');
+    // A certificate made here, added as the kernel's trusted keyrings hold theirs (keyctl padd asymmetric).
+    const script = [
+      'd=$(mktemp -d) && trap \'rm -rf "$d"\' EXIT',
+      'openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/k" -outform DER -out "$d/c" -subj "/CN=$1 CA/O=Test" -days 2 2>/dev/null',
+      // Read and search for its owner, as the kernel's own keyrings give (.builtin_trusted_keys: 1f0b0000).
+      'r=$(keyctl newring "$1" @s) && keyctl setperm $r 0x3f0b0000 && c=$(keyctl padd asymmetric "" $r < "$d/c") && u=$(keyctl add user "$1-u" secret-payload $r)',
+      'echo $r; echo $c; echo $u; keyctl rlist $r',
+      'openssl x509 -inform DER -in "$d/c" -noout -ext subjectKeyIdentifier | tail -1 | tr -d " :" | tr A-F a-f',
+    ].join('\n');
+    const s = await holdSession(script, [name]);
+    try {
+      const [ring, cert, user, listed, skid] = s.lines as [string, string, string, string, string];
+      const k = await bridge();
+      const m = k.members(Number(ring));
+      expect(m).toEqual({ serial: Number(ring), errno: null, members: listed.trim().split(/\s+/).map(Number) });
+      expect([...(m.errno === null ? m.members : [])].sort()).toEqual([Number(cert), Number(user)].sort());
+      // Only keyrings are read: a user key's payload is its owner's, and an asymmetric key is no keyring either.
+      expect(k.members(Number(user))).toEqual({ serial: Number(user), errno: 'ENOTDIR' });
+      expect(k.members(Number(cert))).toEqual({ serial: Number(cert), errno: 'ENOTDIR' });
+      expect(k.members(1)).toEqual({ serial: 1, errno: 'ENOKEY' });
+      const a = k.describe(Number(cert));
+      expect(a).toMatchObject({ type: 'asymmetric', uid: 0 });
+      // The kernel names the certificate by its subject and its Subject Key Identifier, as openssl reads them.
+      expect(x509Identity(a.errno === null ? a.description : '')).toEqual({ subject: `Test: ${name} CA`, keyId: skid });
+    } finally {
+      await s.end();
+    }
+  });
+
+  liveAs('says EACCES for a keyring of another uid that gives root no view', async () => {
+    const uid = 41800 + (process.pid % 50);
+    const s = await holdSession('r=$(keyctl newring "$1" @s) && keyctl setperm $r 0x3f010000 && echo $r', [uniqueName('kctl-other-ring')], [
+      'setpriv',
+      `--reuid=${uid}`,
+      `--regid=${uid}`,
+      '--clear-groups',
+    ]);
+    try {
+      const serial = Number(s.lines[0]);
+      expect((await bridge()).members(serial)).toEqual({ serial, errno: 'EACCES' });
     } finally {
       await s.end();
     }
