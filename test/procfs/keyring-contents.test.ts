@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect } from 'vitest';
 import { loadKeyctl, type Keyctl } from '../../src/procfs/keyctl.js';
 import { keyringContents } from '../../src/procfs/keyring-contents.js';
+import { CERTIFICATE_FUNCTIONS } from '../helpers/certificates.js';
 import { holdSession } from '../helpers/held-session.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { uniqueName } from '../helpers/run-bin.js';
@@ -23,10 +24,8 @@ describe('keyringContents', () => {
   live('gives each member as the kernel describes it, a certificate with its subject and SKID as openssl reads them', async () => {
     const name = uniqueName('contents');
     const script = [
-      'd=$(mktemp -d) && trap \'rm -rf "$d"\' EXIT',
-      'cert() { openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/k" -outform DER -out "$d/$1" -subj "/CN=$1" -days 2 2>/dev/null; }',
-      'skid() { openssl x509 -inform DER -in "$d/$1" -noout -ext subjectKeyIdentifier | tail -1 | tr -d " :" | tr A-F a-f; }',
-      'cert "$1-a" && cert "$1-b"',
+      CERTIFICATE_FUNCTIONS,
+      'cert "$1-a" "/CN=$1-a" && cert "$1-b" "/CN=$1-b"',
       'r=$(keyctl newring "$1" @s) && keyctl setperm $r 0x3f0b0000',
       'a=$(keyctl padd asymmetric "" $r < "$d/$1-a") && b=$(keyctl padd asymmetric "" $r < "$d/$1-b")',
       'n=$(keyctl newring "$1-nested" $r) && u=$(keyctl add user "$1-u" secret $r)',
