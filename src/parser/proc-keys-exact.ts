@@ -83,7 +83,6 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
 
 export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo, onRecord?: (r: KeyRecord, records: readonly KeyRecord[]) => void): ExactParse {
   const records: KeyRecord[] = [];
-  if (memo !== undefined) memo.reads++;
   const recall = memo === undefined ? undefined : memoLookup(memo);
   /** Whether the records so far ascend by serial, as the kernel prints them. */
   let ascending = true;

@@ -20,12 +20,10 @@ export interface ReadMemo {
    * not: a copy of a record was taken for one and folded back): the array the read's inventory holds.
    */
   records: readonly KeyRecord[];
-  /** Reads parsed with it so far: the last one's number. */
-  reads: number;
 }
 
 export function createReadMemo(): ReadMemo {
-  return { records: [], reads: 0 };
+  return { records: [] };
 }
 
 /**
@@ -58,7 +56,8 @@ function firstAtLeast(records: readonly KeyRecord[], serial: number): number {
 
 /**
  * A string of its own with the characters of `s` (a slice of a read): a slice would keep the whole read alive as
- * long as the memo keeps it. V8 copies a concatenation into a string of its own when it is sliced.
+ * long as a record holds it, and the memo keeps records. V8 copies a concatenation into a string of its own when
+ * it is sliced.
  */
 export function ownString(s: string): string {
   return ` ${s}`.slice(1);
