@@ -10,7 +10,7 @@ import type { CliIo } from './io.js';
 import { snapshotFor } from './snapshot-for.js';
 import type { View } from './views.js';
 import { hostname, release } from 'node:os';
-import type { KeyAnswer } from '../parser/key-answer.js';
+import type { KeyAnswer, KeyringMembers } from '../parser/key-answer.js';
 import { askKernel } from '../procfs/ask-kernel.js';
 import { isLiveProc } from '../procfs/read-proc-files.js';
 import { writeKernelAnswers } from '../procfs/kernel-answers-file.js';
@@ -23,11 +23,14 @@ export async function runCaptureCommand(opts: { procfs: string; outDir: string; 
   // --view all-users: capture the merged read (what every uid may view) as the keys file.
   let mergedKeys: Buffer | null = null;
   let answers: KeyAnswer[] | undefined;
+  let keyrings: KeyringMembers[] = [];
   if (opts.view === 'all-users') {
     const read = await snapshotFor(opts.procfs, 'all-users', io, { render: true });
     if (read === null) return EXIT.usage;
     mergedKeys = read.keysBytes ?? null;
-    answers = read.answers;
+    const trust = read.snapshot.trustKeyrings;
+    answers = read.answers === undefined ? undefined : [...read.answers, ...(trust?.described ?? [])];
+    keyrings = trust?.keyrings ?? [];
   }
   try {
     const existing = await readdir(opts.outDir).catch(() => [] as string[]);
@@ -51,7 +54,7 @@ export async function runCaptureCommand(opts: { procfs: string; outDir: string; 
       // The kernel's answers about the very read copied, so that an offline audit of the folder is as exact as a live one.
       if (rel === 'keys' && answers === undefined && isLiveProc(opts.procfs)) {
         const asked = await askKernel(bytes.toString('latin1'));
-        if (asked.answers !== undefined) answers = asked.answers;
+        if (asked.answers !== undefined) [answers, keyrings] = [asked.answers, asked.keyrings ?? []];
         else io.stderr(`keyring-exporter: capture: cannot ask the kernel to confirm ${from} (${asked.error ?? 'unknown'}): the capture's records will read as unconfirmed\n`);
       }
     } catch (err) {
@@ -60,7 +63,7 @@ export async function runCaptureCommand(opts: { procfs: string; outDir: string; 
   }
   if (answers !== undefined) {
     const meta = { host: hostname(), kernelRelease: release(), time: new Date(io.clock() * 1000).toISOString(), view: opts.view, toolVersion: packageVersion() };
-    await writeKernelAnswers(opts.outDir, meta, answers);
+    await writeKernelAnswers(opts.outDir, meta, answers, keyrings);
   }
   io.stdout(`captured ${copied} of ${CAPTURED_FILES.length} files into ${opts.outDir}; read them with --path.procfs ${opts.outDir}\n`);
   return copied === 0 ? EXIT.unreadable : EXIT.ok;

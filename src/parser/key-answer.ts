@@ -28,6 +28,12 @@ export interface KeyRefused {
 
 export type KeyAnswer = KeyDescribed | KeyRefused;
 
+/**
+ * What a keyring links, as the kernel lists it (KEYCTL_READ): its members' serials in the kernel's order, or why
+ * not ('ENOTDIR': the serial is not a keyring). /proc/keys says how many links a keyring has, never which.
+ */
+export type KeyringMembers = { serial: number; errno: null; members: number[] } | KeyRefused;
+
 /** Errors that prove the serial is a key the kernel holds (it is dead, so it cannot be described). */
 export const DEAD_KEY_ERRNOS: ReadonlySet<string> = new Set(['EKEYEXPIRED', 'EKEYREVOKED']);
 
@@ -45,11 +51,17 @@ export interface KernelAnswers {
   answer(serial: number): KeyAnswer | undefined;
   /** Every answer given so far, by serial: what a capture stores, and what a merge of reads goes by. */
   readonly given: ReadonlyMap<number, KeyAnswer>;
+  /** What a keyring links (the trust store's keyrings, parser/trust-keyrings.ts); undefined where none is known. */
+  members(serial: number): KeyringMembers | undefined;
+  /** Every keyring listed so far, by serial: what a capture stores. */
+  readonly listed: ReadonlyMap<number, KeyringMembers>;
 }
 
 /** Answers stored (a capture, another reader's read): the same whatever is asked. */
-export function storedAnswers(from: KernelAnswers['from'], answers: Iterable<KeyAnswer>): KernelAnswers {
+export function storedAnswers(from: KernelAnswers['from'], answers: Iterable<KeyAnswer>, lists: Iterable<KeyringMembers> = []): KernelAnswers {
   const given = new Map<number, KeyAnswer>();
   for (const a of answers) given.set(a.serial, a);
-  return { from, answer: (serial) => given.get(serial), given };
+  const listed = new Map<number, KeyringMembers>();
+  for (const l of lists) listed.set(l.serial, l);
+  return { from, answer: (serial) => given.get(serial), given, members: (serial) => listed.get(serial), listed };
 }

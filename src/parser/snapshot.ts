@@ -6,6 +6,7 @@ import { MAX_ISSUES_KEPT, type ParseIssue } from './parse-issue.js';
 import { parseProcKeyUsers, type KeyUserRecord } from './proc-key-users.js';
 import { parseProcKeys, type KeyRecord, type ProcKeysFormat, type ProcKeysParseResult, type UnconfirmedRecord } from './proc-keys.js';
 import type { KernelAnswers } from './key-answer.js';
+import { listTrustKeyrings, type KeyringLists } from './trust-keyrings.js';
 import type { ReadMemo } from './read-memo.js';
 import { KEYS_SYSCTLS, parseKeysSysctls, type KeysLimits, type KeysSysctl } from './keys-sysctl.js';
 
@@ -59,6 +60,11 @@ export interface Snapshot {
   confirmedBy: KernelAnswers['from'] | null;
   /** Why the kernel could not be asked, when it could not. */
   answersError?: string;
+  /**
+   * What the kernel's own keyrings of certificates link (trust-keyrings.ts); absent when the kernel was not asked
+   * (records read from text alone, or a capture that stored no keyring's members).
+   */
+  trustKeyrings?: KeyringLists;
   /** null when /proc/key-users could not be read. */
   users: KeyUserRecord[] | null;
   /** Uids whose /proc/key-users line changed while /proc/keys was being read (see RawProcFiles.keyUsersAfter). */
@@ -150,6 +156,7 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   if (og?.status === 'ok' && og.text !== undefined && /^\d{1,10}\n?$/.test(og.text)) overflowGid = Number(og.text.trim());
   const sysctls = {} as Record<KeysSysctl, FileStatusEntry>;
   for (const name of KEYS_SYSCTLS) sysctls[name] = statusOf(raw.sysctls[name]);
+  const trustKeyrings = raw.answers !== undefined && confirmedBy !== null ? listTrustKeyrings(keys, raw.answers) : null;
   return {
     now,
     files: { keys: statusOf(raw.keys), keyUsers: statusOf(raw.keyUsers), sysctls },
@@ -158,6 +165,7 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
     unconfirmed,
     confirmedBy,
     ...(raw.answersError !== undefined ? { answersError: raw.answersError } : {}),
+    ...(trustKeyrings !== null ? { trustKeyrings } : {}),
     users,
     unstableUids,
     limits,

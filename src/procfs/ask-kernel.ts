@@ -5,8 +5,9 @@
  * is asked about once a read. A serving exporter asks only about what its last read did not confirm
  * (parser/read-memo.ts).
  */
-import type { KernelAnswers, KeyAnswer } from '../parser/key-answer.js';
+import type { KernelAnswers, KeyAnswer, KeyringMembers } from '../parser/key-answer.js';
 import { parseProcKeys } from '../parser/proc-keys.js';
+import { listTrustKeyrings } from '../parser/trust-keyrings.js';
 import { loadKeyctl, type Keyctl } from './keyctl.js';
 
 export interface LiveAnswers extends KernelAnswers {
@@ -15,11 +16,18 @@ export interface LiveAnswers extends KernelAnswers {
 }
 
 /** The kernel's answers for one read. */
-export function kernelAnswers(keyctl: Pick<Keyctl, 'describe'>): LiveAnswers {
+export function kernelAnswers(keyctl: Pick<Keyctl, 'describe' | 'members'>): LiveAnswers {
   const given = new Map<number, KeyAnswer>();
+  const listed = new Map<number, KeyringMembers>();
   return {
     from: 'kernel',
     given,
+    listed,
+    members(serial) {
+      let l = listed.get(serial);
+      if (l === undefined) listed.set(serial, (l = keyctl.members(serial)));
+      return l;
+    },
     get asked() {
       return given.size;
     },
@@ -32,17 +40,23 @@ export function kernelAnswers(keyctl: Pick<Keyctl, 'describe'>): LiveAnswers {
 }
 
 export interface Asked {
-  /** The answers about every serial the read's parse asked about. */
+  /** The answers about every serial the read's parse asked about, and the trust store's members it described. */
   answers?: KeyAnswer[];
+  /** What the trust store's keyrings link (parser/trust-keyrings.ts). */
+  keyrings?: KeyringMembers[];
   /** Why the kernel could not be asked. */
   error?: string;
 }
 
-/** Ask the kernel about a read of /proc/keys (`text`, latin1) as a parse of it does: what a capture stores. */
-export async function askKernel(text: string, bridge: Promise<Pick<Keyctl, 'describe'> | { error: string }> = loadKeyctl()): Promise<Asked> {
+/**
+ * Ask the kernel about a read of /proc/keys (`text`, latin1) as a snapshot of it does: what a capture stores. The
+ * keyrings are listed now, not when the file was read: a capture is a moment or two apart from its read.
+ */
+export async function askKernel(text: string, bridge: Promise<Pick<Keyctl, 'describe' | 'members'> | { error: string }> = loadKeyctl()): Promise<Asked> {
   const keyctl = await bridge;
   if ('error' in keyctl) return { error: keyctl.error };
   const live = kernelAnswers(keyctl);
-  parseProcKeys(text, live);
-  return { answers: [...live.given.values()] };
+  const { records } = parseProcKeys(text, live);
+  listTrustKeyrings(records, live);
+  return { answers: [...live.given.values()], keyrings: [...live.listed.values()] };
 }

@@ -1,7 +1,8 @@
 /**
  * The kernel's answers stored in a capture. A capture (cli/capture-command.ts) copies the keys files into a
  * folder laid out like /proc; the KEYCTL_DESCRIBE answers for the serials its /proc/keys lists (keyctl.ts) are
- * kept beside them in one JSON file, so that an offline audit confirms or refutes records as the live host did.
+ * kept beside them in one JSON file, so that an offline audit confirms or refutes records as the live host did,
+ * with what the trust store's keyrings linked (KEYCTL_READ, parser/trust-keyrings.ts) under "keyrings".
  *
  * Descriptions are latin1 byte strings (one character per byte). JSON.stringify writes each character as
  * itself or an escape, and the file is written and read as UTF-8, so every byte comes back as it was.
@@ -10,7 +11,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KeyAnswer } from '../parser/key-answer.js';
+import type { KeyAnswer, KeyringMembers } from '../parser/key-answer.js';
 
 export const KERNEL_ANSWERS_FILE = 'keyring-exporter-answers.json';
 const FORMAT = 1;
@@ -30,7 +31,7 @@ export interface CaptureMeta {
  * An answer about a serial no key can have (0, or past 2^31-1: only a forged line names one) is left out, its
  * answer being ENOKEY without asking (keyctl.ts); any other answer the reader would refuse is a bug, thrown.
  */
-export async function writeKernelAnswers(dir: string, meta: CaptureMeta, answers: Iterable<KeyAnswer>): Promise<void> {
+export async function writeKernelAnswers(dir: string, meta: CaptureMeta, answers: Iterable<KeyAnswer>, keyrings: readonly KeyringMembers[] = []): Promise<void> {
   const kept: KeyAnswer[] = [];
   for (const a of answers) {
     if (!Number.isInteger(a.serial) || a.serial < 1 || a.serial > 0x7fffffff) continue;
@@ -50,14 +51,18 @@ export async function writeKernelAnswers(dir: string, meta: CaptureMeta, answers
     view: meta.view,
     toolVersion: meta.toolVersion,
   });
-  const body = kept.length === 0 ? '[]' : `[\n${kept.map((a) => JSON.stringify(a)).join(',\n')}\n]`;
-  await writeFile(join(dir, KERNEL_ANSWERS_FILE), `${head.slice(0, -1)},"answers":${body}}\n`, 'utf8');
+  const list = (items: readonly unknown[]): string => (items.length === 0 ? '[]' : `[\n${items.map((a) => JSON.stringify(a)).join(',\n')}\n]`);
+  for (const k of keyrings) {
+    const checked = checkMembers(k);
+    if (typeof checked === 'string') throw new Error(`writeKernelAnswers: the members of keyring ${k.serial}${checked}`);
+  }
+  await writeFile(join(dir, KERNEL_ANSWERS_FILE), `${head.slice(0, -1)},"answers":${list(kept)},"keyrings":${list(keyrings)}}\n`, 'utf8');
 }
 
 /** Read DIR/keyring-exporter-answers.json: `{ absent }` when there is none, `{ error }` when it is not valid. */
 export async function readKernelAnswers(
   dir: string,
-): Promise<{ meta: CaptureMeta; answers: Map<number, KeyAnswer> } | { absent: true } | { error: string }> {
+): Promise<{ meta: CaptureMeta; answers: Map<number, KeyAnswer>; keyrings: KeyringMembers[] } | { absent: true } | { error: string }> {
   const path = join(dir, KERNEL_ANSWERS_FILE);
   let text: string;
   try {
@@ -92,8 +97,32 @@ export async function readKernelAnswers(
     if (answers.has(checked.serial)) return problem(`answers[${i}].serial: ${checked.serial} is answered twice`);
     answers.set(checked.serial, checked);
   }
+  // A capture made before keyrings were stored has none: its trust store is then unknown, not empty.
+  const lists = doc['keyrings'] ?? [];
+  if (!Array.isArray(lists)) return problem(`keyrings: expected an array, got ${show(lists)}`);
+  const keyrings: KeyringMembers[] = [];
+  for (let i = 0; i < lists.length; i++) {
+    const checked = checkMembers(lists[i]);
+    if (typeof checked === 'string') return problem(`keyrings[${i}]${checked}`);
+    keyrings.push(checked);
+  }
   const meta: CaptureMeta = { host: doc['host'] as string, kernelRelease: doc['kernelRelease'] as string, time, view, toolVersion: doc['toolVersion'] as string };
-  return { meta, answers };
+  return { meta, answers, keyrings };
+}
+
+/** What a keyring linked, rebuilt from `v`'s own fields, or what is wrong with it (as checkAnswer() says it). */
+function checkMembers(v: unknown): KeyringMembers | string {
+  if (!isObject(v)) return `: expected an object, got ${show(v)}`;
+  const serial = v['serial'];
+  if (!isIntegerIn(serial, 1, 0x7fffffff)) return `.serial: expected an integer from 1 to 2147483647, got ${show(serial)}`;
+  const errno = v['errno'];
+  if (typeof errno === 'string') return /^E[A-Z0-9]+$/.test(errno) ? { serial, errno } : `.errno: expected an errno name, got ${show(errno)}`;
+  if (errno !== null) return `.errno: expected null or an errno name, got ${show(errno)}`;
+  const members = v['members'];
+  if (!Array.isArray(members)) return `.members: expected an array of serials, got ${show(members)}`;
+  for (let i = 0; i < members.length; i++)
+    if (!isIntegerIn(members[i], 1, 0x7fffffff)) return `.members[${i}]: expected an integer from 1 to 2147483647, got ${show(members[i])}`;
+  return { serial, errno: null, members: [...(members as number[])] };
 }
 
 /**

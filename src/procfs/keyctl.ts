@@ -13,7 +13,7 @@
  * the process (systemd's SystemCallFilter= without SystemCallErrorNumber=) cannot be told from here.
  */
 import { constants } from 'node:os';
-import type { KeyAnswer, KeyRefused } from '../parser/key-answer.js';
+import type { KeyAnswer, KeyRefused, KeyringMembers } from '../parser/key-answer.js';
 
 export interface Keyctl {
   /** What the kernel says about `serial`, asked with this process's credentials ('EPROTO': an answer not in its format). */
@@ -25,7 +25,7 @@ export interface Keyctl {
   members(serial: number): KeyringMembers;
 }
 
-export type KeyringMembers = { serial: number; errno: null; members: number[] } | KeyRefused;
+export type { KeyringMembers };
 
 /** The keyctl syscall's number on the architectures the exporter ships for. */
 const KEYCTL_SYSCALL: Readonly<Record<string, number>> = { x64: 250, arm64: 219 };

@@ -159,7 +159,7 @@ export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): P
     }
   } else {
     const stored = await readKernelAnswers(procRoot);
-    if ('answers' in stored) raw.answers = storedAnswers('capture', stored.answers.values());
+    if ('answers' in stored) raw.answers = storedAnswers('capture', stored.answers.values(), stored.keyrings);
     else if ('error' in stored) raw.answersError = stored.error;
   }
   return raw;

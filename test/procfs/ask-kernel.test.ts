@@ -16,10 +16,15 @@ import { uniqueName } from '../helpers/run-bin.js';
 const live = itWith([isRoot(), hasCommand('keyctl')]);
 
 /** One read's parse with the kernel's answers, as a serving exporter makes it. */
-function parseWith(text: string, keyctl: Pick<Keyctl, 'describe'>, memo: ReadMemo): LiveAnswers & { records: ReturnType<typeof parseProcKeys>['records'] } {
+function parseWith(text: string, keyctl: Pick<Keyctl, 'describe' | 'members'>, memo: ReadMemo): LiveAnswers & { records: ReturnType<typeof parseProcKeys>['records'] } {
   const answers = kernelAnswers(keyctl);
   const { records } = parseProcKeys(text, answers, memo);
   return Object.assign(answers, { records });
+}
+
+/** A keyctl whose keyrings are never listed: no record these tests make is one of the trust store's. */
+function notAsked(serial: number): never {
+  throw new Error(`keyring ${serial} listed`);
 }
 
 async function bridge(): Promise<Keyctl> {
@@ -90,7 +95,7 @@ describe('the kernel\'s answers with a serving exporter\'s memo', () => {
       [0x40, described(0x40, 0x3f3f0000, 'd')],
     ]);
     const asked: number[] = [];
-    const keyctl = { describe: (s: number): KeyAnswer => (asked.push(s), kernel.get(s) ?? { serial: s, errno: 'ENOKEY' }) };
+    const keyctl = { describe: (s: number): KeyAnswer => (asked.push(s), kernel.get(s) ?? { serial: s, errno: 'ENOKEY' }), members: notAsked };
     const text =
       line('00000010', 'I--Q---', '3f010000', 'a', ': 1') +
       line('00000020', 'IR-Q---', '3f010000', 'b', ': 0') +
@@ -119,7 +124,7 @@ describe('askKernel and descriptions', () => {
       [0x20, { serial: 0x20, errno: 'EKEYREVOKED' }],
     ]);
     const asked: number[] = [];
-    const bridge = Promise.resolve({ describe: (s: number): KeyAnswer => (asked.push(s), kernel.get(s) ?? { serial: s, errno: 'ENOKEY' }) });
+    const bridge = Promise.resolve({ describe: (s: number): KeyAnswer => (asked.push(s), kernel.get(s) ?? { serial: s, errno: 'ENOKEY' }), members: notAsked });
     const text =
       `00000010 I--Q---     1 perm 3f010000     0     0 user      a\n${forged}: 1\n` +
       `00000020 IR-Q---     1 expd 3f010000     0     0 user      b\n${forged.replace('7ffffff1', '7ffffff2')}: 0\n`;

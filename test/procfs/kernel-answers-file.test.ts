@@ -70,7 +70,7 @@ describe('kernel answers in a capture', () => {
     await writeKernelAnswers(dir, meta, [answers[1] as KeyAnswer, extra, answers[3] as KeyAnswer]);
     expect(readFileSync(join(dir, KERNEL_ANSWERS_FILE), 'utf8')).toBe(
       '{"format":1,"host":"node-1","kernelRelease":"6.8.0-45-generic","time":"2025-01-02T03:04:05.678Z","view":"all-users","toolVersion":"0.1.0","answers":[\n' +
-        '{"serial":1,"errno":"ENOKEY"},\n{"serial":9,"errno":"EACCES"},\n{"serial":16,"errno":"EKEYREVOKED"}\n]}\n',
+        '{"serial":1,"errno":"ENOKEY"},\n{"serial":9,"errno":"EACCES"},\n{"serial":16,"errno":"EKEYREVOKED"}\n],"keyrings":[]}\n',
     );
   });
 

@@ -95,7 +95,7 @@ describe('parseProcKeys with the kernel answers', () => {
         parseProcKeys(file.text, answersOf(file.keys), memo);
         const asked: number[] = [];
         const answers = answersOf(next);
-        const counted: KernelAnswers = { from: 'kernel', given: answers.given, answer: (s) => (asked.push(s), answers.answer(s)) };
+        const counted: KernelAnswers = { ...answers, answer: (s) => (asked.push(s), answers.answer(s)) };
         const withMemo = parseProcKeys(second.text, counted, memo);
         const plain = parseProcKeys(second.text, answersOf(next));
         expect(withMemo.records).toEqual(plain.records);
