@@ -39,7 +39,7 @@ cd "$STAGE"   # unprivileged children need a readable cwd
 
 ALL_SCENARIOS=(root-host-baseline session-anonymous session-named user-session-fallback
   persistent persistent-expiry-lowered key-states expiry-units key-types
-  hard-descriptions forged-line quota-full quota-bytes many-sessions)
+  hard-descriptions forged-line quota-full quota-bytes many-sessions trust-store)
 
 # ------------------------------------------------------------------ cleanup
 PIDS=()
@@ -111,6 +111,8 @@ finish() {
   rm -rf "$out"; mkdir -p "$out/sys/kernel/keys"
   cp "$CUR/keys" "$CUR/key-users" "$out/"
   cp "$CUR"/sys/kernel/keys/* "$out/sys/kernel/keys/"
+  # The kernel's answers, where the scenario captured with keyring-exporter itself.
+  if [[ -f $CUR/keyring-exporter-answers.json ]]; then cp "$CUR/keyring-exporter-answers.json" "$out/"; fi
   /usr/bin/python3 "$KF" finalize "$CUR" "$out" "$SCEN" "$KERNEL"
   chown -R 0:0 "$out"; chmod -R u=rwX,go=rX "$out"
 }
@@ -687,6 +689,43 @@ sc_many_sessions() {
   as $U bash -c 'snap "uid '$U', plain process without a session keyring (setpriv from the capture script)"'
   kill_bg
   drop_uid_keyrings $U
+  finish
+}
+
+sc_trust_store() {
+  begin trust-store
+  describe "The trust store, captured by keyring-exporter capture (so with the kernel's answers: KEYCTL_DESCRIBE of every serial" \
+    "and KEYCTL_READ of the kernel's keyrings of certificates). Root, in a throwaway session, makes _ima and _evm keyrings as" \
+    "dracut does where the kernel has no .ima (perm 0x3f0b0000) and adds X.509 certificates made by openssl to them with" \
+    "'keyctl padd asymmetric': two in _ima, one in _evm; besides them the host's own .builtin_trusted_keys and .blacklist." \
+    "Needs the project built (npm run build)."
+  [[ -f $REPO/dist/src/cli/main.js ]] || { echo "ERROR [$SCEN]: build the project first (npm run build)" >&2; return 1; }
+  local n subj
+  for n in ima-a ima-b evm-a; do
+    case $n in
+      ima-a) subj="/O=Fixture Org/CN=Fixture IMA Signing Key" ;;
+      ima-b) subj="/CN=Fixture Second IMA Key" ;;
+      evm-a) subj="/O=Fixture Org/CN=Fixture EVM Key" ;;
+    esac
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$STAGE/$n.key" -outform DER -out "$STAGE/$n.der" -subj "$subj" -days 3650 2>/dev/null
+  done
+  cmd "keyctl session - bash -c '...'   # root" "keyctl newring _ima @s; keyctl setperm <ring> 0x3f0b0000; keyctl padd asymmetric '' <ring> < cert.der" \
+      "(the same for _evm)" "keyring-exporter capture DIR"
+  REPO=$REPO keyctl session - bash -c '
+    set -e
+    ima=$(keyctl newring _ima @s); keyctl setperm "$ima" 0x3f0b0000
+    evm=$(keyctl newring _evm @s); keyctl setperm "$evm" 0x3f0b0000
+    exp "$ima" keyring instantiated "_ima made by root, as dracut makes it"
+    exp "$evm" keyring instantiated "_evm made by root, as dracut makes it"
+    for c in ima-a ima-b; do k=$(keyctl padd asymmetric "" "$ima" < "$STAGE/$c.der"); exp "$k" key instantiated "certificate $c in _ima"; done
+    k=$(keyctl padd asymmetric "" "$evm" < "$STAGE/evm-a.der"); exp "$k" key instantiated "certificate evm-a in _evm"
+    node "$REPO/bin/keyring-exporter" capture "$CUR/capture" > /dev/null
+  ' > /dev/null
+  cp "$CUR/capture/keys" "$CUR/capture/key-users" "$CUR/capture/keyring-exporter-answers.json" "$CUR/"
+  mkdir -p "$CUR/sys/kernel/keys"; cp "$CUR"/capture/sys/kernel/keys/* "$CUR/sys/kernel/keys/"
+  date +%s > "$CUR/capturedAt"
+  printf '%s\n' "root, in the throwaway session that holds _ima and _evm (keyring-exporter capture)" > "$CUR/reader.how"
+  printf '%s %s\n' "$(id -u)" "$(id -g)" > "$CUR/reader.ids"
   finish
 }
 

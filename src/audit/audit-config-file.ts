@@ -8,6 +8,16 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } fr
 import schema from '../../docs/schemas/audit-config.schema.json' with { type: 'json' };
 import { DEFAULT_AUDIT_CONFIG, type AuditConfig } from './audit-config.js';
 
+/** The path of the trust store baseline a configuration names, if any (read before the file is parsed whole). */
+export function baselinePathIn(text: string): string | null {
+  try {
+    const v = (parseDocument(text).toJS() as { trust_store?: { baseline?: unknown } } | null)?.trust_store?.baseline;
+    return typeof v === 'string' && v !== '' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface ConfigError {
   /** The field, as a dotted path (`quota.warning_ratio`); empty for the whole document. */
   path: string;
@@ -27,6 +37,7 @@ interface ConfigFile {
   sessions?: { quota_share?: number; max_count?: number };
   persistent?: { expiring_within_seconds?: number };
   allow?: { uids?: number[]; types?: string[]; descriptions?: string[] };
+  trust_store?: { baseline?: string; distrusted?: { key_id?: string; subject?: string; reason?: string; severity?: 'warning' | 'critical' }[] };
 }
 
 /** Line of the node at `path` (or of the key `key` inside it). */
@@ -54,7 +65,11 @@ function describe(e: ErrorObject): { path: (string | number)[]; key?: string; me
   return { path, message: e.message ?? e.keyword };
 }
 
-export function parseAuditConfig(text: string, knownChecks: readonly string[]): ConfigResult {
+/**
+ * The configuration in `text`. `baseline`: the trust store saved at the path the file names (trust_store.baseline),
+ * as the caller read and parsed it (cli/, server/ read files; this module does not).
+ */
+export function parseAuditConfig(text: string, knownChecks: readonly string[], baseline?: AuditConfig['trustStore']['baseline']): ConfigResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0)
@@ -99,6 +114,15 @@ export function parseAuditConfig(text: string, knownChecks: readonly string[]): 
       uids: file.allow?.uids ?? d.allow.uids,
       types: file.allow?.types ?? d.allow.types,
       descriptions: file.allow?.descriptions ?? d.allow.descriptions,
+    },
+    trustStore: {
+      baseline: baseline ?? null,
+      distrusted: (file.trust_store?.distrusted ?? []).map((c) => ({
+        keyId: c.key_id?.toLowerCase() ?? null,
+        subject: c.subject ?? null,
+        reason: c.reason ?? 'listed as distrusted in the configuration',
+        severity: c.severity ?? 'warning',
+      })),
     },
   };
   if (config.quota.warningRatio > config.quota.criticalRatio)

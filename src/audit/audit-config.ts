@@ -1,3 +1,14 @@
+import type { Severity } from './finding.js';
+import type { TrustStoreBaseline } from './trust-store-baseline.js';
+
+/** A certificate the kernel should not trust (expired, revoked): by key id, subject, or both. */
+export interface DistrustedCertificate {
+  keyId: string | null;
+  subject: string | null;
+  reason: string;
+  severity: Severity;
+}
+
 /**
  * What the audit can be told: thresholds, checks switched off, allow-lists. Every default here is what a
  * clean, ordinary host passes without a warning (issue 3); `--config.file` overrides them (cli/).
@@ -37,6 +48,11 @@ export interface AuditConfig {
     /** Descriptions no check reports, as globs (* any run of characters, ? one character). */
     descriptions: string[];
   };
+  trustStore: {
+    /** The trust store saved by `trust-store --save`, read from the file the configuration names; null: none. */
+    baseline: { path: string; saved: TrustStoreBaseline } | null;
+    distrusted: DistrustedCertificate[];
+  };
 }
 
 export const DEFAULT_AUDIT_CONFIG: AuditConfig = {
@@ -46,4 +62,5 @@ export const DEFAULT_AUDIT_CONFIG: AuditConfig = {
   sessions: { quotaShare: 0.25, maxCount: 10_000 },
   persistent: { expiringWithinSeconds: 12 * 3600 },
   allow: { uids: [], types: [], descriptions: [] },
+  trustStore: { baseline: null, distrusted: [] },
 };

@@ -23,6 +23,8 @@ import { sessionKeyringLeak } from './checks/session-keyring-leak.js';
 import { specialKeyringImpostor } from './checks/special-keyring-impostor.js';
 import { stuckConstruction } from './checks/stuck-construction.js';
 import { visibilityGap } from './checks/visibility-gap.js';
+import { trustStoreDrift } from './checks/trust-store-drift.js';
+import { distrustedCertificate } from './checks/distrusted-certificate.js';
 
 /** Every check, in report order. */
 export const CHECKS: readonly Check[] = [
@@ -38,6 +40,8 @@ export const CHECKS: readonly Check[] = [
   stuckConstruction,
   deadKeysLingering,
   visibilityGap,
+  trustStoreDrift,
+  distrustedCertificate,
   parseIssues,
 ];
 

@@ -13,6 +13,7 @@ import { KEY_CLASSES, type KeyClass, type KeyClassification } from './keyring-cl
 import { KEY_STATES, type KeyState } from './key-state.js';
 import { assessTrust, type SuspectReason } from './key-trust.js';
 import { groupKeys, recordPass, type KeyGroups, type RecordPass } from './record-pass.js';
+import { buildTrustStore, type TrustStore } from './trust-store.js';
 
 export interface InventoryKey extends KeyRecord, KeyClassification {
   state: KeyState;
@@ -63,6 +64,8 @@ export interface Inventory {
   visibleByUid: Map<number, number>;
   /** Whose reads of /proc/keys were merged (--view all-users); null: the reading process's own. */
   coverage: ReadCoverage | null;
+  /** The kernel's keyrings of certificates and what they hold (trust-store.ts). */
+  trustStore: TrustStore;
 }
 
 /** Builds the inventory of one read, given its records as the parse makes them, or all at once. */
@@ -135,6 +138,7 @@ function fromPass(snapshot: Snapshot, pass: RecordPass): Inventory {
     issueCounts: snapshot.issueCounts,
     visibleByUid: keys === all ? pass.visibleByUid : countByUid(keys),
     coverage: snapshot.coverage ?? null,
+    trustStore: buildTrustStore(snapshot),
   };
 }
 

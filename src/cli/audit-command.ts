@@ -1,8 +1,8 @@
 /** `keyring-exporter audit`: the one-shot audit for people (text, Markdown) and machines (JSON, exit codes). */
-import { readFile } from 'node:fs/promises';
 import { DEFAULT_AUDIT_CONFIG, type AuditConfig } from '../audit/audit-config.js';
 import { SEVERITY_RANK, type Severity } from '../audit/finding.js';
-import { CHECKS, runAudit } from '../audit/run-audit.js';
+import { runAudit } from '../audit/run-audit.js';
+import { readAuditConfig } from '../server/read-audit-config.js';
 import { buildInventory } from '../classify/inventory.js';
 import { escapeByteString } from '../parser/byte-string.js';
 import { snapshotFor } from './snapshot-for.js';
@@ -24,22 +24,13 @@ export interface AuditOptions {
   view: View;
 }
 
-/** Read and validate --config.file; null (after printing why) when it is unusable. */
+/** Read and validate --config.file (and the trust store baseline it names); null (after printing why) when it is unusable. */
 export async function loadAuditConfig(path: string | undefined, io: CliIo): Promise<AuditConfig | null> {
   if (path === undefined) return DEFAULT_AUDIT_CONFIG;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    io.stderr(`keyring-exporter: --config.file ${path}: ${(err as Error).message}\n`);
-    return null;
-  }
-  // YAML and its schema's validator are loaded only for a configuration file.
-  const { parseAuditConfig } = await import('../audit/audit-config-file.js');
-  const r = parseAuditConfig(text, CHECKS.map((c) => c.id));
+  const r = await readAuditConfig(path);
   if (r.ok) return r.config;
   for (const e of r.errors)
-    io.stderr(`keyring-exporter: ${path}${e.line !== null ? `:${e.line}` : ''}: ${e.path !== '' ? `${e.path}: ` : ''}${escapeByteString(e.message)}\n`);
+    io.stderr(`keyring-exporter: ${e.file}${e.line !== null ? `:${e.line}` : ''}: ${e.field !== '' ? `${e.field}: ` : ''}${escapeByteString(e.message)}\n`);
   return null;
 }
 

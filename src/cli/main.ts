@@ -21,6 +21,7 @@ const UNSET: Record<string, string> = {
   '--config.file': 'none: the built-in thresholds, every check on',
   '--output': 'stdout',
   '--prometheus.url': 'none: audit this host',
+  '--save': 'none: only list it',
 };
 
 function optionDescription(this: Help, option: Option): string {
@@ -91,6 +92,21 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       );
     });
 
+  program
+    .command('trust-store')
+    .description("list the kernel's keyrings of certificates (.builtin_trusted_keys, .platform, .blacklist, ...) and what each holds")
+    .option('--path.procfs <dir>', 'procfs mount point, or a folder captured from one', '/proc')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--save <file>', 'also save it as the baseline that audit compares with (trust_store.baseline in --config.file)')
+    .addHelpText('after', '\nExit codes: 0 listed, 2 the baseline could not be saved, 3 /proc/keys unreadable or the kernel could not be asked what its keyrings hold.')
+    .action(async (opts: Record<string, string>) => {
+      setExit(
+        await (await import('./trust-store-command.js')).runTrustStoreCommand(
+          { procfs: opts['path.procfs'] ?? '/proc', format: opts['format'] as 'table' | 'json', ...(opts['save'] !== undefined ? { save: opts['save'] } : {}) },
+          io,
+        ),
+      );
+    });
   program
     .command('capture')
     .description('copy /proc/keys, /proc/key-users and the keys sysctls into a folder, to audit them elsewhere')

@@ -12,7 +12,8 @@ import type { KeyRecord } from '../parser/key-record.js';
 import { PROC_FILES } from '../parser/parse-issue.js';
 import { VIEW_FAILURES } from '../parser/snapshot.js';
 import { GaugeFamily } from './gauge-family.js';
-import { COLLECTORS, METRIC_FAMILIES, type CollectorName } from './metric-families.js';
+import { COLLECTORS, MAX_CERTIFICATE_SERIES, METRIC_FAMILIES, type CollectorName } from './metric-families.js';
+import { escapeByteString } from '../parser/byte-string.js';
 
 export interface CollectorOptions {
   enabled: ReadonlySet<CollectorName>;
@@ -145,7 +146,39 @@ const UPDATES: Record<CollectorName, Update> = {
     for (const c of CHECKS) if (!o.auditConfig.disabled.includes(c.id)) for (const severity of SEVERITIES) gauge.set({ check: c.id, severity }, 0);
     for (const f of report.findings) gauge.inc({ check: f.check, severity: f.severity });
   },
+  trust_store(inv, g) {
+    if (inv.files.keys.status !== 'ok') throw new Error(`${inv.files.keys.path}: ${inv.files.keys.status}`);
+    const store = inv.trustStore;
+    if (!store.known) throw new Error(`the trust store is not known: ${store.why}`);
+    const info = g['keyring_trust_store_certificate_info'] as GaugeFamily;
+    const shown = new Map<string, number>();
+    for (const k of store.keyrings) {
+      const labels = { keyring: keyringLabel(k.name), role: k.role };
+      const certificates = k.keys.filter((key) => key.type === 'asymmetric');
+      add(g['keyring_trust_store_keys'] as GaugeFamily, labels, k.keys.length);
+      add(g['keyring_trust_store_certificates'] as GaugeFamily, labels, certificates.length);
+      for (const c of certificates) {
+        const n = shown.get(labels.keyring) ?? 0;
+        if (n >= MAX_CERTIFICATE_SERIES) break;
+        shown.set(labels.keyring, n + 1);
+        info.set(
+          {
+            keyring: labels.keyring,
+            subject: escapeByteString(c.subject ?? c.description).slice(0, 128),
+            key_id: c.keyId !== null && c.keyId.length <= 128 ? c.keyId : '',
+            algorithm: c.algorithm !== null && /^[A-Za-z0-9._-]{1,64}$/.test(c.algorithm) ? c.algorithm : '',
+          },
+          1,
+        );
+      }
+    }
+  },
 };
+
+/** A trust store keyring's name as a label value (metric-families.ts): the kernel's names pass, anything else is "other". */
+function keyringLabel(name: string): string {
+  return /^[._a-z0-9-]{1,64}$/.test(name) ? name : 'other';
+}
 
 /** The families each collector sets. */
 const FAMILIES_OF = new Map<CollectorName, string[]>(COLLECTORS.map((c) => [c, METRIC_FAMILIES.filter((f) => f.collector === c).map((f) => f.name)]));

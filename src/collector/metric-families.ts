@@ -1,15 +1,17 @@
 /**
  * Every metric family the exporter exports: the contract dashboards and alerts rely on. The gauges are created
  * from this list and docs/metrics.md is written from it (test/collector/metrics-doc.test.ts keeps them equal).
- * Label values are bounded: no serial, description or keyring name is ever a label value, and `uid` is capped
- * (--collector.users.max-uids; the rest are folded into uid="other").
+ * Label values are bounded: no serial or description of a key is ever a label value, and `uid` is capped
+ * (--collector.users.max-uids; the rest are folded into uid="other"). The one exception is the trust store's
+ * (collector trust_store): the names of the kernel's own keyrings and the subjects of the certificates in them,
+ * which only the kernel and root can write, escaped and capped.
  */
 import { KEY_CLASSES } from '../classify/keyring-class.js';
 import { KEY_STATES } from '../classify/key-state.js';
 import { SEVERITIES } from '../audit/finding.js';
 import { KNOWN_KEY_TYPES } from '../parser/key-type.js';
 
-export const COLLECTORS = ['keys', 'key_users', 'sysctl', 'audit'] as const;
+export const COLLECTORS = ['keys', 'key_users', 'sysctl', 'audit', 'trust_store'] as const;
 export type CollectorName = (typeof COLLECTORS)[number];
 
 export interface MetricFamily {
@@ -32,6 +34,12 @@ export const READS_COUNTER = {
     'Reads of the keys files (/proc/keys, /proc/key-users, the keys sysctls) since the exporter started. Scrapes that ' +
     'arrive while a read is in flight share it, so under concurrent scrapes this grows more slowly than the scrape count.',
 } as const;
+
+/** Certificates of one trust store keyring that get an info series each; the count covers them all. */
+export const MAX_CERTIFICATE_SERIES = 64;
+
+const TRUST_KEYRING =
+  'a keyring of certificates the kernel made (.builtin_trusted_keys, .secondary_trusted_keys, .machine, .platform, .blacklist, .ima, .evm, ...) or _ima/_evm owned by root; "other" for a name outside [._a-z0-9-]{1,64}';
 
 const UID = 'a uid, or "other" for the uids beyond --collector.users.max-uids (default 100: those nearest their quota are kept)';
 
@@ -130,6 +138,36 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     labels: ['check', 'severity'],
     labelValues: { check: 'the id of an audit check (docs/checks.md)', severity: SEVERITIES.join(', ') },
     collector: 'audit',
+  },
+  {
+    name: 'keyring_trust_store_keys',
+    help:
+      "Keys a keyring of the kernel's trust store links directly (a blacklist's hashes and certificates included), by keyring and what it admits: " +
+      'code (modules, kexec), files (IMA/EVM), blacklist (refused), other (another kernel keyring holding certificates). From KEYCTL_READ; the exporter must run as root to see them.',
+    labels: ['keyring', 'role'],
+    labelValues: { keyring: TRUST_KEYRING, role: 'code, files, blacklist, other' },
+    collector: 'trust_store',
+  },
+  {
+    name: 'keyring_trust_store_certificates',
+    help: 'Asymmetric keys (X.509 certificates) a keyring of the kernel\'s trust store links directly, by keyring and what it admits.',
+    labels: ['keyring', 'role'],
+    labelValues: { keyring: TRUST_KEYRING, role: 'code, files, blacklist, other' },
+    collector: 'trust_store',
+  },
+  {
+    name: 'keyring_trust_store_certificate_info',
+    help:
+      `A constant 1 for each certificate in a keyring of the kernel's trust store, with the subject, key id (Subject Key Identifier) and algorithm the kernel gives it; ` +
+      `at most ${MAX_CERTIFICATE_SERIES} a keyring (keyring_trust_store_certificates counts them all).`,
+    labels: ['keyring', 'subject', 'key_id', 'algorithm'],
+    labelValues: {
+      keyring: TRUST_KEYRING,
+      subject: 'the certificate\'s subject as the kernel describes it ("<O>: <CN>"), control characters escaped, at most 128 characters',
+      key_id: 'lower-case hex, at most 128 digits, or "" when the kernel gave none',
+      algorithm: 'the subtype /proc/keys prints (X509.rsa, X509.ecdsa-nist-p384, ...), or ""',
+    },
+    collector: 'trust_store',
   },
   { name: 'keyring_parse_issues', help: 'Problems found parsing the keys files (lines that could not be parsed, records the kernel did not confirm), by file.', labels: ['file'], labelValues: { file: 'keys, key-users, sys/kernel/keys' }, collector: 'exporter' },
   {

@@ -11,7 +11,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KeyAnswer, KeyringMembers } from '../parser/key-answer.js';
+import type { KeyAnswer, KeyRefused, KeyringMembers } from '../parser/key-answer.js';
+import { isIntegerIn, isObject, showValue } from '../parser/json-value.js';
 
 export const KERNEL_ANSWERS_FILE = 'keyring-exporter-answers.json';
 const FORMAT = 1;
@@ -79,16 +80,16 @@ export async function readKernelAnswers(
   }
   const problem = (what: string): { error: string } => ({ error: `${path}: ${what}` });
   if (!isObject(doc)) return problem('expected a JSON object');
-  if (doc['format'] !== FORMAT) return problem(`format: expected ${FORMAT}, got ${show(doc['format'])}`);
+  if (doc['format'] !== FORMAT) return problem(`format: expected ${FORMAT}, got ${showValue(doc['format'])}`);
   for (const field of ['host', 'kernelRelease', 'toolVersion'] as const)
-    if (typeof doc[field] !== 'string') return problem(`${field}: expected a string, got ${show(doc[field])}`);
+    if (typeof doc[field] !== 'string') return problem(`${field}: expected a string, got ${showValue(doc[field])}`);
   const time = doc['time'];
   if (typeof time !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(time) || Number.isNaN(Date.parse(time)))
-    return problem(`time: expected an ISO 8601 time, got ${show(time)}`);
+    return problem(`time: expected an ISO 8601 time, got ${showValue(time)}`);
   const view = doc['view'];
-  if (view !== 'self' && view !== 'all-users') return problem(`view: expected "self" or "all-users", got ${show(view)}`);
+  if (view !== 'self' && view !== 'all-users') return problem(`view: expected "self" or "all-users", got ${showValue(view)}`);
   const list = doc['answers'];
-  if (!Array.isArray(list)) return problem(`answers: expected an array, got ${show(list)}`);
+  if (!Array.isArray(list)) return problem(`answers: expected an array, got ${showValue(list)}`);
 
   const answers = new Map<number, KeyAnswer>();
   for (let i = 0; i < list.length; i++) {
@@ -99,7 +100,7 @@ export async function readKernelAnswers(
   }
   // A capture made before keyrings were stored has none: its trust store is then unknown, not empty.
   const lists = doc['keyrings'] ?? [];
-  if (!Array.isArray(lists)) return problem(`keyrings: expected an array, got ${show(lists)}`);
+  if (!Array.isArray(lists)) return problem(`keyrings: expected an array, got ${showValue(lists)}`);
   const keyrings: KeyringMembers[] = [];
   for (let i = 0; i < lists.length; i++) {
     const checked = checkMembers(lists[i]);
@@ -110,18 +111,29 @@ export async function readKernelAnswers(
   return { meta, answers, keyrings };
 }
 
-/** What a keyring linked, rebuilt from `v`'s own fields, or what is wrong with it (as checkAnswer() says it). */
-function checkMembers(v: unknown): KeyringMembers | string {
-  if (!isObject(v)) return `: expected an object, got ${show(v)}`;
+/**
+ * The serial and errno every stored answer starts with: a refusal whole, the object and its serial when the
+ * kernel answered (errno null), or what is wrong, as checkAnswer() says it.
+ */
+function checkHead(v: unknown): KeyRefused | { v: Record<string, unknown>; serial: number } | string {
+  if (!isObject(v)) return `: expected an object, got ${showValue(v)}`;
   const serial = v['serial'];
-  if (!isIntegerIn(serial, 1, 0x7fffffff)) return `.serial: expected an integer from 1 to 2147483647, got ${show(serial)}`;
+  if (!isIntegerIn(serial, 1, 0x7fffffff)) return `.serial: expected an integer from 1 to 2147483647, got ${showValue(serial)}`;
   const errno = v['errno'];
-  if (typeof errno === 'string') return /^E[A-Z0-9]+$/.test(errno) ? { serial, errno } : `.errno: expected an errno name, got ${show(errno)}`;
-  if (errno !== null) return `.errno: expected null or an errno name, got ${show(errno)}`;
+  if (typeof errno === 'string') return /^E[A-Z0-9]+$/.test(errno) ? { serial, errno } : `.errno: expected an errno name, got ${showValue(errno)}`;
+  if (errno !== null) return `.errno: expected null or an errno name, got ${showValue(errno)}`;
+  return { v, serial };
+}
+
+/** What a keyring linked, rebuilt from `v`'s own fields, or what is wrong with it (as checkAnswer() says it). */
+function checkMembers(value: unknown): KeyringMembers | string {
+  const head = checkHead(value);
+  if (typeof head === 'string' || !('v' in head)) return head;
+  const { v, serial } = head;
   const members = v['members'];
-  if (!Array.isArray(members)) return `.members: expected an array of serials, got ${show(members)}`;
+  if (!Array.isArray(members)) return `.members: expected an array of serials, got ${showValue(members)}`;
   for (let i = 0; i < members.length; i++)
-    if (!isIntegerIn(members[i], 1, 0x7fffffff)) return `.members[${i}]: expected an integer from 1 to 2147483647, got ${show(members[i])}`;
+    if (!isIntegerIn(members[i], 1, 0x7fffffff)) return `.members[${i}]: expected an integer from 1 to 2147483647, got ${showValue(members[i])}`;
   return { serial, errno: null, members: [...(members as number[])] };
 }
 
@@ -130,37 +142,17 @@ function checkMembers(v: unknown): KeyringMembers | string {
  * that names `v` (".uid: why", or ": why" for `v` itself). Shared with read-keys-as.ts, which takes answers
  * from a child process running as another uid.
  */
-export function checkAnswer(v: unknown): KeyAnswer | string {
-  if (!isObject(v)) return `: expected an object, got ${show(v)}`;
-  const serial = v['serial'];
-  if (!isIntegerIn(serial, 1, 0x7fffffff)) return `.serial: expected an integer from 1 to 2147483647, got ${show(serial)}`;
-  const errno = v['errno'];
-  if (typeof errno === 'string') {
-    if (!/^E[A-Z0-9]+$/.test(errno)) return `.errno: expected an errno name, got ${show(errno)}`;
-    return { serial, errno };
-  }
-  if (errno !== null) return `.errno: expected null or an errno name, got ${show(errno)}`;
+export function checkAnswer(value: unknown): KeyAnswer | string {
+  const head = checkHead(value);
+  if (typeof head === 'string' || !('v' in head)) return head;
+  const { v, serial } = head;
   const { type, uid, gid, perm, description } = v;
-  if (typeof type !== 'string' || type === '') return `.type: expected a type name, got ${show(type)}`;
+  if (typeof type !== 'string' || type === '') return `.type: expected a type name, got ${showValue(type)}`;
   // %d of a uid_t: -1 and the like are printed signed.
-  if (!isIntegerIn(uid, -0x80000000, 0xffffffff)) return `.uid: expected an integer, got ${show(uid)}`;
-  if (!isIntegerIn(gid, -0x80000000, 0xffffffff)) return `.gid: expected an integer, got ${show(gid)}`;
-  if (!isIntegerIn(perm, 0, 0xffffffff)) return `.perm: expected an integer from 0 to 0xffffffff, got ${show(perm)}`;
+  if (!isIntegerIn(uid, -0x80000000, 0xffffffff)) return `.uid: expected an integer, got ${showValue(uid)}`;
+  if (!isIntegerIn(gid, -0x80000000, 0xffffffff)) return `.gid: expected an integer, got ${showValue(gid)}`;
+  if (!isIntegerIn(perm, 0, 0xffffffff)) return `.perm: expected an integer from 0 to 0xffffffff, got ${showValue(perm)}`;
   if (typeof description !== 'string' || !/^[\x01-\xff]*$/.test(description) || description.length > 4095)
-    return `.description: expected up to 4095 bytes (a latin1 string without NUL), got ${show(description)}`;
+    return `.description: expected up to 4095 bytes (a latin1 string without NUL), got ${showValue(description)}`;
   return { serial, errno: null, type, uid, gid, perm, description };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isIntegerIn(v: unknown, min: number, max: number): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-}
-
-/** A value as an error message shows it: short, ASCII only (no raw control character reaches a terminal). */
-function show(v: unknown): string {
-  const s = v === undefined ? 'nothing' : JSON.stringify(v).replace(/[\x7f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

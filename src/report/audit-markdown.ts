@@ -4,6 +4,9 @@ import type { Severity } from '../audit/finding.js';
 import type { Inventory } from '../classify/inventory.js';
 import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
 import { describeView } from './audit-text.js';
+import { TRUST_STORE_KEYS_SHOWN } from './trust-store-report.js';
+import type { TrustStore } from '../classify/trust-store.js';
+import { escapeByteString } from '../parser/byte-string.js';
 
 /**
  * Escape text so that Markdown shows it literally inside a paragraph, list item or table cell: the characters
@@ -68,6 +71,20 @@ export function formatAuditMarkdown(
     }
   }
   if (report.findings.length === 0) out.push('', 'No findings.');
+  out.push('', '## Trust store', '', ...trustStoreMarkdown(inv.trustStore));
   out.push('', `_${escapeMarkdown(confirmationNote(inv))}_`, '', `_${escapeMarkdown(visibilityNote(opts.coverage))}_`);
   return out.join('\n') + '\n';
+}
+
+/** The kernel's keyrings of certificates as a table: what each admits, its keys, its certificates' subjects. */
+function trustStoreMarkdown(store: TrustStore): string[] {
+  if (!store.known) return [`Not known: ${escapeMarkdown(store.why)}.`];
+  if (store.keyrings.length === 0) return ['None of the kernel\'s keyrings of certificates is visible to this reader.'];
+  const rows = store.keyrings.map((k) => {
+    const certs = k.keys.filter((key) => key.type === 'asymmetric');
+    const shown = certs.slice(0, TRUST_STORE_KEYS_SHOWN).map((c) => codeSpan(escapeByteString(c.subject ?? c.description)));
+    const more = certs.length > TRUST_STORE_KEYS_SHOWN ? ` and ${certs.length - TRUST_STORE_KEYS_SHOWN} more` : '';
+    return `| ${codeSpan(escapeByteString(k.name))} | ${k.role} | ${k.error !== null ? `not listed (${escapeMarkdown(k.error)})` : k.keys.length} | ${shown.join(', ')}${more} |`;
+  });
+  return ['| keyring | admits | keys | certificates |', '|---|---|---|---|', ...rows];
 }

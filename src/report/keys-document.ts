@@ -3,6 +3,7 @@
  * given as text; anything else as text with \xNN escapes plus the exact bytes in base64, so nothing is lost.
  */
 import { jsonChunks, LazyArray } from './json-chunks.js';
+import { trustStoreJson } from './trust-store-report.js';
 import { keyCoverage, type Inventory, type InventoryKey } from '../classify/inventory.js';
 import { byteStringToBase64, decodeUtf8, escapeByteString } from '../parser/byte-string.js';
 import type { KeyFlags } from '../parser/key-flags.js';
@@ -124,6 +125,7 @@ function documentParts(inv: Inventory, meta: DocumentMeta): { head: Record<strin
     issues: inv.issues,
     issueCounts: inv.issueCounts,
     unconfirmed: inv.unconfirmed,
+    trustStore: trustStoreJson(inv.trustStore),
   };
   return { head, tail };
 }

@@ -7,6 +7,7 @@ import { escapeByteString } from '../parser/byte-string.js';
 import { formatPermissionByte } from '../parser/key-permissions.js';
 import { keyText } from '../parser/key-record.js';
 import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
+import { formatTrustStoreText, TRUST_STORE_KEYS_SHOWN } from './trust-store-report.js';
 
 export interface TableOptions {
   color: boolean;
@@ -107,6 +108,8 @@ export function formatKeysTable(inv: Inventory, opts: TableOptions): string {
     paint('bold', 'LIMITS (/proc/sys/kernel/keys)'),
     `  maxkeys ${v(l.maxkeys)}  maxbytes ${v(l.maxbytes)}  root_maxkeys ${v(l.root_maxkeys)}  root_maxbytes ${v(l.root_maxbytes)}  gc_delay ${secs(l.gc_delay)}  persistent_keyring_expiry ${secs(l.persistent_keyring_expiry)}`,
   );
+  out.push('', paint('bold', "TRUST STORE (the kernel's keyrings of certificates; keyring-exporter trust-store)"));
+  for (const line of formatTrustStoreText(inv.trustStore, TRUST_STORE_KEYS_SHOWN).trimEnd().split('\n')) out.push(`  ${line}`);
   const files = [inv.files.keys, inv.files.keyUsers, ...Object.values(inv.files.sysctls)].filter((f) => f.status !== 'ok');
   if (files.length > 0 || inv.issues.length > 0) {
     out.push('', paint('bold', 'PROBLEMS'));

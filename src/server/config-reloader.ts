@@ -2,11 +2,11 @@
  * --config.file for `serve`: loaded at start, reloaded when the file changes (chokidar) and on SIGHUP. A new
  * file that is invalid is rejected whole: the previous configuration stays in force, the errors are logged,
  * and keyring_exporter_config_last_reload_successful turns 0 until a valid file is loaded.
- * The YAML parser, the schema validator and chokidar are loaded only when there is a file.
+ * The trust store baseline the file names is read again with it. The YAML parser, the schema validator and
+ * chokidar are loaded only when there is a file.
  */
-import { readFile } from 'node:fs/promises';
 import { DEFAULT_AUDIT_CONFIG, type AuditConfig } from '../audit/audit-config.js';
-import { CHECKS } from '../audit/run-audit.js';
+import { readAuditConfig } from './read-audit-config.js';
 import type { Logger } from './logger.js';
 
 export interface ConfigReloader {
@@ -23,19 +23,11 @@ export function createConfigReloader(path: string | undefined, logger: Logger, c
   const state = { successful: true, lastSuccess: Math.floor(clock()) };
   const reload = async (reason: string): Promise<boolean> => {
     if (path === undefined) return true;
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      state.successful = false;
-      logger.error('cannot read the configuration; keeping the previous one', { path, reason, error: (err as Error).message });
-      return false;
-    }
-    const { parseAuditConfig } = await import('../audit/audit-config-file.js');
-    const r = parseAuditConfig(text, CHECKS.map((c) => c.id));
+    const r = await readAuditConfig(path);
     if (!r.ok) {
       state.successful = false;
-      for (const e of r.errors) logger.error('invalid configuration; keeping the previous one', { path, reason, line: e.line ?? undefined, field: e.path, error: e.message });
+      for (const e of r.errors)
+        logger.error('invalid configuration; keeping the previous one', { path: e.file, reason, line: e.line ?? undefined, field: e.field !== '' ? e.field : undefined, error: e.message });
       return false;
     }
     config = r.config;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAuditConfig } from '../../src/audit/audit-config-file.js';
+import { baselinePathIn, parseAuditConfig } from '../../src/audit/audit-config-file.js';
 import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
 
 const known = ['quota_keys_near_limit', 'visibility_gap'];
@@ -32,6 +32,36 @@ describe('parseAuditConfig', () => {
     ['a duplicate key', 'quota:\n  warning_ratio: 0.5\n  warning_ratio: 0.6\n', [{ path: '', line: 3, message: expect.stringContaining('unique') }]],
   ])('rejects %s, never half applied', (_name, text, errors) => {
     expect(parseAuditConfig(text, known)).toEqual({ ok: false, errors });
+  });
+
+  it('takes the trust store\'s distrusted certificates, by key id (any case) or subject, and the baseline its caller read', () => {
+    const text = ['trust_store:', '  baseline: saved.json', '  distrusted:', '    - key_id: 13ADBF43', '      reason: expired', '    - subject: "Old CA"', '      severity: critical', ''].join('\n');
+    const saved = { host: 'h', kernelRelease: 'k', time: 't', toolVersion: 'v', keyrings: [] };
+    expect(parseAuditConfig(text, known, { path: '/etc/saved.json', saved })).toEqual({
+      ok: true,
+      config: {
+        ...DEFAULT_AUDIT_CONFIG,
+        trustStore: {
+          baseline: { path: '/etc/saved.json', saved },
+          distrusted: [
+            { keyId: '13adbf43', subject: null, reason: 'expired', severity: 'warning' },
+            { keyId: null, subject: 'Old CA', reason: 'listed as distrusted in the configuration', severity: 'critical' },
+          ],
+        },
+      },
+    });
+    expect(baselinePathIn(text)).toBe('saved.json');
+    expect(baselinePathIn('quota: [\n')).toBeNull();
+  });
+
+  it.each([
+    ['neither a key id nor a subject', 'trust_store:\n  distrusted:\n    - reason: x\n', 'trust_store.distrusted.0'],
+    ['a key id that is not hex', 'trust_store:\n  distrusted:\n    - key_id: xyz\n', 'trust_store.distrusted.0.key_id'],
+    ['an info severity', 'trust_store:\n  distrusted:\n    - subject: A\n      severity: info\n', 'trust_store.distrusted.0.severity'],
+  ])('rejects a distrusted certificate with %s', (_name, text, path) => {
+    const r = parseAuditConfig(text, known);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.map((e) => e.path)).toContain(path);
   });
 
   it('rejects broken YAML with its line', () => {

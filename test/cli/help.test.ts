@@ -89,7 +89,7 @@ describe('README', () => {
     for (const o of cmd.options) {
       if (o.long === '--help') continue;
       // One --collector.NAME / --no-collector.NAME stands for every collector.
-      const flag = (o.long as string).replace(/^(--(?:no-)?collector\.)(keys|key_users|sysctl|audit)$/, '$1NAME');
+      const flag = (o.long as string).replace(/^(--(?:no-)?collector\.)(keys|key_users|sysctl|audit|trust_store)$/, '$1NAME');
       expect(text, `README synopsis of ${name} names ${flag}`).toContain(flag);
     }
   });

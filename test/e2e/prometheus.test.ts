@@ -1,8 +1,9 @@
 /**
- * End to end against a real Prometheus (Debian's package): two exporters serve two captured hosts, a user at
- * its key quota (quota-full) and a host with persistent keyrings (persistent). Prometheus scrapes both with the
- * shipped rules. Then every dashboard query returns data, and the alerts those hosts should trigger are pending
- * or firing while the others are not.
+ * End to end against a real Prometheus (Debian's package): three exporters serve three captured hosts, a user at
+ * its key quota (quota-full), a host with persistent keyrings (persistent) and a host whose trust store holds a
+ * certificate its saved baseline does not, and one its configuration distrusts (trust-store). Prometheus scrapes
+ * them with the shipped rules. Then every dashboard query returns data, and the alerts those hosts should
+ * trigger are pending or firing while the others are not.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,7 @@ import type { CliIo } from '../../src/cli/io.js';
 import { hasCommand, itWith } from '../helpers/prerequisites.js';
 import { serveOptions } from '../helpers/serve-options.js';
 import { freePort, until } from '../helpers/waiting.js';
+import { COLLECTORS } from '../../src/collector/metric-families.js';
 
 const withPrometheus = itWith([hasCommand('prometheus')]);
 const fixture = (name: string): string => new URL(`../fixtures/${name}/`, import.meta.url).pathname;
@@ -34,25 +36,37 @@ describe('against a real Prometheus', () => {
 
   beforeAll(async () => {
     if (!hasCommand('prometheus').ok) return;
-    for (const host of ['quota-full', 'persistent']) {
+    // The trust-store host's baseline: its own trust store, saved, without one of its certificates.
+    const baseline = join(dir, 'trust-store.json');
+    expect(await runCli(['trust-store', '--path.procfs', fixture('trust-store'), '--save', baseline], io)).toBe(0);
+    const saved = JSON.parse(readFileSync(baseline, 'utf8')) as { keyrings: { name: string; certificates: { subject: string }[] }[] };
+    for (const k of saved.keyrings) k.certificates = k.certificates.filter((c) => c.subject !== 'Fixture Second IMA Key');
+    writeFileSync(baseline, JSON.stringify(saved));
+    writeFileSync(join(dir, 'audit.yaml'), 'trust_store:\n  baseline: trust-store.json\n  distrusted:\n    - subject: Fixture EVM Key\n      reason: expired\n');
+    for (const host of ['quota-full', 'persistent', 'trust-store']) {
       let stop!: () => void;
       const stopped = new Promise<void>((r) => (stop = r));
       stops.push(stop);
-      done.push(runServeCommand(serveOptions(fixture(host), { onListening: (a) => void (ports[host] = a[0]?.port ?? 0), stop: stopped }), io));
+      // The two captures of text alone cannot say what the kernel's keyrings hold: their trust_store collector is off.
+      const options =
+        host === 'trust-store'
+          ? { configFile: join(dir, 'audit.yaml') }
+          : { enabled: new Set(COLLECTORS.filter((c) => c !== 'trust_store')) };
+      done.push(runServeCommand(serveOptions(fixture(host), { ...options, onListening: (a) => void (ports[host] = a[0]?.port ?? 0), stop: stopped }), io));
     }
-    await until('the exporters', async () => (Object.keys(ports).length === 2 ? true : undefined));
+    await until('the exporters', async () => (Object.keys(ports).length === 3 ? true : undefined));
     const promPort = await freePort();
     dead = `127.0.0.1:${await freePort()}`; // a target where no exporter answers
     api = `http://127.0.0.1:${promPort}/api/v1`;
     writeFileSync(
       join(dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [${rules}]\nscrape_configs:\n  - job_name: keyring-exporter\n    static_configs:\n      - targets: ['127.0.0.1:${ports['quota-full']}', '127.0.0.1:${ports['persistent']}', '${dead}']\n`,
+      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [${rules}]\nscrape_configs:\n  - job_name: keyring-exporter\n    static_configs:\n      - targets: ['127.0.0.1:${ports['quota-full']}', '127.0.0.1:${ports['persistent']}', '127.0.0.1:${ports['trust-store']}', '${dead}']\n`,
     );
     prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], { stdio: 'ignore' });
-    // Both targets scraped, and the rules evaluated at least a few times.
-    await until('both targets up', async () => {
+    // The three targets scraped, and the rules evaluated at least a few times.
+    await until('the three targets up', async () => {
       const r = (await (await fetch(`${api}/query?query=${encodeURIComponent('sum(up{job="keyring-exporter"})')}`)).json()) as any;
-      return Number(r.data?.result?.[0]?.value?.[1] ?? 0) === 2 ? true : undefined;
+      return Number(r.data?.result?.[0]?.value?.[1] ?? 0) === 3 ? true : undefined;
     });
     await new Promise((r) => setTimeout(r, 4000));
   }, 120_000);
@@ -71,7 +85,7 @@ describe('against a real Prometheus', () => {
     return r.data.result;
   };
 
-  withPrometheus('every dashboard query returns data for the two hosts', async () => {
+  withPrometheus('every dashboard query returns data for the hosts', async () => {
     const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr.replace(/\$job/g, 'keyring-exporter').replace(/\$instance/g, '.+'));
     expect(exprs.length).toBeGreaterThan(10);
     for (const e of exprs) expect((await query(e)).length, e).toBeGreaterThan(0);
@@ -85,13 +99,17 @@ describe('against a real Prometheus', () => {
     });
     const active = alerts.map((a) => `${a.labels['alertname']} ${a.labels['uid'] ?? a.labels['check'] ?? ''} ${a.state}`).sort();
     const quotaFull = `127.0.0.1:${ports['quota-full']}`;
+    const trustStore = `127.0.0.1:${ports['trust-store']}`;
     // uid 40110 is at 200/200 keys: exhausted (for 2m, so pending this early); its finding is critical at once.
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringUserKeyQuotaExhausted')?.labels).toMatchObject({ uid: '40110', instance: quotaFull, severity: 'critical' });
-    expect(alerts.find((a) => a.labels['alertname'] === 'KeyringCriticalAuditFinding')).toMatchObject({ labels: { check: 'quota_keys_near_limit', instance: quotaFull }, state: 'firing' });
+    expect(alerts.find((a) => a.labels['alertname'] === 'KeyringCriticalAuditFinding' && a.labels['instance'] === quotaFull)).toMatchObject({ labels: { check: 'quota_keys_near_limit' }, state: 'firing' });
+    // The certificate the baseline does not hold is critical; the distrusted one a warning of its own alert.
+    expect(alerts.find((a) => a.labels['alertname'] === 'KeyringCriticalAuditFinding' && a.labels['instance'] === trustStore)).toMatchObject({ labels: { check: 'trust_store_drift' }, state: 'firing' });
+    expect(alerts.find((a) => a.labels['alertname'] === 'KeyringTrustStoreChanged')).toMatchObject({ labels: { check: 'distrusted_certificate', instance: trustStore, severity: 'warning' }, state: 'firing' });
     // The dead target: KeyringExporterDown (for 5m, so pending). Nothing else: the persistent keyrings have days
     // left, every collector reads.
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringExporterDown')).toMatchObject({ labels: { instance: dead }, state: 'pending' });
-    expect(active.map((a) => a.split(' ')[0])).toEqual(['KeyringCriticalAuditFinding', 'KeyringExporterDown', 'KeyringUserKeyQuotaExhausted']);
+    expect(active.map((a) => a.split(' ')[0])).toEqual(['KeyringCriticalAuditFinding', 'KeyringCriticalAuditFinding', 'KeyringExporterDown', 'KeyringTrustStoreChanged', 'KeyringUserKeyQuotaExhausted']);
   }, 60_000);
 
   withPrometheus('the fleet audit reads the fleet from Prometheus', async () => {
@@ -103,12 +121,13 @@ describe('against a real Prometheus', () => {
     const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(code).toBe(1);
-    expect(report.instances).toEqual({ total: 3, down: 1 });
+    expect(report.instances).toEqual({ total: 4, down: 1 });
+    expect(report.findings).toContainEqual(expect.objectContaining({ check: 'trust_store_drift', severity: 'critical', instance: `127.0.0.1:${ports['trust-store']}` }));
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'quota_keys_near_limit', severity: 'critical', uid: 40110, instance: `127.0.0.1:${ports['quota-full']}` }));
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'exporter_down', instance: dead }));
     expect(report.findings.filter((f: any) => f.instance === `127.0.0.1:${ports['persistent']}` && f.severity !== 'info')).toEqual([]);
     const text: string[] = [];
     await runCli(['audit', '--prometheus.url', api.replace(/\/api\/v1$/, '')], { ...io, stdout: (t) => void text.push(t) });
-    expect(text.join('')).toMatch(/fleet audit from .*: 3 instances, 1 down/);
+    expect(text.join('')).toMatch(/fleet audit from .*: 4 instances, 1 down/);
   }, 60_000);
 });

@@ -15,7 +15,7 @@ import { snapshotOf } from '../../helpers/snapshot.js';
 
 export type { LineFields };
 
-/** The 14 scenarios captured from a real kernel (test/fixtures/README.md). */
+/** The 15 scenarios captured from a real kernel (test/fixtures/README.md). */
 export const FIXTURES = [
   'root-host-baseline',
   'session-anonymous',
@@ -31,6 +31,7 @@ export const FIXTURES = [
   'quota-full',
   'quota-bytes',
   'many-sessions',
+  'trust-store',
 ] as const;
 export type FixtureName = (typeof FIXTURES)[number];
 
