@@ -37,6 +37,7 @@ interface ConfigFile {
   sessions?: { quota_share?: number; max_count?: number };
   persistent?: { expiring_within_seconds?: number };
   allow?: { uids?: number[]; types?: string[]; descriptions?: string[] };
+  upcall?: { failed_min?: number };
   trust_store?: { baseline?: string; distrusted?: { key_id?: string; subject?: string; reason?: string; severity?: 'warning' | 'critical' }[] };
 }
 
@@ -115,6 +116,7 @@ export function parseAuditConfig(text: string, knownChecks: readonly string[], b
       types: file.allow?.types ?? d.allow.types,
       descriptions: file.allow?.descriptions ?? d.allow.descriptions,
     },
+    upcall: { failedMin: file.upcall?.failed_min ?? d.upcall.failedMin },
     trustStore: {
       baseline: baseline ?? null,
       distrusted: (file.trust_store?.distrusted ?? []).map((c) => ({

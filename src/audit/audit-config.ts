@@ -48,6 +48,10 @@ export interface AuditConfig {
     /** Descriptions no check reports, as globs (* any run of characters, ? one character). */
     descriptions: string[];
   };
+  upcall: {
+    /** Entries of one upcall cache type that cache a failure, from this many on: a warning. */
+    failedMin: number;
+  };
   trustStore: {
     /** The trust store saved by `trust-store --save`, read from the file the configuration names; null: none. */
     baseline: { path: string; saved: TrustStoreBaseline } | null;
@@ -62,5 +66,6 @@ export const DEFAULT_AUDIT_CONFIG: AuditConfig = {
   sessions: { quotaShare: 0.25, maxCount: 10_000 },
   persistent: { expiringWithinSeconds: 12 * 3600 },
   allow: { uids: [], types: [], descriptions: [] },
+  upcall: { failedMin: 20 },
   trustStore: { baseline: null, distrusted: [] },
 };

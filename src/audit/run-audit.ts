@@ -25,6 +25,9 @@ import { stuckConstruction } from './checks/stuck-construction.js';
 import { visibilityGap } from './checks/visibility-gap.js';
 import { trustStoreDrift } from './checks/trust-store-drift.js';
 import { distrustedCertificate } from './checks/distrusted-certificate.js';
+import { upcallFailedEntries } from './checks/upcall-failed-entries.js';
+import { upcallEntryNeverExpires } from './checks/upcall-entry-never-expires.js';
+import { upcallKeyNotKernelOwned } from './checks/upcall-key-not-kernel-owned.js';
 
 /** Every check, in report order. */
 export const CHECKS: readonly Check[] = [
@@ -40,6 +43,9 @@ export const CHECKS: readonly Check[] = [
   stuckConstruction,
   deadKeysLingering,
   visibilityGap,
+  upcallFailedEntries,
+  upcallEntryNeverExpires,
+  upcallKeyNotKernelOwned,
   trustStoreDrift,
   distrustedCertificate,
   parseIssues,

@@ -14,6 +14,7 @@ import { KEY_STATES, type KeyState } from './key-state.js';
 import { assessTrust, type SuspectReason } from './key-trust.js';
 import { groupKeys, recordPass, type KeyGroups, type RecordPass } from './record-pass.js';
 import { buildTrustStore, type TrustStore } from './trust-store.js';
+import { upcallCaches, type UpcallCache } from './upcall-cache.js';
 
 export interface InventoryKey extends KeyRecord, KeyClassification {
   state: KeyState;
@@ -66,6 +67,8 @@ export interface Inventory {
   coverage: ReadCoverage | null;
   /** The kernel's keyrings of certificates and what they hold (trust-store.ts). */
   trustStore: TrustStore;
+  /** The kernel's caches of upcall answers, one per type (upcall-cache.ts). */
+  upcall: UpcallCache[];
 }
 
 /** Builds the inventory of one read, given its records as the parse makes them, or all at once. */
@@ -139,6 +142,7 @@ function fromPass(snapshot: Snapshot, pass: RecordPass): Inventory {
     visibleByUid: keys === all ? pass.visibleByUid : countByUid(keys),
     coverage: snapshot.coverage ?? null,
     trustStore: buildTrustStore(snapshot),
+    upcall: upcallCaches(trusted, groups),
   };
 }
 

@@ -14,6 +14,7 @@ import { VIEW_FAILURES } from '../parser/snapshot.js';
 import { GaugeFamily } from './gauge-family.js';
 import { COLLECTORS, MAX_CERTIFICATE_SERIES, METRIC_FAMILIES, type CollectorName } from './metric-families.js';
 import { escapeByteString } from '../parser/byte-string.js';
+import type { FirstSeen } from './first-seen.js';
 
 export interface CollectorOptions {
   enabled: ReadonlySet<CollectorName>;
@@ -29,6 +30,8 @@ export interface CollectorOptions {
   configReload: { successful: boolean; lastSuccess: number };
   /** The same of --web.config.file (serve only: none for `metrics`). */
   webConfigReload?: { successful: boolean; lastSuccess: number };
+  /** serve: when it first saw each upcall cache entry (first-seen.ts); none for `metrics`. */
+  firstSeen?: FirstSeen;
 }
 
 export type Gauges = Record<string, GaugeFamily>;
@@ -74,7 +77,7 @@ function addByUid(gauge: GaugeFamily, counts: Map<number, number>, uidLabel: (ui
 }
 
 const UPDATES: Record<CollectorName, Update> = {
-  keys(inv, g, _o, uidLabel) {
+  keys(inv, g, o, uidLabel) {
     if (inv.files.keys.status !== 'ok') throw new Error(`${inv.files.keys.path}: ${inv.files.keys.status}`);
     const groups = inv.trustedGroups;
     const sessions = countByUid(groups.byClass.session);
@@ -104,6 +107,12 @@ const UPDATES: Record<CollectorName, Update> = {
       for (const [cls, byState] of byClass) for (const [state, n] of byState) add(g['keyring_keys'] as GaugeFamily, { type, class: cls, state }, n);
     }
     for (const [uid, seconds] of expiry) (g['keyring_persistent_keyring_expiry_seconds'] as GaugeFamily).set({ uid }, seconds);
+    for (const c of inv.upcall) {
+      (g['keyring_upcall_cache_keys'] as GaugeFamily).set({ type: c.type }, c.keys.length);
+      (g['keyring_upcall_cache_failed_keys'] as GaugeFamily).set({ type: c.type }, c.failed.length);
+      (g['keyring_upcall_cache_permanent_keys'] as GaugeFamily).set({ type: c.type }, c.permanent.length);
+    }
+    for (const [type, seconds] of o.firstSeen?.oldest(inv.upcall, inv.now) ?? []) (g['keyring_upcall_cache_oldest_seen_seconds'] as GaugeFamily).set({ type }, seconds);
     (g['keyring_suspect_records'] as GaugeFamily).set(inv.keys.length - inv.trusted.length);
     (g['keyring_records_confirmed'] as GaugeFamily).set(inv.confirmedBy === null ? 0 : 1);
     (g['keyring_unconfirmed_records'] as GaugeFamily).set(inv.unconfirmed.length);

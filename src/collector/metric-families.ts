@@ -10,6 +10,7 @@ import { KEY_CLASSES } from '../classify/keyring-class.js';
 import { KEY_STATES } from '../classify/key-state.js';
 import { SEVERITIES } from '../audit/finding.js';
 import { KNOWN_KEY_TYPES } from '../parser/key-type.js';
+import { UPCALL_TYPES } from '../classify/upcall-cache.js';
 
 export const COLLECTORS = ['keys', 'key_users', 'sysctl', 'audit', 'trust_store'] as const;
 export type CollectorName = (typeof COLLECTORS)[number];
@@ -90,6 +91,38 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
       'credentials (the reader thread could not take the uid\'s: no CAP_SETUID and CAP_SETGID, or a system call filter), read (the read or the questions failed). 0 in the self view.',
     labels: ['reason'],
     labelValues: { reason: 'max_uids, credentials, read' },
+    collector: 'keys',
+  },
+  {
+    name: 'keyring_upcall_cache_keys',
+    help:
+      'Entries of the kernel\'s caches of upcall answers listed in /proc/keys, by type: dns_resolver (NFS, CIFS and AFS name lookups), id_resolver and id_legacy (NFSv4 ids), ' +
+      'cifs.spnego and cifs.idmap (SMB), .request_key_auth (helpers running); 0 where none is listed.',
+    labels: ['type'],
+    labelValues: { type: UPCALL_TYPES.join(', ') },
+    collector: 'keys',
+  },
+  {
+    name: 'keyring_upcall_cache_failed_keys',
+    help: 'Entries of an upcall cache that cache a failed lookup (negative keys, and dns_resolver keys holding a DNS error): lookups of those names fail at once until they expire.',
+    labels: ['type'],
+    labelValues: { type: UPCALL_TYPES.join(', ') },
+    collector: 'keys',
+  },
+  {
+    name: 'keyring_upcall_cache_permanent_keys',
+    help: 'Entries of an upcall cache whose type should expire (dns_resolver, id_resolver, id_legacy, cifs.idmap) that never do: they never follow a change of what they cache.',
+    labels: ['type'],
+    labelValues: { type: UPCALL_TYPES.join(', ') },
+    collector: 'keys',
+  },
+  {
+    name: 'keyring_upcall_cache_oldest_seen_seconds',
+    help:
+      'serve: seconds since the exporter first saw the oldest entry of an upcall cache still listed (the kernel shows no creation time), for the types that have entries. ' +
+      'Not exported by the metrics command, which sees each entry once.',
+    labels: ['type'],
+    labelValues: { type: UPCALL_TYPES.join(', ') },
     collector: 'keys',
   },
   { name: 'keyring_suspect_records', help: 'Records of /proc/keys that cannot be trusted as printed (forged lines, records /proc/key-users contradicts).', labels: [], labelValues: {}, collector: 'keys' },

@@ -8,6 +8,7 @@ import { Counter, Registry } from 'prom-client';
 import { registerExporterMetrics } from './exporter-metrics.js';
 import type { AuditConfig } from '../audit/audit-config.js';
 import { createGauges, updateGauges } from '../collector/collectors.js';
+import { createFirstSeen } from '../collector/first-seen.js';
 import { joinFamilies } from '../collector/gauge-family.js';
 import { READS_COUNTER, type CollectorName } from '../collector/metric-families.js';
 import type { Logger } from './logger.js';
@@ -140,6 +141,7 @@ export function createApp(o: AppOptions): Express {
   // series that vanished is not exported); their lines are written right after the update, with no await in
   // between, so two renders in flight (one per format) never see each other's values.
   const gauges = createGauges();
+  const firstSeen = createFirstSeen();
   // As app.get() matched it: case-insensitively, with or without a trailing slash.
   const telemetry = o.telemetryPath.replace(/\/$/, '').toLowerCase();
   const isTelemetryPath = (path: string): boolean => {
@@ -165,6 +167,7 @@ export function createApp(o: AppOptions): Express {
       clock: () => performance.now() / 1000,
       configReload: o.configReload(),
       ...(o.webConfigReload !== undefined ? { webConfigReload: o.webConfigReload() } : {}),
+      firstSeen,
     });
     for (const f of Object.values(gauges)) if (!f.empty) families.push(f.format());
     for (const [collector, error] of errors) o.logger.error('collector failed', { collector, error });

@@ -37,7 +37,7 @@ describe('--help', () => {
   it('lists every command', async () => {
     const { code, out } = await help(['--help']);
     expect(code).toBe(0);
-    for (const c of ['serve', 'keys', 'audit', 'capture', 'metrics']) expect(out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['serve', 'keys', 'audit', 'trust-store', 'capture', 'metrics']) expect(out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
   it.each(commands)('%s --help lists every flag, each with its default', async (name) => {

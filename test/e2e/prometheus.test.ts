@@ -1,8 +1,8 @@
 /**
- * End to end against a real Prometheus (Debian's package): three exporters serve three captured hosts, a user at
- * its key quota (quota-full), a host with persistent keyrings (persistent) and a host whose trust store holds a
- * certificate its saved baseline does not, and one its configuration distrusts (trust-store). Prometheus scrapes
- * them with the shipped rules. Then every dashboard query returns data, and the alerts those hosts should
+ * End to end against a real Prometheus (Debian's package): four exporters serve four captured hosts, a user at
+ * its key quota (quota-full), a host with persistent keyrings (persistent), one with dns_resolver entries among
+ * every key type (key-types) and a host whose trust store holds a certificate its saved baseline does not, and
+ * one its configuration distrusts (trust-store). Prometheus scrapes them with the shipped rules. Then every dashboard query returns data, and the alerts those hosts should
  * trigger are pending or firing while the others are not.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -20,6 +20,7 @@ import { freePort, until } from '../helpers/waiting.js';
 import { COLLECTORS } from '../../src/collector/metric-families.js';
 
 const withPrometheus = itWith([hasCommand('prometheus')]);
+const HOSTS = ['quota-full', 'persistent', 'key-types', 'trust-store'];
 const fixture = (name: string): string => new URL(`../fixtures/${name}/`, import.meta.url).pathname;
 const rules = new URL('../../rules/keyring-exporter.rules.yml', import.meta.url).pathname;
 const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/keyring-exporter-overview.json', import.meta.url), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
@@ -43,30 +44,30 @@ describe('against a real Prometheus', () => {
     for (const k of saved.keyrings) k.certificates = k.certificates.filter((c) => c.subject !== 'Fixture Second IMA Key');
     writeFileSync(baseline, JSON.stringify(saved));
     writeFileSync(join(dir, 'audit.yaml'), 'trust_store:\n  baseline: trust-store.json\n  distrusted:\n    - subject: Fixture EVM Key\n      reason: expired\n');
-    for (const host of ['quota-full', 'persistent', 'trust-store']) {
+    for (const host of HOSTS) {
       let stop!: () => void;
       const stopped = new Promise<void>((r) => (stop = r));
       stops.push(stop);
-      // The two captures of text alone cannot say what the kernel's keyrings hold: their trust_store collector is off.
+      // The captures of text alone cannot say what the kernel's keyrings hold: their trust_store collector is off.
       const options =
         host === 'trust-store'
           ? { configFile: join(dir, 'audit.yaml') }
           : { enabled: new Set(COLLECTORS.filter((c) => c !== 'trust_store')) };
       done.push(runServeCommand(serveOptions(fixture(host), { ...options, onListening: (a) => void (ports[host] = a[0]?.port ?? 0), stop: stopped }), io));
     }
-    await until('the exporters', async () => (Object.keys(ports).length === 3 ? true : undefined));
+    await until('the exporters', async () => (Object.keys(ports).length === HOSTS.length ? true : undefined));
     const promPort = await freePort();
     dead = `127.0.0.1:${await freePort()}`; // a target where no exporter answers
     api = `http://127.0.0.1:${promPort}/api/v1`;
     writeFileSync(
       join(dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [${rules}]\nscrape_configs:\n  - job_name: keyring-exporter\n    static_configs:\n      - targets: ['127.0.0.1:${ports['quota-full']}', '127.0.0.1:${ports['persistent']}', '127.0.0.1:${ports['trust-store']}', '${dead}']\n`,
+      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [${rules}]\nscrape_configs:\n  - job_name: keyring-exporter\n    static_configs:\n      - targets: [${HOSTS.map((h) => `'127.0.0.1:${ports[h]}'`).join(', ')}, '${dead}']\n`,
     );
     prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], { stdio: 'ignore' });
-    // The three targets scraped, and the rules evaluated at least a few times.
-    await until('the three targets up', async () => {
+    // Every target scraped, and the rules evaluated at least a few times.
+    await until('every target up', async () => {
       const r = (await (await fetch(`${api}/query?query=${encodeURIComponent('sum(up{job="keyring-exporter"})')}`)).json()) as any;
-      return Number(r.data?.result?.[0]?.value?.[1] ?? 0) === 3 ? true : undefined;
+      return Number(r.data?.result?.[0]?.value?.[1] ?? 0) === HOSTS.length ? true : undefined;
     });
     await new Promise((r) => setTimeout(r, 4000));
   }, 120_000);
@@ -121,13 +122,13 @@ describe('against a real Prometheus', () => {
     const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(code).toBe(1);
-    expect(report.instances).toEqual({ total: 4, down: 1 });
+    expect(report.instances).toEqual({ total: 5, down: 1 });
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'trust_store_drift', severity: 'critical', instance: `127.0.0.1:${ports['trust-store']}` }));
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'quota_keys_near_limit', severity: 'critical', uid: 40110, instance: `127.0.0.1:${ports['quota-full']}` }));
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'exporter_down', instance: dead }));
     expect(report.findings.filter((f: any) => f.instance === `127.0.0.1:${ports['persistent']}` && f.severity !== 'info')).toEqual([]);
     const text: string[] = [];
     await runCli(['audit', '--prometheus.url', api.replace(/\/api\/v1$/, '')], { ...io, stdout: (t) => void text.push(t) });
-    expect(text.join('')).toMatch(/fleet audit from .*: 4 instances, 1 down/);
+    expect(text.join('')).toMatch(/fleet audit from .*: 5 instances, 1 down/);
   }, 60_000);
 });
