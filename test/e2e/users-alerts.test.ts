@@ -17,6 +17,7 @@ import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { serveOptions } from '../helpers/serve-options.js';
 import { freePort, until } from '../helpers/waiting.js';
 import { PERSISTENT_EXPIRY_LOCK } from '../helpers/sysctl-lock.js';
+import { DROP_USER_KEYRINGS } from '../helpers/user-keyrings.js';
 
 const live = itWith([isRoot(), hasCommand('prometheus'), hasCommand('keyctl'), hasCommand('setpriv'), hasCommand('flock')]);
 const rules = new URL('../../rules/keyring-exporter.rules.yml', import.meta.url).pathname;
@@ -87,6 +88,7 @@ describe('alerts for other users\' keyrings, against a real Prometheus', () => {
     await new Promise((r) => (prom === null || prom.exitCode !== null ? r(undefined) : prom.once('exit', r)));
     for (const g of groups) if (g.pid !== undefined) process.kill(-g.pid, 'SIGTERM');
     spawnSync('bash', ['-c', `${asUid(holder)} keyctl session - bash -c 'keyctl invalidate $(keyctl get_persistent @s)'`]);
+    for (const uid of [leaker, holder]) spawnSync('bash', ['-c', `cd / && ${asUid(uid)} ${DROP_USER_KEYRINGS}`]);
     stop();
     await serving;
     rmSync(dir, { recursive: true, force: true });
