@@ -10,6 +10,7 @@ import { buildRecord, type LineDecoder, type RecordParts } from './key-record-bu
 import type { IssueSink } from './parse-issue.js';
 import { countLines, lineEnd, MAX_RECORD_TEXT, recordLikeLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
 import { atLine, memoLookup, ownString, printedAt, rememberedAnswer, serialAt, type ReadMemo } from './read-memo.js';
+import { isTrustStoreKeyring } from './trust-keyrings.js';
 
 /** `records` when their serials ascend (what a memo holds: read-memo.ts), else none. */
 function ascendingOrNone(records: KeyRecord[]): KeyRecord[] {
@@ -83,6 +84,7 @@ export function parseExact(text: string, answers: KernelAnswers, decoder: LineDe
 
 export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, issues: IssueSink, memo?: ReadMemo, onRecord?: (r: KeyRecord, records: readonly KeyRecord[]) => void): ExactParse {
   const records: KeyRecord[] = [];
+  let trustKeyrings: KeyRecord[] = [];
   const recall = memo === undefined ? undefined : memoLookup(memo);
   /** Whether the records so far ascend by serial, as the kernel prints them. */
   let ascending = true;
@@ -91,6 +93,7 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     if (r.serialNumber <= lastSerial) ascending = false;
     lastSerial = r.serialNumber;
     records.push(r);
+    if (isTrustStoreKeyring(r)) trustKeyrings.push(r);
     onRecord?.(r, records);
   };
   /** The window being parsed, and its offset in the file. */
@@ -241,9 +244,9 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
     // A serial listed twice: the later record is the kernel's, the other a copy in the description before it,
     // folded back into that record when it is a dead key's (the only kind whose length the kernel did not give).
     // Records in ascending order have none.
-    if (ascending) return { records, unconfirmed };
+    if (ascending) return { records, unconfirmed, trustKeyrings };
     const last = new Map(records.map((r, i) => [r.serialNumber, i]));
-    if (last.size === records.length) return { records, unconfirmed };
+    if (last.size === records.length) return { records, unconfirmed, trustKeyrings };
     const kept: KeyRecord[] = [];
     let keptDead: DeadRecordStart | undefined;
     records.forEach((r, i) => {
@@ -261,7 +264,8 @@ export function createExactParse(answers: KernelAnswers, decoder: LineDecoder, i
         kept[kept.length - 1] = deadRecord(joined, 0, keptDead.h, keptDead.parts, joined.length, keptDead.line);
       }
     });
-    return { records: kept, unconfirmed };
+    trustKeyrings = kept.filter(isTrustStoreKeyring);
+    return { records: kept, unconfirmed, trustKeyrings };
   };
   return {
     feed,

@@ -20,6 +20,8 @@ export interface UnconfirmedRecord {
 export interface Parsed {
   records: KeyRecord[];
   unconfirmed: UnconfirmedRecord[];
+  /** The records of the trust store's keyrings (trust-keyrings.ts), picked while each record was at hand. */
+  trustKeyrings: KeyRecord[];
 }
 
 /** What a record whose description holds no record-like line shares. */

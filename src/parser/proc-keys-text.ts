@@ -121,5 +121,6 @@ export function parseText(text: string, decoder: LineDecoder, issues: IssueSink,
     first ??= h;
     open = { h, parts, type: decoder.typeName(h.typeRaw), first: i, last: i, folds: [], more: -1, closed: false };
   }
-  return { records, unconfirmed: [] };
+  // Read from text alone, no record is one the kernel described: none is taken for a trust store keyring.
+  return { records, unconfirmed: [], trustKeyrings: [] };
 }

@@ -16,7 +16,7 @@ import type { KeyRecord } from './key-record.js';
 import { createLineDecoder } from './key-record-build.js';
 import { createIssueSink, type IssueSink, type ParseIssue } from './parse-issue.js';
 import { createExactParse } from './proc-keys-exact.js';
-import { countLines, type UnconfirmedRecord } from './proc-keys-lines.js';
+import { countLines, type Parsed, type UnconfirmedRecord } from './proc-keys-lines.js';
 import { parseText } from './proc-keys-text.js';
 import type { ReadMemo } from './read-memo.js';
 
@@ -43,6 +43,8 @@ export interface ProcKeysParseResult {
   format: ProcKeysFormat;
   /** Where the answers that confirmed the records came from; null when records were read from text alone. */
   confirmedBy: KernelAnswers['from'] | null;
+  /** The records of the trust store's keyrings (trust-keyrings.ts), in file order. */
+  trustKeyrings: KeyRecord[];
 }
 
 /** A parse of /proc/keys with the kernel's answers, fed its text a window at a time as it is read. */
@@ -78,19 +80,20 @@ export function streamProcKeys(answers: KernelAnswers, memo?: ReadMemo, onRecord
       return parse.feed(window, at, final);
     },
     result(): ProcKeysParseResult {
-      const { records, unconfirmed } = parse.end();
+      const parsed = parse.end();
       const physicalLines = parse.lines;
       if (cut) issues.add(physicalLines, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
-      return result(records, unconfirmed, issues, physicalLines, 'lf', answers.from);
+      return result(parsed, issues, physicalLines, 'lf', answers.from);
     },
   };
 }
 
-function result(records: KeyRecord[], unconfirmed: UnconfirmedRecord[], issues: IssueSink, physicalLines: number, lineEndings: 'lf' | 'crlf', confirmedBy: KernelAnswers['from'] | null): ProcKeysParseResult {
+function result({ records, unconfirmed, trustKeyrings }: Parsed, issues: IssueSink, physicalLines: number, lineEndings: 'lf' | 'crlf', confirmedBy: KernelAnswers['from'] | null): ProcKeysParseResult {
   const first = records[0];
   return {
     records,
     unconfirmed,
+    trustKeyrings,
     issues: issues.kept,
     issueCount: issues.count,
     format: {
@@ -125,5 +128,5 @@ export function parseProcKeys(input: string, answers?: KernelAnswers, memo?: Rea
   let physicalLines = text.length === 0 ? 0 : countLines(text, 0, text.length) - (text.endsWith('\n') ? 1 : 0);
   if (emptyLast) physicalLines++;
   if (cut) issues.add(physicalLines, 'no_trailing_newline', 'the file does not end with a newline: the read was cut short');
-  return result(parsed.records, parsed.unconfirmed, issues, physicalLines, crlf ? 'crlf' : 'lf', null);
+  return result(parsed, issues, physicalLines, crlf ? 'crlf' : 'lf', null);
 }

@@ -118,12 +118,14 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   let keysFormat: ProcKeysFormat | null = null;
   let unconfirmed: UnconfirmedRecord[] = [];
   let confirmedBy: Snapshot['confirmedBy'] = null;
+  let trustCandidates: KeyRecord[] = [];
   if (raw.keys.status === 'ok' && (raw.keysParsed !== undefined || raw.keys.text !== undefined)) {
     const r = raw.keysParsed ?? parseProcKeys(raw.keys.text ?? '', raw.answers, raw.answers !== undefined ? raw.memo : undefined);
     keys = r.records;
     keysFormat = r.format;
     unconfirmed = r.unconfirmed;
     confirmedBy = r.confirmedBy;
+    trustCandidates = r.trustKeyrings;
     note('keys', r.issues, r.issueCount);
   }
   let users: KeyUserRecord[] | null = null;
@@ -156,7 +158,7 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   if (og?.status === 'ok' && og.text !== undefined && /^\d{1,10}\n?$/.test(og.text)) overflowGid = Number(og.text.trim());
   const sysctls = {} as Record<KeysSysctl, FileStatusEntry>;
   for (const name of KEYS_SYSCTLS) sysctls[name] = statusOf(raw.sysctls[name]);
-  const trustKeyrings = raw.answers !== undefined && confirmedBy !== null ? listTrustKeyrings(keys, raw.answers) : null;
+  const trustKeyrings = raw.answers !== undefined && confirmedBy !== null ? listTrustKeyrings(trustCandidates, keys, raw.answers) : null;
   return {
     now,
     files: { keys: statusOf(raw.keys), keyUsers: statusOf(raw.keyUsers), sysctls },

@@ -56,7 +56,7 @@ export async function askKernel(text: string, bridge: Promise<Pick<Keyctl, 'desc
   const keyctl = await bridge;
   if ('error' in keyctl) return { error: keyctl.error };
   const live = kernelAnswers(keyctl);
-  const { records } = parseProcKeys(text, live);
-  listTrustKeyrings(records, live);
+  const { records, trustKeyrings } = parseProcKeys(text, live);
+  listTrustKeyrings(trustKeyrings, records, live);
   return { answers: [...live.given.values()], keyrings: [...live.listed.values()] };
 }

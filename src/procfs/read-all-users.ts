@@ -15,6 +15,7 @@ import { atLine, createReadMemo, type ReadMemo } from '../parser/read-memo.js';
 import { formatKeyHeader, keyText, type KeyRecord } from '../parser/key-record.js';
 import { storedAnswers, type KernelAnswers, type KeyAnswer } from '../parser/key-answer.js';
 import { buildSnapshot, type RawProcFiles, type ReadCoverage, type Snapshot } from '../parser/snapshot.js';
+import { isTrustStoreKeyring } from '../parser/trust-keyrings.js';
 import { isLiveProc, readProcFiles } from './read-proc-files.js';
 import { readKeysAs } from './read-keys-as.js';
 
@@ -167,6 +168,7 @@ export function mergeReads(reads: readonly { parsed: ProcKeysParseResult }[], fo
   return {
     records,
     unconfirmed: [...unconfirmed.values()],
+    trustKeyrings: records.filter(isTrustStoreKeyring),
     issues: [],
     issueCount: 0,
     format: { ...format, physicalLines: line - 1 },

@@ -28,8 +28,8 @@ export function heldSnapshot(
 ): Pick<Snapshot, 'keys' | 'trustKeyrings' | 'confirmedBy'> {
   const lists: KeyringMembers[] = [...keys.filter((k) => k.members !== undefined).map((k) => ({ serial: k.serial, errno: null, members: k.members as number[] })), ...(more.lists ?? [])];
   const answers = storedAnswers('kernel', [...keys.map(describedAs), ...(more.answers ?? [])], lists);
-  const { records } = parseProcKeys(renderKeys(keys), answers);
-  const trustKeyrings = listTrustKeyrings(records, answers);
+  const { records, trustKeyrings: picked } = parseProcKeys(renderKeys(keys), answers);
+  const trustKeyrings = listTrustKeyrings(picked, records, answers);
   return { keys: records, confirmedBy: 'kernel', ...(trustKeyrings !== null ? { trustKeyrings } : {}) };
 }
 

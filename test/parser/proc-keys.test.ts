@@ -129,6 +129,7 @@ describe('parseProcKeys: single-line records', () => {
     expect(parseProcKeys('')).toEqual({
       records: [],
       unconfirmed: [],
+      trustKeyrings: [],
       issues: [],
       issueCount: 0,
       format: { flagWidth: null, permWidth: null, lineEndings: 'lf', physicalLines: 0 },
