@@ -17,6 +17,7 @@ import { describe, expect } from 'vitest';
 import { REPO, stages, type Stage } from '../helpers/containerfile.js';
 import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { freePort, until } from '../helpers/waiting.js';
+import { COLLECTORS } from '../../src/collector/metric-families.js';
 
 const BASE = '/var/tmp/keyring-exporter-image-base-trixie';
 const MIRROR = 'http://deb.debian.org/debian';
@@ -115,7 +116,9 @@ describe('deploy/container/Containerfile, built and run on a stand-in base', () 
           const res = await fetch(`http://127.0.0.1:${port}/metrics`);
           return res.ok ? res.text() : undefined;
         }, 60);
-        for (const collector of ['keys', 'key_users', 'sysctl', 'audit']) expect(body).toContain(`keyring_scrape_collector_success{collector="${collector}"} 1`);
+        for (const collector of COLLECTORS) expect(body).toContain(`keyring_scrape_collector_success{collector="${collector}"} 1`);
+        // The host's trust store, listed by the kernel (KEYCTL_READ) from inside the image.
+        expect(body).toMatch(/^keyring_trust_store_keys\{keyring="\.builtin_trusted_keys",role="code"\} \d+$/m);
         // koffi's prebuilt binary loads in the image: every record is confirmed by the kernel.
         expect(body).toMatch(/^keyring_records_confirmed 1$/m);
       } finally {
