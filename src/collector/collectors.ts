@@ -162,6 +162,8 @@ const UPDATES: Record<CollectorName, Update> = {
     const info = g['keyring_trust_store_certificate_info'] as GaugeFamily;
     const shown = new Map<string, number>();
     for (const k of store.keyrings) {
+      // A keyring the kernel would not list has no count to export: not a zero.
+      if (k.error !== null) continue;
       const labels = { keyring: keyringLabel(k.name), role: k.role };
       const certificates = k.keys.filter((key) => key.type === 'asymmetric');
       add(g['keyring_trust_store_keys'] as GaugeFamily, labels, k.keys.length);

@@ -118,6 +118,39 @@ describe('collectors', () => {
     ]);
   });
 
+  it('the trust store: counts and one info series a certificate, none for a keyring the kernel would not list', async () => {
+    const inv = await fixture('trust-store');
+    const store = inv.trustStore as Extract<Inventory['trustStore'], { known: true }>;
+    const refused = { ...inv, trustStore: { ...store, keyrings: store.keyrings.map((k) => (k.name === '.blacklist' ? { ...k, error: 'EACCES', keys: [] } : k)) } };
+    const { text, errors } = await exposition(refused);
+    expect(errors.size).toBe(0);
+    expect(series(text, 'keyring_trust_store_keys')).toEqual([
+      'keyring_trust_store_keys{keyring="_evm",role="files"} 1',
+      'keyring_trust_store_keys{keyring="_ima",role="files"} 2',
+      'keyring_trust_store_keys{keyring=".builtin_trusted_keys",role="code"} 0',
+    ]);
+    expect(series(text, 'keyring_trust_store_certificate_info').map((l) => l.replace(/key_id="[0-9a-f]+"/, 'key_id="ID"'))).toEqual([
+      'keyring_trust_store_certificate_info{keyring="_evm",subject="Fixture EVM Key",key_id="ID",algorithm="X509.rsa"} 1',
+      'keyring_trust_store_certificate_info{keyring="_ima",subject="Fixture IMA Signing Key",key_id="ID",algorithm="X509.rsa"} 1',
+      'keyring_trust_store_certificate_info{keyring="_ima",subject="Fixture Second IMA Key",key_id="ID",algorithm="X509.rsa"} 1',
+    ]);
+  });
+
+  it('the trust store\'s labels: a subject escaped and cut, a name that is not the kernel\'s is "other", at most 64 series a keyring', async () => {
+    const inv = await fixture('trust-store');
+    const store = inv.trustStore as Extract<Inventory['trustStore'], { known: true }>;
+    const ima = store.keyrings.find((k) => k.name === '_ima');
+    if (ima === undefined) throw new Error('no _ima in the fixture');
+    const many = Array.from({ length: 70 }, (_, i) => ({ ...(ima.keys[0] as (typeof ima.keys)[number]), serial: 1000 + i, subject: `Evil\u001b[2J${'x'.repeat(200)}${i}`, keyId: i.toString(16).padStart(2, '0') }));
+    const odd = { ...inv, trustStore: { ...store, keyrings: [{ ...ima, name: 'Odd Name\n', keys: many }] } };
+    const { text } = await exposition(odd);
+    const info = series(text, 'keyring_trust_store_certificate_info');
+    expect(info).toHaveLength(64);
+    expect(info[0]).toMatch(/^keyring_trust_store_certificate_info\{keyring="other",subject="Evil\\\\x1b\[2Jx+",key_id="00",algorithm="X509.rsa"\} 1$/);
+    expect(/subject="([^"]*)"/.exec(info[0] as string)?.[1]?.length).toBeLessThanOrEqual(130);
+    expect(series(text, 'keyring_trust_store_certificates')).toEqual(['keyring_trust_store_certificates{keyring="other",role="files"} 70']);
+  });
+
   it('a collector that fails after setting some values exports none of them', async () => {
     const inv = buildInventory(snapshotOf(undefined, undefined, { maxkeys: '200\n', maxbytes: '20000\n' }));
     (inv.files.sysctls.maxbytes as { status: string }).status = 'denied';
