@@ -39,7 +39,7 @@ cd "$STAGE"   # unprivileged children need a readable cwd
 
 ALL_SCENARIOS=(root-host-baseline session-anonymous session-named user-session-fallback
   persistent persistent-expiry-lowered key-states expiry-units key-types
-  hard-descriptions forged-line quota-full quota-bytes many-sessions trust-store)
+  hard-descriptions forged-line quota-full quota-bytes many-sessions trust-store upcall-caches)
 
 # ------------------------------------------------------------------ cleanup
 PIDS=()
@@ -725,6 +725,32 @@ sc_trust_store() {
   mkdir -p "$CUR/sys/kernel/keys"; cp "$CUR"/capture/sys/kernel/keys/* "$CUR/sys/kernel/keys/"
   date +%s > "$CUR/capturedAt"
   printf '%s\n' "root, in the throwaway session that holds _ima and _evm (keyring-exporter capture)" > "$CUR/reader.how"
+  printf '%s %s\n' "$(id -u)" "$(id -g)" > "$CUR/reader.ids"
+  finish
+}
+
+sc_upcall_caches() {
+  begin upcall-caches
+  describe "The kernel's dns_resolver cache, captured by keyring-exporter capture (with the kernel's answers). Root, in a" \
+    "throwaway session, looks up 21 names that do not exist with 'keyctl request2 dns_resolver' (key.dns_resolver from keyutils" \
+    "answers through /etc/request-key.conf): each failure is cached as a negative key for a minute. Then it looks up" \
+    "localhost (a positive key with the 5 s the helper gives it) and takes its timeout away ('keyctl timeout KEY 0'): an" \
+    "answer that never expires. Needs the project built (npm run build)."
+  [[ -f $REPO/dist/src/cli/main.js ]] || { echo "ERROR [$SCEN]: build the project first (npm run build)" >&2; return 1; }
+  cmd "keyctl session - bash -c '...'   # root" "for i in 1..21: keyctl request2 dns_resolver kre-fixture-nx-\$i.invalid '' @s" \
+      "k=\$(keyctl request2 dns_resolver localhost '' @s); keyctl timeout \$k 0" "keyring-exporter capture DIR"
+  REPO=$REPO keyctl session - bash -c '
+    for i in $(seq 1 21); do
+      timeout 20 keyctl request2 dns_resolver "kre-fixture-nx-$i.invalid" "" @s > /dev/null 2>&1 || true
+      k=$(keyfix find @s dns_resolver "kre-fixture-nx-$i.invalid") && exp "$k" key negative "a failed dns_resolver lookup, cached as a negative key"
+    done
+    k=$(keyctl request2 dns_resolver localhost "" @s) && keyctl timeout "$k" 0 && exp "$k" key instantiated "localhost, its timeout taken away: never expires"
+    node "$REPO/bin/keyring-exporter" capture "$CUR/capture" > /dev/null
+  ' > /dev/null
+  cp "$CUR/capture/keys" "$CUR/capture/key-users" "$CUR/capture/keyring-exporter-answers.json" "$CUR/"
+  mkdir -p "$CUR/sys/kernel/keys"; cp "$CUR"/capture/sys/kernel/keys/* "$CUR/sys/kernel/keys/"
+  date +%s > "$CUR/capturedAt"
+  printf '%s\n' "root, in the throwaway session that holds the lookups (keyring-exporter capture)" > "$CUR/reader.how"
   printf '%s %s\n' "$(id -u)" "$(id -g)" > "$CUR/reader.ids"
   finish
 }

@@ -1,8 +1,9 @@
 /**
- * End to end against a real Prometheus (Debian's package): four exporters serve four captured hosts, a user at
+ * End to end against a real Prometheus (Debian's package): five exporters serve five captured hosts, a user at
  * its key quota (quota-full), a host with persistent keyrings (persistent), one with dns_resolver entries among
- * every key type (key-types) and a host whose trust store holds a certificate its saved baseline does not, and
- * one its configuration distrusts (trust-store). Prometheus scrapes them with the shipped rules. Then every dashboard query returns data, and the alerts those hosts should
+ * every key type (key-types), one whose dns_resolver cache holds 21 failed lookups and an answer that never
+ * expires (upcall-caches), and a host whose trust store holds a certificate its saved baseline does not, and one
+ * its configuration distrusts (trust-store). Prometheus scrapes them with the shipped rules. Then every dashboard query returns data, and the alerts those hosts should
  * trigger are pending or firing while the others are not.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -20,7 +21,7 @@ import { freePort, until } from '../helpers/waiting.js';
 import { COLLECTORS } from '../../src/collector/metric-families.js';
 
 const withPrometheus = itWith([hasCommand('prometheus')]);
-const HOSTS = ['quota-full', 'persistent', 'key-types', 'trust-store'];
+const HOSTS = ['quota-full', 'persistent', 'key-types', 'upcall-caches', 'trust-store'];
 const fixture = (name: string): string => new URL(`../fixtures/${name}/`, import.meta.url).pathname;
 const rules = new URL('../../rules/keyring-exporter.rules.yml', import.meta.url).pathname;
 const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/keyring-exporter-overview.json', import.meta.url), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
@@ -52,7 +53,9 @@ describe('against a real Prometheus', () => {
       const options =
         host === 'trust-store'
           ? { configFile: join(dir, 'audit.yaml') }
-          : { enabled: new Set(COLLECTORS.filter((c) => c !== 'trust_store')) };
+          : host === 'upcall-caches'
+            ? {}
+            : { enabled: new Set(COLLECTORS.filter((c) => c !== 'trust_store')) };
       done.push(runServeCommand(serveOptions(fixture(host), { ...options, onListening: (a) => void (ports[host] = a[0]?.port ?? 0), stop: stopped }), io));
     }
     await until('the exporters', async () => (Object.keys(ports).length === HOSTS.length ? true : undefined));
@@ -107,10 +110,22 @@ describe('against a real Prometheus', () => {
     // The certificate the baseline does not hold is critical; the distrusted one a warning of its own alert.
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringCriticalAuditFinding' && a.labels['instance'] === trustStore)).toMatchObject({ labels: { check: 'trust_store_drift' }, state: 'firing' });
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringTrustStoreChanged')).toMatchObject({ labels: { check: 'distrusted_certificate', instance: trustStore, severity: 'warning' }, state: 'firing' });
+    // The dns_resolver cache: 21 failed lookups (for 15m) and an answer that never expires (for 1h), pending.
+    const upcall = `127.0.0.1:${ports['upcall-caches']}`;
+    expect(alerts.find((a) => a.labels['alertname'] === 'KeyringUpcallFailuresPilingUp')).toMatchObject({ labels: { type: 'dns_resolver', instance: upcall }, state: 'pending' });
+    expect(alerts.find((a) => a.labels['alertname'] === 'KeyringUpcallEntriesNeverExpire')).toMatchObject({ labels: { type: 'dns_resolver', instance: upcall }, state: 'pending' });
     // The dead target: KeyringExporterDown (for 5m, so pending). Nothing else: the persistent keyrings have days
     // left, every collector reads.
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringExporterDown')).toMatchObject({ labels: { instance: dead }, state: 'pending' });
-    expect(active.map((a) => a.split(' ')[0])).toEqual(['KeyringCriticalAuditFinding', 'KeyringCriticalAuditFinding', 'KeyringExporterDown', 'KeyringTrustStoreChanged', 'KeyringUserKeyQuotaExhausted']);
+    expect(active.map((a) => a.split(' ')[0])).toEqual([
+      'KeyringCriticalAuditFinding',
+      'KeyringCriticalAuditFinding',
+      'KeyringExporterDown',
+      'KeyringTrustStoreChanged',
+      'KeyringUpcallEntriesNeverExpire',
+      'KeyringUpcallFailuresPilingUp',
+      'KeyringUserKeyQuotaExhausted',
+    ]);
   }, 60_000);
 
   withPrometheus('the fleet audit reads the fleet from Prometheus', async () => {
@@ -122,13 +137,13 @@ describe('against a real Prometheus', () => {
     const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(code).toBe(1);
-    expect(report.instances).toEqual({ total: 5, down: 1 });
+    expect(report.instances).toEqual({ total: 6, down: 1 });
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'trust_store_drift', severity: 'critical', instance: `127.0.0.1:${ports['trust-store']}` }));
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'quota_keys_near_limit', severity: 'critical', uid: 40110, instance: `127.0.0.1:${ports['quota-full']}` }));
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'exporter_down', instance: dead }));
     expect(report.findings.filter((f: any) => f.instance === `127.0.0.1:${ports['persistent']}` && f.severity !== 'info')).toEqual([]);
     const text: string[] = [];
     await runCli(['audit', '--prometheus.url', api.replace(/\/api\/v1$/, '')], { ...io, stdout: (t) => void text.push(t) });
-    expect(text.join('')).toMatch(/fleet audit from .*: 5 instances, 1 down/);
+    expect(text.join('')).toMatch(/fleet audit from .*: 6 instances, 1 down/);
   }, 60_000);
 });

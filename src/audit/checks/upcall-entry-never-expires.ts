@@ -16,7 +16,10 @@ export const upcallEntryNeverExpires: Check = {
       .map((c) => ({
         check: 'upcall_entry_never_expires',
         severity: 'warning' as const,
-        message: `${c.permanent.length} ${c.type} entr${c.permanent.length === 1 ? 'y never expires' : 'ies never expire'} (${examples(c.permanent)}): they never follow a change of what they cache`,
+        message:
+          c.permanent.length === 1
+            ? `1 ${c.type} entry never expires (${examples(c.permanent)}): it never follows a change of what it caches`
+            : `${c.permanent.length} ${c.type} entries never expire (${examples(c.permanent)}): they never follow a change of what they cache`,
         remediation: `${UPCALL_TEXT[c.type].timeout}.`,
       }));
   },

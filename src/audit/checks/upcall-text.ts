@@ -4,10 +4,10 @@ import type { UpcallType } from '../../classify/upcall-cache.js';
 export const UPCALL_TEXT: Record<UpcallType, { breaks: string; helper: string; timeout: string }> = {
   dns_resolver: {
     breaks: 'NFS, CIFS and AFS mounts that look those names up fail at once, without asking DNS again (CIFS: mount error(126))',
-    helper: 'the host\'s resolver, and key.dns_resolver in /etc/request-key.d; root clears the kernel\'s cache with `keyctl clear %:.dns_resolver`',
+    helper: 'the host\'s resolver, and key.dns_resolver (/etc/request-key.conf or /etc/request-key.d); root clears the kernel\'s cache with `keyctl clear %:.dns_resolver`',
     timeout:
       'key.dns_resolver sets an entry\'s expiry from the DNS record\'s TTL, or from default_ttl in /etc/keyutils/key.dns_resolver.conf: a handler that sets none ' +
-      '(an old keyutils, or another handler in /etc/request-key.d) keeps entries forever. Give it one, then clear the cache: `keyctl clear %:.dns_resolver` (root)',
+      '(an old keyutils, or another handler in /etc/request-key.conf or /etc/request-key.d) keeps entries forever. Give it one, then clear the cache: `keyctl clear %:.dns_resolver` (root)',
   },
   id_resolver: {
     breaks: 'NFSv4 owners of those names show as nobody (4294967295 or 65534)',

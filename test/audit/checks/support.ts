@@ -15,7 +15,7 @@ import { snapshotOf } from '../../helpers/snapshot.js';
 
 export type { LineFields };
 
-/** The 15 scenarios captured from a real kernel (test/fixtures/README.md). */
+/** The 16 scenarios captured from a real kernel (test/fixtures/README.md). */
 export const FIXTURES = [
   'root-host-baseline',
   'session-anonymous',
@@ -32,6 +32,7 @@ export const FIXTURES = [
   'quota-bytes',
   'many-sessions',
   'trust-store',
+  'upcall-caches',
 ] as const;
 export type FixtureName = (typeof FIXTURES)[number];
 

@@ -10,7 +10,7 @@ describe('upcall_entry_never_expires', () => {
   ])('fires for a %s answer without expiry, with the helper\'s timeout setting', (type, text, fix) => {
     const findings = run(inventory([{ serial: 0x10, type, uid: 0, gid: 0, perm: '3b010000', expiry: 'perm', text }]), check);
     wellFormed(findings, check);
-    expect(findings.map((f) => [f.severity, f.message])).toEqual([['warning', `1 ${type} entry never expires ("${text.replace(/: \d+$/, '')}"): they never follow a change of what they cache`]]);
+    expect(findings.map((f) => [f.severity, f.message])).toEqual([['warning', `1 ${type} entry never expires ("${text.replace(/: \d+$/, '')}"): it never follows a change of what it caches`]]);
     expect(findings[0]?.remediation).toContain(fix);
   });
 
