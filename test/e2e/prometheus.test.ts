@@ -7,7 +7,7 @@
  * trigger are pending or firing while the others are not.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +20,34 @@ import { serveOptions } from '../helpers/serve-options.js';
 import { freePort, until } from '../helpers/waiting.js';
 import { COLLECTORS } from '../../src/collector/metric-families.js';
 
-const withPrometheus = itWith([hasCommand('prometheus')]);
+const withPrometheus = itWith([hasCommand('prometheus'), hasCommand('promtool')]);
 const HOSTS = ['quota-full', 'persistent', 'key-types', 'upcall-caches', 'trust-store'];
+
+/**
+ * Three hours of the trust-store host's past, ending half an hour ago, written into Prometheus' storage before it
+ * starts (promtool tsdb create-blocks-from openmetrics): its _ima keyring held only "Fixture IMA Signing Key" and
+ * its blacklist 3 entries. The alerts that compare with an hour ago then see a certificate added and a blacklist
+ * that shrank.
+ */
+function backfillTrustStoreHistory(storage: string, instance: string): void {
+  const answers = JSON.parse(readFileSync(join(fixture('trust-store'), 'keyring-exporter-answers.json'), 'utf8')) as { answers: { description?: string }[] };
+  const keyId = answers.answers.map((a) => a.description ?? '').find((d) => d.startsWith('Fixture IMA Signing Key: '))?.split(': ')[1] ?? '';
+  const target = `job="keyring-exporter",instance="${instance}"`;
+  const now = Math.floor(Date.now() / 1000);
+  const times = Array.from({ length: 150 }, (_, i) => now - 3 * 3600 + i * 60);
+  const family = (name: string, labels: string, value: number): string[] => [`# TYPE ${name} gauge`, ...times.map((t) => `${name}{${target},${labels}} ${value} ${t}`)];
+  const text = [
+    ...family('keyring_trust_store_certificate_info', `keyring="_ima",subject="Fixture IMA Signing Key",key_id="${keyId}",algorithm="X509.rsa"`, 1),
+    ...family('keyring_trust_store_certificates', 'keyring="_ima",role="files"', 1),
+    ...family('keyring_trust_store_keys', 'keyring=".blacklist",role="blacklist"', 3),
+    '# EOF',
+    '',
+  ].join('\n');
+  const file = join(storage, '..', 'backfill.om');
+  writeFileSync(file, text);
+  const r = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', file, storage], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`promtool tsdb create-blocks-from: ${r.stderr}`);
+}
 const fixture = (name: string): string => new URL(`../fixtures/${name}/`, import.meta.url).pathname;
 const rules = new URL('../../rules/keyring-exporter.rules.yml', import.meta.url).pathname;
 const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/keyring-exporter-overview.json', import.meta.url), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
@@ -37,7 +63,7 @@ describe('against a real Prometheus', () => {
   const ports: Record<string, number> = {};
 
   beforeAll(async () => {
-    if (!hasCommand('prometheus').ok) return;
+    if (!hasCommand('prometheus').ok || !hasCommand('promtool').ok) return;
     // The trust-store host's baseline: its own trust store, saved, without one of its certificates.
     const baseline = join(dir, 'trust-store.json');
     expect(await runCli(['trust-store', '--path.procfs', fixture('trust-store'), '--save', baseline], io)).toBe(0);
@@ -59,6 +85,7 @@ describe('against a real Prometheus', () => {
       done.push(runServeCommand(serveOptions(fixture(host), { ...options, onListening: (a) => void (ports[host] = a[0]?.port ?? 0), stop: stopped }), io));
     }
     await until('the exporters', async () => (Object.keys(ports).length === HOSTS.length ? true : undefined));
+    backfillTrustStoreHistory(join(dir, 'data'), `127.0.0.1:${ports['trust-store']}`);
     const promPort = await freePort();
     dead = `127.0.0.1:${await freePort()}`; // a target where no exporter answers
     api = `http://127.0.0.1:${promPort}/api/v1`;
@@ -110,6 +137,12 @@ describe('against a real Prometheus', () => {
     // The certificate the baseline does not hold is critical; the distrusted one a warning of its own alert.
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringCriticalAuditFinding' && a.labels['instance'] === trustStore)).toMatchObject({ labels: { check: 'trust_store_drift' }, state: 'firing' });
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringTrustStoreChanged')).toMatchObject({ labels: { check: 'distrusted_certificate', instance: trustStore, severity: 'warning' }, state: 'firing' });
+    // Against the hour-old history written before Prometheus started: the certificate added since fires, the one
+    // there then and the _evm certificate (its keyring had no history) do not; the blacklist shrank.
+    expect(alerts.filter((a) => a.labels['alertname'] === 'KeyringTrustStoreCertificateAdded').map((a) => [a.labels['instance'], a.labels['keyring'], a.labels['subject'], a.state])).toEqual([
+      [trustStore, '_ima', 'Fixture Second IMA Key', 'firing'],
+    ]);
+    expect(alerts.find((a) => a.labels['alertname'] === 'KeyringTrustStoreBlacklistShrank')).toMatchObject({ labels: { keyring: '.blacklist', instance: trustStore }, state: 'firing' });
     // The dns_resolver cache: 21 failed lookups (for 15m) and an answer that never expires (for 1h), pending.
     const upcall = `127.0.0.1:${ports['upcall-caches']}`;
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringUpcallFailuresPilingUp')).toMatchObject({ labels: { type: 'dns_resolver', instance: upcall }, state: 'pending' });
@@ -121,6 +154,8 @@ describe('against a real Prometheus', () => {
       'KeyringCriticalAuditFinding',
       'KeyringCriticalAuditFinding',
       'KeyringExporterDown',
+      'KeyringTrustStoreBlacklistShrank',
+      'KeyringTrustStoreCertificateAdded',
       'KeyringTrustStoreChanged',
       'KeyringUpcallEntriesNeverExpire',
       'KeyringUpcallFailuresPilingUp',
