@@ -109,22 +109,24 @@ describe('keyring-exporter trust-store', () => {
     }
   });
 
-  live('a capture stores what the keyrings link, and reads back as the live host', async () => {
+  live('a capture, of its own view or of every uid\'s, stores what the keyrings link, and reads back as the live host', async () => {
     const name = uniqueName('capture');
     const s = await holdSession(IMA_SCRIPT, [name, dir]);
     try {
       const [ring] = s.lines as [string];
-      const folder = join(dir, name);
-      const captured = await cli(['capture', folder]);
-      expect(captured.code, captured.err).toBe(0);
-      const fromCapture = await cli(['trust-store', '--format', 'json', '--path.procfs', folder]);
-      expect(fromCapture.code, fromCapture.err).toBe(0);
-      const ima = keyringsOf(fromCapture.out).find((k) => k.serial === Number(ring));
-      expect(ima?.keys.map((k) => [k.type, k.subject])).toEqual([
-        ['asymmetric', `${name} a`],
-        ['user', null],
-      ]);
-      expect((JSON.parse(fromCapture.out) as { trustStore: { from: string } }).trustStore.from).toBe('capture');
+      for (const view of ['self', 'all-users']) {
+        const folder = join(dir, `${name}-${view}`);
+        const captured = await cli(['capture', '--view', view, folder]);
+        expect(captured.code, captured.err).toBe(0);
+        const fromCapture = await cli(['trust-store', '--format', 'json', '--path.procfs', folder]);
+        expect(fromCapture.code, fromCapture.err).toBe(0);
+        const ima = keyringsOf(fromCapture.out).find((k) => k.serial === Number(ring));
+        expect(ima?.keys.map((k) => [k.type, k.subject]), view).toEqual([
+          ['asymmetric', `${name} a`],
+          ['user', null],
+        ]);
+        expect((JSON.parse(fromCapture.out) as { trustStore: { from: string } }).trustStore.from).toBe('capture');
+      }
     } finally {
       await s.end();
     }
