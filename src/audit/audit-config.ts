@@ -48,6 +48,10 @@ export interface AuditConfig {
     /** Descriptions no check reports, as globs (* any run of characters, ? one character). */
     descriptions: string[];
   };
+  secrets: {
+    /** A disk passphrase systemd caches for longer than this many seconds (its own timeout is 150): a warning. */
+    passphraseMaxSeconds: number;
+  };
   upcall: {
     /** Entries of one upcall cache type that cache a failure, from this many on: a warning. */
     failedMin: number;
@@ -66,6 +70,7 @@ export const DEFAULT_AUDIT_CONFIG: AuditConfig = {
   sessions: { quotaShare: 0.25, maxCount: 10_000 },
   persistent: { expiringWithinSeconds: 12 * 3600 },
   allow: { uids: [], types: [], descriptions: [] },
+  secrets: { passphraseMaxSeconds: 150 },
   upcall: { failedMin: 20 },
   trustStore: { baseline: null, distrusted: [] },
 };

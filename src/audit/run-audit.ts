@@ -26,6 +26,7 @@ import { visibilityGap } from './checks/visibility-gap.js';
 import { trustStoreDrift } from './checks/trust-store-drift.js';
 import { distrustedCertificate } from './checks/distrusted-certificate.js';
 import { upcallFailedEntries } from './checks/upcall-failed-entries.js';
+import { cachedDiskSecret } from './checks/cached-disk-secret.js';
 import { upcallEntryNeverExpires } from './checks/upcall-entry-never-expires.js';
 import { upcallKeyNotKernelOwned } from './checks/upcall-key-not-kernel-owned.js';
 
@@ -42,6 +43,7 @@ export const CHECKS: readonly Check[] = [
   negativeKeys,
   stuckConstruction,
   deadKeysLingering,
+  cachedDiskSecret,
   visibilityGap,
   upcallFailedEntries,
   upcallEntryNeverExpires,

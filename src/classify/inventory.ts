@@ -46,7 +46,8 @@ export interface Inventory {
   trustedGroups: KeyGroups;
   /**
    * In file order, the records the audit looks at more closely: record-like lines in the description, an
-   * impostor's name, a perm that gives group or other read, write, link or setattr, a suspect record.
+   * impostor's name, a perm that gives group or other read, write, link or setattr, a disk secret root holds
+   * (record-pass.ts isDiskSecret), a suspect record.
    */
   notable: InventoryKey[];
   /** Records the kernel did not confirm (vanished or changed after the read). */

@@ -19,6 +19,16 @@ const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session',
  */
 export const GROUP_OR_OTHER_RIGHTS = 0x3636;
 
+/**
+ * A disk secret root holds: the passphrase systemd's ask-password caches as root's `user` key "cryptsetup"
+ * (src/shared/ask-password-api.c, for 2.5 minutes), or a volume key cryptsetup loads for dm-crypt as a `logon` key
+ * "cryptsetup:<UUID>-d<N>" and unlinks once the device is active (lib/utils_keyring.c). The audit looks at each.
+ */
+export function isDiskSecret(k: Pick<KeyRecord, 'uid' | 'type' | 'description'>): boolean {
+  if (k.uid !== 0 || k.description.charCodeAt(0) !== 0x63) return false;
+  return (k.type.name === 'user' && k.description === 'cryptsetup') || (k.type.name === 'logon' && k.description.startsWith('cryptsetup:'));
+}
+
 /** Classified with an overflow gid: what a record read again keeps (the memo of a serving exporter reuses records). */
 type Classified = InventoryKey & { classifiedWith?: number };
 
@@ -112,7 +122,7 @@ export function recordPass(overflowGid: number): RecordPass {
       if (k.class === 'request_key') requestKeyrings.push(k);
       if (k.confirmation !== 'described') pass.textRead.push(k);
       if (isSingletonClass(k.class)) pass.singletonClassed.push(k);
-      if (k.impostor || k.embeddedRecordLines.length > 0 || (k.perm.mask & GROUP_OR_OTHER_RIGHTS) !== 0) pass.notable.push(k);
+      if (k.impostor || k.embeddedRecordLines.length > 0 || (k.perm.mask & GROUP_OR_OTHER_RIGHTS) !== 0 || isDiskSecret(k)) pass.notable.push(k);
       addToGroups(pass.groups, k);
       pass.visibleByUid.set(k.uid, (pass.visibleByUid.get(k.uid) ?? 0) + 1);
     },
@@ -127,7 +137,7 @@ export function recordPass(overflowGid: number): RecordPass {
       }
       if (!changed) return;
       pass.groups = groupKeys(pass.keys);
-      pass.notable = pass.keys.filter((k) => k.impostor || k.embeddedRecordLines.length > 0 || (k.perm.mask & GROUP_OR_OTHER_RIGHTS) !== 0);
+      pass.notable = pass.keys.filter((k) => k.impostor || k.embeddedRecordLines.length > 0 || (k.perm.mask & GROUP_OR_OTHER_RIGHTS) !== 0 || isDiskSecret(k));
     },
   };
   return pass;

@@ -64,6 +64,10 @@ describe('parseAuditConfig', () => {
     if (!r.ok) expect(r.errors.map((e) => e.path)).toContain(path);
   });
 
+  it('takes secrets.passphrase_max_seconds', () => {
+    expect(parseAuditConfig('secrets:\n  passphrase_max_seconds: 600\n', known)).toEqual({ ok: true, config: { ...DEFAULT_AUDIT_CONFIG, secrets: { passphraseMaxSeconds: 600 } } });
+  });
+
   it('takes upcall.failed_min, and rejects one below 1', () => {
     expect(parseAuditConfig('upcall:\n  failed_min: 5\n', known)).toEqual({ ok: true, config: { ...DEFAULT_AUDIT_CONFIG, upcall: { failedMin: 5 } } });
     expect(parseAuditConfig('upcall:\n  failed_min: 0\n', known)).toEqual({ ok: false, errors: [{ path: 'upcall.failed_min', line: 2, message: 'must be >= 1' }] });
