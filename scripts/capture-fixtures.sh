@@ -39,7 +39,7 @@ cd "$STAGE"   # unprivileged children need a readable cwd
 
 ALL_SCENARIOS=(root-host-baseline session-anonymous session-named user-session-fallback
   persistent persistent-expiry-lowered key-states expiry-units key-types
-  hard-descriptions forged-line quota-full quota-bytes many-sessions trust-store upcall-caches)
+  hard-descriptions forged-line quota-full quota-bytes many-sessions trust-store upcall-caches kerberos)
 
 # ------------------------------------------------------------------ cleanup
 PIDS=()
@@ -752,6 +752,65 @@ sc_upcall_caches() {
   date +%s > "$CUR/capturedAt"
   printf '%s\n' "root, in the throwaway session that holds the lookups (keyring-exporter capture)" > "$CUR/reader.how"
   printf '%s %s\n' "$(id -u)" "$(id -g)" > "$CUR/reader.ids"
+  finish
+}
+
+sc_kerberos() {
+  begin kerberos
+  local U=40113 P
+  describe "MIT Kerberos credential caches in keyrings (krb5 src/lib/krb5/ccache/cc_keyring.c), from a real KDC: a realm" \
+    "KRE-FIXTURE.TEST made by the script (krb5kdc on 127.0.0.1, tickets of at most 10 minutes). uid $U runs kinit as alice" \
+    "into KEYRING:persistent:$U (the _krb collection in _persistent.$U: its primary cache holds a TGT and a host service" \
+    "ticket), into a second cache of that collection, into a third with a 2-second lifetime that has expired (its keyring" \
+    "and TGT print expd), and into KEYRING:session:kre-fixture (a _krb_kre-fixture collection in a session keyring kept" \
+    "alive by a background process). Captured by keyring-exporter capture --view all-users (root cannot view the uid's" \
+    "keys; it reads /proc/keys as the uid, and the kernel describes each key as the uid may see it). Needs krb5-kdc," \
+    "krb5-admin-server and krb5-user, and the project built (npm run build)."
+  [[ -f $REPO/dist/src/cli/main.js ]] || { echo "ERROR [$SCEN]: build the project first (npm run build)" >&2; return 1; }
+  for tool in kinit kvno krb5kdc kdb5_util kadmin.local; do
+    command -v $tool > /dev/null || { echo "ERROR [$SCEN]: $tool missing (apt-get install krb5-kdc krb5-admin-server krb5-user)" >&2; return 1; }
+  done
+  local K=$STAGE/kdc
+  mkdir -p "$K"; chmod 755 "$K"
+  P=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf '[libdefaults]\n  default_realm = KRE-FIXTURE.TEST\n  dns_lookup_kdc = false\n  dns_lookup_realm = false\n  rdns = false\n[realms]\n  KRE-FIXTURE.TEST = {\n    kdc = 127.0.0.1:%s\n  }\n' "$P" > "$K/krb5.conf"
+  printf '[kdcdefaults]\n  kdc_listen = 127.0.0.1:%s\n  kdc_tcp_listen = 127.0.0.1:%s\n[realms]\n  KRE-FIXTURE.TEST = {\n    database_name = %s/principal\n    key_stash_file = %s/stash\n    max_life = 10m\n    max_renewable_life = 20m\n  }\n' "$P" "$P" "$K" "$K" > "$K/kdc.conf"
+  chmod 644 "$K/krb5.conf"
+  export KRB5_CONFIG=$K/krb5.conf KRB5_KDC_PROFILE=$K/kdc.conf
+  kdb5_util create -s -r KRE-FIXTURE.TEST -P kre-fixture-master > /dev/null 2>&1
+  kadmin.local -q "addprinc -pw alice-fixture-pw alice" > /dev/null 2>&1
+  kadmin.local -q "addprinc -randkey host/srv.kre-fixture.test" > /dev/null 2>&1
+  spawn krb5kdc -n -P "$K/kdc.pid"
+  local i; for ((i = 0; i < 50; i++)); do ss -lnt | grep -q "127.0.0.1:$P " && break; sleep 0.1; done
+  cmd "kdb5_util create -s -r KRE-FIXTURE.TEST; kadmin.local addprinc alice, host/srv.kre-fixture.test; krb5kdc -n" \
+      "setpriv --reuid=$U ... keyctl session - bash -c 'echo PW | kinit alice  # KRB5CCNAME=KEYRING:persistent:$U; kvno host/srv.kre-fixture.test'" \
+      "the same with KRB5CCNAME=KEYRING:persistent:$U:krb_ccache_second, and with kinit -l 2s into KEYRING:persistent:$U:krb_ccache_expired" \
+      "setpriv --reuid=$U ... keyctl session - bash -c 'echo PW | KRB5CCNAME=KEYRING:session:kre-fixture kinit alice; sleep 120' &" \
+      "keyring-exporter capture --view all-users DIR   # root"
+  as $U keyctl session - bash -c '
+    pc=KEYRING:persistent:'$U'
+    echo alice-fixture-pw | KRB5CCNAME=$pc kinit alice > /dev/null && KRB5CCNAME=$pc kvno host/srv.kre-fixture.test > /dev/null
+    echo alice-fixture-pw | KRB5CCNAME=$pc:krb_ccache_second kinit alice > /dev/null
+    echo alice-fixture-pw | KRB5CCNAME=$pc:krb_ccache_expired kinit -l 2s alice > /dev/null
+    KRB5CCNAME=$pc klist -A > "$CUR/klist-persistent.txt" 2>&1 || true' > /dev/null 2>&1
+  spawn_as $U keyctl session - bash -c '
+    echo alice-fixture-pw | KRB5CCNAME=KEYRING:session:kre-fixture kinit alice > /dev/null
+    KRB5CCNAME=KEYRING:session:kre-fixture klist > "$CUR/klist-session.txt" 2>&1
+    echo ok > "$CUR/krb.ready"; exec sleep 120' 2> /dev/null
+  waitfile "$CUR/krb.ready"
+  sleep 3  # the 2-second cache has expired
+  node "$REPO/bin/keyring-exporter" capture --view all-users "$CUR/capture" > /dev/null
+  cp "$CUR/capture/keys" "$CUR/capture/key-users" "$CUR/capture/keyring-exporter-answers.json" "$CUR/"
+  mkdir -p "$CUR/sys/kernel/keys"; cp "$CUR"/capture/sys/kernel/keys/* "$CUR/sys/kernel/keys/"
+  date +%s > "$CUR/capturedAt"
+  printf '%s\n' "root, keyring-exporter capture --view all-users (/proc/keys read as root and as uid $U, merged)" > "$CUR/reader.how"
+  printf '%s %s\n' "$(id -u)" "$(id -g)" > "$CUR/reader.ids"
+  observed klist_persistent "$(cat "$CUR/klist-persistent.txt")"
+  observed klist_session "$(cat "$CUR/klist-session.txt")"
+  kill_bg
+  as $U keyctl session - bash -c 'keyctl invalidate $(keyctl get_persistent @s)' > /dev/null 2>&1 || true
+  drop_uid_keyrings $U
+  unset KRB5_CONFIG KRB5_KDC_PROFILE
   finish
 }
 

@@ -15,7 +15,7 @@ import { snapshotOf } from '../../helpers/snapshot.js';
 
 export type { LineFields };
 
-/** The 16 scenarios captured from a real kernel (test/fixtures/README.md). */
+/** The 17 scenarios captured from a real kernel (test/fixtures/README.md). */
 export const FIXTURES = [
   'root-host-baseline',
   'session-anonymous',
@@ -33,6 +33,7 @@ export const FIXTURES = [
   'many-sessions',
   'trust-store',
   'upcall-caches',
+  'kerberos',
 ] as const;
 export type FixtureName = (typeof FIXTURES)[number];
 
