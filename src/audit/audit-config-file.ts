@@ -37,6 +37,7 @@ interface ConfigFile {
   sessions?: { quota_share?: number; max_count?: number };
   persistent?: { expiring_within_seconds?: number };
   allow?: { uids?: number[]; types?: string[]; descriptions?: string[] };
+  kerberos?: { tgt_expiring_within_seconds?: number; max_caches?: number; quota_share?: number };
   secrets?: { passphrase_max_seconds?: number };
   upcall?: { failed_min?: number };
   trust_store?: { baseline?: string; distrusted?: { key_id?: string; subject?: string; reason?: string; severity?: 'warning' | 'critical' }[] };
@@ -116,6 +117,11 @@ export function parseAuditConfig(text: string, knownChecks: readonly string[], b
       uids: file.allow?.uids ?? d.allow.uids,
       types: file.allow?.types ?? d.allow.types,
       descriptions: file.allow?.descriptions ?? d.allow.descriptions,
+    },
+    kerberos: {
+      tgtExpiringWithinSeconds: file.kerberos?.tgt_expiring_within_seconds ?? d.kerberos.tgtExpiringWithinSeconds,
+      maxCaches: file.kerberos?.max_caches ?? d.kerberos.maxCaches,
+      quotaShare: file.kerberos?.quota_share ?? d.kerberos.quotaShare,
     },
     secrets: { passphraseMaxSeconds: file.secrets?.passphrase_max_seconds ?? d.secrets.passphraseMaxSeconds },
     upcall: { failedMin: file.upcall?.failed_min ?? d.upcall.failedMin },

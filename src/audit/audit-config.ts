@@ -48,6 +48,14 @@ export interface AuditConfig {
     /** Descriptions no check reports, as globs (* any run of characters, ? one character). */
     descriptions: string[];
   };
+  kerberos: {
+    /** A TGT that ends within this many seconds: a warning. */
+    tgtExpiringWithinSeconds: number;
+    /** More Kerberos caches than this held by one uid: a warning. */
+    maxCaches: number;
+    /** Kerberos keys holding this share of a uid's byte quota or more: a warning. */
+    quotaShare: number;
+  };
   secrets: {
     /** A disk passphrase systemd caches for longer than this many seconds (its own timeout is 150): a warning. */
     passphraseMaxSeconds: number;
@@ -70,6 +78,7 @@ export const DEFAULT_AUDIT_CONFIG: AuditConfig = {
   sessions: { quotaShare: 0.25, maxCount: 10_000 },
   persistent: { expiringWithinSeconds: 12 * 3600 },
   allow: { uids: [], types: [], descriptions: [] },
+  kerberos: { tgtExpiringWithinSeconds: 3600, maxCaches: 5, quotaShare: 0.5 },
   secrets: { passphraseMaxSeconds: 150 },
   upcall: { failedMin: 20 },
   trustStore: { baseline: null, distrusted: [] },

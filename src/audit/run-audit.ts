@@ -27,6 +27,10 @@ import { trustStoreDrift } from './checks/trust-store-drift.js';
 import { distrustedCertificate } from './checks/distrusted-certificate.js';
 import { upcallFailedEntries } from './checks/upcall-failed-entries.js';
 import { cachedDiskSecret } from './checks/cached-disk-secret.js';
+import { kerberosTgtExpiring } from './checks/kerberos-tgt-expiring.js';
+import { kerberosCachesPilingUp } from './checks/kerberos-caches-piling-up.js';
+import { kerberosQuotaShare } from './checks/kerberos-quota-share.js';
+import { kerberosExpiredTickets } from './checks/kerberos-expired-tickets.js';
 import { upcallEntryNeverExpires } from './checks/upcall-entry-never-expires.js';
 import { upcallKeyNotKernelOwned } from './checks/upcall-key-not-kernel-owned.js';
 
@@ -40,6 +44,10 @@ export const CHECKS: readonly Check[] = [
   specialKeyringImpostor,
   forgedProcKeysLine,
   persistentKeyringExpiring,
+  kerberosTgtExpiring,
+  kerberosCachesPilingUp,
+  kerberosQuotaShare,
+  kerberosExpiredTickets,
   negativeKeys,
   stuckConstruction,
   deadKeysLingering,

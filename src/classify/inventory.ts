@@ -15,6 +15,7 @@ import { assessTrust, type SuspectReason } from './key-trust.js';
 import { groupKeys, recordPass, type KeyGroups, type RecordPass } from './record-pass.js';
 import { buildTrustStore, type TrustStore } from './trust-store.js';
 import { upcallCaches, type UpcallCache } from './upcall-cache.js';
+import { kerberosHoldings, type KerberosHoldings } from './kerberos.js';
 
 export interface InventoryKey extends KeyRecord, KeyClassification {
   state: KeyState;
@@ -70,6 +71,8 @@ export interface Inventory {
   trustStore: TrustStore;
   /** The kernel's caches of upcall answers, one per type (upcall-cache.ts). */
   upcall: UpcallCache[];
+  /** Kerberos credential caches by owner (kerberos.ts). */
+  kerberos: KerberosHoldings[];
 }
 
 /** Builds the inventory of one read, given its records as the parse makes them, or all at once. */
@@ -144,6 +147,7 @@ function fromPass(snapshot: Snapshot, pass: RecordPass): Inventory {
     coverage: snapshot.coverage ?? null,
     trustStore: buildTrustStore(snapshot),
     upcall: upcallCaches(trusted, groups),
+    kerberos: kerberosHoldings(clean ? pass.kerberos : pass.kerberos.filter((k) => k.suspect.length === 0)),
   };
 }
 

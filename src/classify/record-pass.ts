@@ -8,6 +8,7 @@ import type { InventoryKey } from './inventory.js';
 import { classifyKey, KEY_CLASSES, type KeyClass } from './keyring-class.js';
 import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
 import { isSingletonClass, NOT_SUSPECT } from './key-trust.js';
+import { isKerberosKey } from './kerberos.js';
 
 /** Names the kernel reserves for keyrings it creates itself (an impostor is a keyring using one without being one). */
 const RESERVED_CLASSES: ReadonlySet<KeyClass> = new Set(['user', 'user_session', 'persistent', 'persistent_register', 'request_key']);
@@ -90,6 +91,8 @@ export interface RecordPass {
   readonly notable: InventoryKey[];
   /** Listed keys by owner uid. */
   readonly visibleByUid: Map<number, number>;
+  /** The keys of Kerberos caches (kerberos.ts), in file order. */
+  readonly kerberos: InventoryKey[];
   /** Records passed so far. */
   readonly count: number;
   add(r: KeyRecord): void;
@@ -112,6 +115,7 @@ export function recordPass(overflowGid: number): RecordPass {
     groups: groupKeys([]),
     notable: [] as InventoryKey[],
     visibleByUid: new Map<number, number>(),
+    kerberos: [] as InventoryKey[],
     count: 0,
     add(r: KeyRecord): void {
       const k = r as Classified;
@@ -123,6 +127,7 @@ export function recordPass(overflowGid: number): RecordPass {
       if (k.confirmation !== 'described') pass.textRead.push(k);
       if (isSingletonClass(k.class)) pass.singletonClassed.push(k);
       if (k.impostor || k.embeddedRecordLines.length > 0 || (k.perm.mask & GROUP_OR_OTHER_RIGHTS) !== 0 || isDiskSecret(k)) pass.notable.push(k);
+      if (isKerberosKey(k)) pass.kerberos.push(k);
       addToGroups(pass.groups, k);
       pass.visibleByUid.set(k.uid, (pass.visibleByUid.get(k.uid) ?? 0) + 1);
     },

@@ -107,6 +107,16 @@ const UPDATES: Record<CollectorName, Update> = {
       for (const [cls, byState] of byClass) for (const [state, n] of byState) add(g['keyring_keys'] as GaugeFamily, { type, class: cls, state }, n);
     }
     for (const [uid, seconds] of expiry) (g['keyring_persistent_keyring_expiry_seconds'] as GaugeFamily).set({ uid }, seconds);
+    const tgtExpiry = new Map<string, number>();
+    for (const h of inv.kerberos) {
+      const uid = uidLabel(h.uid);
+      add(g['keyring_kerberos_caches'] as GaugeFamily, { uid }, h.caches);
+      add(g['keyring_kerberos_expired_tickets'] as GaugeFamily, { uid }, h.tickets.filter((t) => t.expired).length);
+      add(g['keyring_kerberos_bytes'] as GaugeFamily, { uid }, h.bytes);
+      for (const t of h.tickets)
+        if (t.tgtRealm !== null && !t.expired && t.secondsLeft !== null) tgtExpiry.set(uid, Math.min(tgtExpiry.get(uid) ?? Number.POSITIVE_INFINITY, t.secondsLeft));
+    }
+    for (const [uid, seconds] of tgtExpiry) (g['keyring_kerberos_tgt_expiry_seconds'] as GaugeFamily).set({ uid }, seconds);
     for (const c of inv.upcall) {
       (g['keyring_upcall_cache_keys'] as GaugeFamily).set({ type: c.type }, c.keys.length);
       (g['keyring_upcall_cache_failed_keys'] as GaugeFamily).set({ type: c.type }, c.failed.length);

@@ -64,6 +64,11 @@ describe('parseAuditConfig', () => {
     if (!r.ok) expect(r.errors.map((e) => e.path)).toContain(path);
   });
 
+  it('takes the kerberos thresholds', () => {
+    const text = 'kerberos:\n  tgt_expiring_within_seconds: 7200\n  max_caches: 3\n  quota_share: 0.3\n';
+    expect(parseAuditConfig(text, known)).toEqual({ ok: true, config: { ...DEFAULT_AUDIT_CONFIG, kerberos: { tgtExpiringWithinSeconds: 7200, maxCaches: 3, quotaShare: 0.3 } } });
+  });
+
   it('takes secrets.passphrase_max_seconds', () => {
     expect(parseAuditConfig('secrets:\n  passphrase_max_seconds: 600\n', known)).toEqual({ ok: true, config: { ...DEFAULT_AUDIT_CONFIG, secrets: { passphraseMaxSeconds: 600 } } });
   });
