@@ -1,8 +1,8 @@
 /**
- * End to end against a real Prometheus (Debian's package): five exporters serve five captured hosts, a user at
+ * End to end against a real Prometheus (Debian's package): six exporters serve six captured hosts, a user at
  * its key quota (quota-full), a host with persistent keyrings (persistent), one with dns_resolver entries among
  * every key type (key-types), one whose dns_resolver cache holds 21 failed lookups and an answer that never
- * expires (upcall-caches), and a host whose trust store holds a certificate its saved baseline does not, and one
+ * expires (upcall-caches), one with a uid's Kerberos caches from a real KDC (kerberos), and a host whose trust store holds a certificate its saved baseline does not, and one
  * its configuration distrusts (trust-store). Prometheus scrapes them with the shipped rules. Then every dashboard query returns data, and the alerts those hosts should
  * trigger are pending or firing while the others are not.
  */
@@ -21,7 +21,7 @@ import { freePort, until } from '../helpers/waiting.js';
 import { COLLECTORS } from '../../src/collector/metric-families.js';
 
 const withPrometheus = itWith([hasCommand('prometheus'), hasCommand('promtool')]);
-const HOSTS = ['quota-full', 'persistent', 'key-types', 'upcall-caches', 'trust-store'];
+const HOSTS = ['quota-full', 'persistent', 'key-types', 'upcall-caches', 'kerberos', 'trust-store'];
 
 /**
  * Three hours of the trust-store host's past, ending half an hour ago, written into Prometheus' storage before it
@@ -79,7 +79,7 @@ describe('against a real Prometheus', () => {
       const options =
         host === 'trust-store'
           ? { configFile: join(dir, 'audit.yaml') }
-          : host === 'upcall-caches'
+          : host === 'upcall-caches' || host === 'kerberos'
             ? {}
             : { enabled: new Set(COLLECTORS.filter((c) => c !== 'trust_store')) };
       done.push(runServeCommand(serveOptions(fixture(host), { ...options, onListening: (a) => void (ports[host] = a[0]?.port ?? 0), stop: stopped }), io));
@@ -147,6 +147,8 @@ describe('against a real Prometheus', () => {
     const upcall = `127.0.0.1:${ports['upcall-caches']}`;
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringUpcallFailuresPilingUp')).toMatchObject({ labels: { type: 'dns_resolver', instance: upcall }, state: 'pending' });
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringUpcallEntriesNeverExpire')).toMatchObject({ labels: { type: 'dns_resolver', instance: upcall }, state: 'pending' });
+    // The KDC's TGTs had 9 minutes left when captured (for 5m, so pending).
+    expect(alerts.find((a) => a.labels['alertname'] === 'KeyringKerberosTgtExpiring')).toMatchObject({ labels: { uid: '40113', instance: `127.0.0.1:${ports['kerberos']}` }, state: 'pending' });
     // The dead target: KeyringExporterDown (for 5m, so pending). Nothing else: the persistent keyrings have days
     // left, every collector reads.
     expect(alerts.find((a) => a.labels['alertname'] === 'KeyringExporterDown')).toMatchObject({ labels: { instance: dead }, state: 'pending' });
@@ -154,6 +156,7 @@ describe('against a real Prometheus', () => {
       'KeyringCriticalAuditFinding',
       'KeyringCriticalAuditFinding',
       'KeyringExporterDown',
+      'KeyringKerberosTgtExpiring',
       'KeyringTrustStoreBlacklistShrank',
       'KeyringTrustStoreCertificateAdded',
       'KeyringTrustStoreChanged',
@@ -172,13 +175,13 @@ describe('against a real Prometheus', () => {
     const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(code).toBe(1);
-    expect(report.instances).toEqual({ total: 6, down: 1 });
+    expect(report.instances).toEqual({ total: 7, down: 1 });
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'trust_store_drift', severity: 'critical', instance: `127.0.0.1:${ports['trust-store']}` }));
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'quota_keys_near_limit', severity: 'critical', uid: 40110, instance: `127.0.0.1:${ports['quota-full']}` }));
     expect(report.findings).toContainEqual(expect.objectContaining({ check: 'exporter_down', instance: dead }));
     expect(report.findings.filter((f: any) => f.instance === `127.0.0.1:${ports['persistent']}` && f.severity !== 'info')).toEqual([]);
     const text: string[] = [];
     await runCli(['audit', '--prometheus.url', api.replace(/\/api\/v1$/, '')], { ...io, stdout: (t) => void text.push(t) });
-    expect(text.join('')).toMatch(/fleet audit from .*: 6 instances, 1 down/);
+    expect(text.join('')).toMatch(/fleet audit from .*: 7 instances, 1 down/);
   }, 60_000);
 });
