@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(keyutils prometheus openssl util-linux apache2-utils systemd procps debootstrap)
+DEBIAN_PACKAGES=(keyutils prometheus openssl util-linux apache2-utils systemd procps debootstrap krb5-kdc krb5-admin-server krb5-user)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

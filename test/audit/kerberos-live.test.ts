@@ -1,0 +1,63 @@
+/**
+ * Kerberos caches in keyrings from a real MIT KDC (test/helpers/kdc.ts): a throwaway uid kinits into
+ * KEYRING:persistent (two caches, one holding a service ticket too) and KEYRING:session, and the exporter, as
+ * root reading as every uid, counts what klist shows.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect } from 'vitest';
+import { holdSession } from '../helpers/held-session.js';
+import { startKdc } from '../helpers/kdc.js';
+import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
+import { sh } from '../helpers/run-bin.js';
+import { DROP_USER_KEYRINGS } from '../helpers/user-keyrings.js';
+
+const live = itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv'), hasCommand('kinit'), hasCommand('krb5kdc'), hasCommand('kdb5_util'), hasCommand('kadmin.local')]);
+
+describe('Kerberos caches, live', () => {
+  live('kinit into KEYRING:persistent and KEYRING:session as a throwaway uid: the caches, TGTs, metrics and findings match klist', async () => {
+    const kdc = await startKdc();
+    const uid = 45200 + (process.pid % 90);
+    const asUid = ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
+    try {
+      kdc.addPrincipal('alice', 'alice-pw');
+      kdc.addPrincipal('host/srv.kre-test.test', '');
+      const pc = `KEYRING:persistent:${uid}`;
+      const script = [
+        `export KRB5_CONFIG=${kdc.env['KRB5_CONFIG'] as string}`,
+        `echo alice-pw | KRB5CCNAME=${pc} kinit alice > /dev/null && KRB5CCNAME=${pc} kvno host/srv.kre-test.test > /dev/null`,
+        `echo alice-pw | KRB5CCNAME=${pc}:krb_ccache_two kinit alice > /dev/null`,
+        'echo alice-pw | KRB5CCNAME=KEYRING:session:kre kinit alice > /dev/null',
+        `{ KRB5CCNAME=${pc} klist -A; KRB5CCNAME=KEYRING:session:kre klist; } | sed 's/^/klist /'`,
+      ].join('\n');
+      const s = await holdSession(script, [], asUid);
+      try {
+        const klist = s.lines.filter((l) => l.startsWith('klist ')).map((l) => l.slice('klist '.length));
+        const caches = klist.filter((l) => l.startsWith('Ticket cache: ')).length;
+        const tgts = klist.filter((l) => / krbtgt\//.test(l)).length;
+        expect([caches, tgts], klist.join('\n')).toEqual([3, 3]);
+
+        const r = sh(`"$BIN" audit --view all-users --format json --fail-on never; echo ---; "$BIN" metrics --view all-users`);
+        expect(r.status, r.stderr).toBe(0);
+        const [json, metrics] = r.stdout.split('---\n') as [string, string];
+        const mine = (JSON.parse(json).audit.findings as { check: string; uid?: number; message: string }[]).filter((f) => f.uid === uid && f.check.startsWith('kerberos_'));
+        // Tickets of at most 10 minutes: every TGT ends within the hour.
+        expect(mine.map((f) => f.check)).toEqual(['kerberos_tgt_expiring']);
+        expect(mine[0]?.message).toMatch(new RegExp(`^uid ${uid} holds ${tgts} Kerberos TGTs \\(realm KRE-TEST\\.TEST\\) ending within 60 min, the first in \\d+ min`));
+        const value = (name: string): number | undefined => {
+          const line = metrics.split('\n').find((l) => l.startsWith(`${name}{uid="${uid}"} `));
+          return line === undefined ? undefined : Number(line.split(' ')[1]);
+        };
+        expect(value('keyring_kerberos_caches')).toBe(caches);
+        expect(value('keyring_kerberos_expired_tickets')).toBe(0);
+        expect(value('keyring_kerberos_tgt_expiry_seconds')).toBeGreaterThan(0);
+        expect(value('keyring_kerberos_tgt_expiry_seconds')).toBeLessThanOrEqual(600);
+        expect(value('keyring_kerberos_bytes')).toBeGreaterThan(3 * 500);
+      } finally {
+        await s.end();
+        spawnSync('bash', ['-c', `cd / && ${asUid.join(' ')} keyctl session - bash -c 'keyctl invalidate $(keyctl get_persistent @s)'; cd / && ${asUid.join(' ')} ${DROP_USER_KEYRINGS}`]);
+      }
+    } finally {
+      await kdc.stop();
+    }
+  }, 60_000);
+});
