@@ -5,6 +5,7 @@ import type { Inventory } from '../classify/inventory.js';
 import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
 import { describeView } from './audit-text.js';
 import { TRUST_STORE_KEYS_SHOWN } from './trust-store-report.js';
+import { formatKerberosLines } from './kerberos-report.js';
 import type { TrustStore } from '../classify/trust-store.js';
 import { escapeByteString } from '../parser/byte-string.js';
 
@@ -71,6 +72,7 @@ export function formatAuditMarkdown(
     }
   }
   if (report.findings.length === 0) out.push('', 'No findings.');
+  if (inv.kerberos.length > 0) out.push('', '## Kerberos caches', '', ...formatKerberosLines(inv.kerberos).map((l) => `- ${escapeMarkdown(l)}`));
   out.push('', '## Trust store', '', ...trustStoreMarkdown(inv.trustStore));
   out.push('', `_${escapeMarkdown(confirmationNote(inv))}_`, '', `_${escapeMarkdown(visibilityNote(opts.coverage))}_`);
   return out.join('\n') + '\n';

@@ -8,6 +8,7 @@ import { keyCoverage, type Inventory } from '../classify/inventory.js';
 import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
 import { plural } from './plural.js';
 import { formatTrustStoreText, TRUST_STORE_KEYS_SHOWN } from './trust-store-report.js';
+import { formatKerberosLines } from './kerberos-report.js';
 
 const COLOR: Record<Severity, string> = { critical: '\u001b[1;31m', warning: '\u001b[33m', info: '\u001b[36m' };
 const RESET = '\u001b[0m';
@@ -54,6 +55,7 @@ export function formatAuditText(
   if (report.findings.length === 0) out.push('', 'No findings.');
   const off = report.checks.filter((c) => !c.enabled).map((c) => c.id);
   if (off.length > 0) out.push('', `checks switched off: ${off.join(', ')}`);
+  if (inv.kerberos.length > 0) out.push('', 'Kerberos caches:', ...formatKerberosLines(inv.kerberos).map((l) => `  ${l}`));
   out.push('', formatTrustStoreText(inv.trustStore, TRUST_STORE_KEYS_SHOWN).trimEnd());
   out.push('', confirmationNote(inv), visibilityNote(opts.coverage), `exit code ${opts.exitCode} (--fail-on ${opts.failOn})`);
   return out.join('\n') + '\n';

@@ -4,6 +4,7 @@
  */
 import { jsonChunks, LazyArray } from './json-chunks.js';
 import { trustStoreJson } from './trust-store-report.js';
+import { kerberosJson } from './kerberos-report.js';
 import { keyCoverage, type Inventory, type InventoryKey } from '../classify/inventory.js';
 import { byteStringToBase64, decodeUtf8, escapeByteString } from '../parser/byte-string.js';
 import type { KeyFlags } from '../parser/key-flags.js';
@@ -126,6 +127,7 @@ function documentParts(inv: Inventory, meta: DocumentMeta): { head: Record<strin
     issueCounts: inv.issueCounts,
     unconfirmed: inv.unconfirmed,
     trustStore: trustStoreJson(inv.trustStore),
+    kerberos: kerberosJson(inv.kerberos),
   };
   return { head, tail };
 }

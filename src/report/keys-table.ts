@@ -8,6 +8,7 @@ import { formatPermissionByte } from '../parser/key-permissions.js';
 import { keyText } from '../parser/key-record.js';
 import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
 import { formatTrustStoreText, TRUST_STORE_KEYS_SHOWN } from './trust-store-report.js';
+import { formatKerberosLines } from './kerberos-report.js';
 
 export interface TableOptions {
   color: boolean;
@@ -108,6 +109,10 @@ export function formatKeysTable(inv: Inventory, opts: TableOptions): string {
     paint('bold', 'LIMITS (/proc/sys/kernel/keys)'),
     `  maxkeys ${v(l.maxkeys)}  maxbytes ${v(l.maxbytes)}  root_maxkeys ${v(l.root_maxkeys)}  root_maxbytes ${v(l.root_maxbytes)}  gc_delay ${secs(l.gc_delay)}  persistent_keyring_expiry ${secs(l.persistent_keyring_expiry)}`,
   );
+  if (inv.kerberos.length > 0) {
+    out.push('', paint('bold', 'KERBEROS CACHES (MIT krb5 KEYRING: caches, by owner)'));
+    for (const line of formatKerberosLines(inv.kerberos)) out.push(`  ${line}`);
+  }
   out.push('', paint('bold', "TRUST STORE (the kernel's keyrings of certificates; keyring-exporter trust-store)"));
   for (const line of formatTrustStoreText(inv.trustStore, TRUST_STORE_KEYS_SHOWN).trimEnd().split('\n')) out.push(`  ${line}`);
   const files = [inv.files.keys, inv.files.keyUsers, ...Object.values(inv.files.sysctls)].filter((f) => f.status !== 'ok');
