@@ -116,6 +116,15 @@ finish() {
   /usr/bin/python3 "$KF" finalize "$CUR" "$out" "$SCEN" "$KERNEL"
   chown -R 0:0 "$out"; chmod -R u=rwX,go=rX "$out"
 }
+# from_capture HOW: take the files keyring-exporter capture wrote into $CUR/capture (with the kernel's answers) as
+# the scenario's capture, read by HOW
+from_capture() {
+  cp "$CUR/capture/keys" "$CUR/capture/key-users" "$CUR/capture/keyring-exporter-answers.json" "$CUR/"
+  mkdir -p "$CUR/sys/kernel/keys"; cp "$CUR"/capture/sys/kernel/keys/* "$CUR/sys/kernel/keys/"
+  date +%s > "$CUR/capturedAt"
+  printf '%s\n' "$1" > "$CUR/reader.how"
+  printf '%s %s\n' "$(id -u)" "$(id -g)" > "$CUR/reader.ids"
+}
 # observed KEY VALUE...: free-form facts stored under capture.json "observed"
 observed() { /usr/bin/python3 - "$CUR/observed.json" "$@" <<'EOF'
 import json, os, sys
@@ -721,11 +730,7 @@ sc_trust_store() {
     k=$(keyctl padd asymmetric "" "$evm" < "$STAGE/evm-a.der"); exp "$k" key instantiated "certificate evm-a in _evm"
     node "$REPO/bin/keyring-exporter" capture "$CUR/capture" > /dev/null
   ' > /dev/null
-  cp "$CUR/capture/keys" "$CUR/capture/key-users" "$CUR/capture/keyring-exporter-answers.json" "$CUR/"
-  mkdir -p "$CUR/sys/kernel/keys"; cp "$CUR"/capture/sys/kernel/keys/* "$CUR/sys/kernel/keys/"
-  date +%s > "$CUR/capturedAt"
-  printf '%s\n' "root, in the throwaway session that holds _ima and _evm (keyring-exporter capture)" > "$CUR/reader.how"
-  printf '%s %s\n' "$(id -u)" "$(id -g)" > "$CUR/reader.ids"
+  from_capture "root, in the throwaway session that holds _ima and _evm (keyring-exporter capture)"
   finish
 }
 
@@ -747,11 +752,7 @@ sc_upcall_caches() {
     k=$(keyctl request2 dns_resolver localhost "" @s) && keyctl timeout "$k" 0 && exp "$k" key instantiated "localhost, its timeout taken away: never expires"
     node "$REPO/bin/keyring-exporter" capture "$CUR/capture" > /dev/null
   ' > /dev/null
-  cp "$CUR/capture/keys" "$CUR/capture/key-users" "$CUR/capture/keyring-exporter-answers.json" "$CUR/"
-  mkdir -p "$CUR/sys/kernel/keys"; cp "$CUR"/capture/sys/kernel/keys/* "$CUR/sys/kernel/keys/"
-  date +%s > "$CUR/capturedAt"
-  printf '%s\n' "root, in the throwaway session that holds the lookups (keyring-exporter capture)" > "$CUR/reader.how"
-  printf '%s %s\n' "$(id -u)" "$(id -g)" > "$CUR/reader.ids"
+  from_capture "root, in the throwaway session that holds the lookups (keyring-exporter capture)"
   finish
 }
 
@@ -800,11 +801,7 @@ sc_kerberos() {
   waitfile "$CUR/krb.ready"
   sleep 3  # the 2-second cache has expired
   node "$REPO/bin/keyring-exporter" capture --view all-users "$CUR/capture" > /dev/null
-  cp "$CUR/capture/keys" "$CUR/capture/key-users" "$CUR/capture/keyring-exporter-answers.json" "$CUR/"
-  mkdir -p "$CUR/sys/kernel/keys"; cp "$CUR"/capture/sys/kernel/keys/* "$CUR/sys/kernel/keys/"
-  date +%s > "$CUR/capturedAt"
-  printf '%s\n' "root, keyring-exporter capture --view all-users (/proc/keys read as root and as uid $U, merged)" > "$CUR/reader.how"
-  printf '%s %s\n' "$(id -u)" "$(id -g)" > "$CUR/reader.ids"
+  from_capture "root, keyring-exporter capture --view all-users (/proc/keys read as root and as uid $U, merged)"
   observed klist_persistent "$(cat "$CUR/klist-persistent.txt")"
   observed klist_session "$(cat "$CUR/klist-session.txt")"
   kill_bg
