@@ -27,6 +27,7 @@ import { trustStoreDrift } from './checks/trust-store-drift.js';
 import { distrustedCertificate } from './checks/distrusted-certificate.js';
 import { upcallFailedEntries } from './checks/upcall-failed-entries.js';
 import { cachedDiskSecret } from './checks/cached-disk-secret.js';
+import { keysLeftWithoutProcess } from './checks/keys-left-without-process.js';
 import { kerberosTgtExpiring } from './checks/kerberos-tgt-expiring.js';
 import { kerberosCachesPilingUp } from './checks/kerberos-caches-piling-up.js';
 import { kerberosQuotaShare } from './checks/kerberos-quota-share.js';
@@ -52,6 +53,7 @@ export const CHECKS: readonly Check[] = [
   stuckConstruction,
   deadKeysLingering,
   cachedDiskSecret,
+  keysLeftWithoutProcess,
   visibilityGap,
   upcallFailedEntries,
   upcallEntryNeverExpires,

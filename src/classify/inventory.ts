@@ -16,6 +16,7 @@ import { groupKeys, recordPass, type KeyGroups, type RecordPass } from './record
 import { buildTrustStore, type TrustStore } from './trust-store.js';
 import { upcallCaches, type UpcallCache } from './upcall-cache.js';
 import { kerberosHoldings, type KerberosHoldings } from './kerberos.js';
+import { processlessUids, type ProcesslessUid } from './processless.js';
 
 export interface InventoryKey extends KeyRecord, KeyClassification {
   state: KeyState;
@@ -73,6 +74,8 @@ export interface Inventory {
   upcall: UpcallCache[];
   /** Kerberos credential caches by owner (kerberos.ts). */
   kerberos: KerberosHoldings[];
+  /** Uids that own keys and run no process, with their keys the read showed (processless.ts); null where processes were not seen. */
+  processless: ProcesslessUid[] | null;
 }
 
 /** Builds the inventory of one read, given its records as the parse makes them, or all at once. */
@@ -147,6 +150,7 @@ function fromPass(snapshot: Snapshot, pass: RecordPass): Inventory {
     coverage: snapshot.coverage ?? null,
     trustStore: buildTrustStore(snapshot),
     upcall: upcallCaches(trusted, groups),
+    processless: snapshot.processlessUids === undefined ? null : processlessUids(snapshot.processlessUids, snapshot.users, trusted),
     kerberos: kerberosHoldings(clean ? pass.kerberos : pass.kerberos.filter((k) => k.suspect.length === 0)),
   };
 }

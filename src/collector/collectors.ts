@@ -107,6 +107,12 @@ const UPDATES: Record<CollectorName, Update> = {
       for (const [cls, byState] of byClass) for (const [state, n] of byState) add(g['keyring_keys'] as GaugeFamily, { type, class: cls, state }, n);
     }
     for (const [uid, seconds] of expiry) (g['keyring_persistent_keyring_expiry_seconds'] as GaugeFamily).set({ uid }, seconds);
+    if (inv.processless !== null) {
+      const gauge = g['keyring_user_processless_keys'] as GaugeFamily;
+      const processless = new Map(inv.processless.map((p) => [p.uid, p.owned]));
+      const own = inv.users?.filter((u) => u.uid !== 0) ?? [];
+      for (const u of own) add(gauge, { uid: uidLabel(u.uid) }, processless.get(u.uid) ?? 0);
+    }
     const tgtExpiry = new Map<string, number>();
     for (const h of inv.kerberos) {
       const uid = uidLabel(h.uid);

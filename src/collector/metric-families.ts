@@ -126,6 +126,15 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     collector: 'keys',
   },
   {
+    name: 'keyring_user_processless_keys',
+    help:
+      'Keys /proc/key-users counts for a uid that runs no process (left behind after logout), 0 for a uid that runs one; root and the exporter\'s own uid are not asked about. ' +
+      'No series where processes cannot be seen (a captured folder).',
+    labels: ['uid'],
+    labelValues: { uid: UID },
+    collector: 'keys',
+  },
+  {
     name: 'keyring_kerberos_caches',
     help: 'MIT Kerberos credential caches kept in keyrings (KEYRING: caches; one __krb5_princ__ key a cache) of a uid, from /proc/keys.',
     labels: ['uid'],

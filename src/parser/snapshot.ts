@@ -45,6 +45,8 @@ export interface RawProcFiles {
   sysctls: Record<KeysSysctl, FileRead>;
   /** /proc/sys/kernel/overflowgid: what an invalid gid prints as. */
   overflowGid?: FileRead;
+  /** Uids /proc/key-users lists that run no process (procfs/process-uids.ts); absent where processes cannot be seen. */
+  processlessUids?: number[];
 }
 
 export interface Snapshot {
@@ -77,6 +79,8 @@ export interface Snapshot {
   issueCounts: Partial<Record<ParseIssue['file'], number>>;
   /** Whose reads of /proc/keys were merged (--view all-users); absent: the reading process's own. */
   coverage?: ReadCoverage;
+  /** Uids that own keys and run no process; absent where processes could not be seen (a capture). */
+  processlessUids?: number[];
 }
 
 /** Why a uid was not read as: beyond --collector.users.max-uids, its credentials not taken, or the read failed. */
@@ -168,6 +172,7 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
     confirmedBy,
     ...(raw.answersError !== undefined ? { answersError: raw.answersError } : {}),
     ...(trustKeyrings !== null ? { trustKeyrings } : {}),
+    ...(raw.processlessUids !== undefined ? { processlessUids: raw.processlessUids } : {}),
     users,
     unstableUids,
     limits,

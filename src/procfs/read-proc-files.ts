@@ -21,6 +21,7 @@ import { kernelAnswers } from './ask-kernel.js';
 import { loadKeyctl } from './keyctl.js';
 import { readInto } from './read-into.js';
 import { readKernelAnswers } from './kernel-answers-file.js';
+import { uidsWithoutProcess } from './process-uids.js';
 
 /** Bytes read between two turns of the event loop. */
 const SLICE = 256 * 1024;
@@ -149,6 +150,12 @@ export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): P
   else keys = await readProcFile(keysPath);
   const keyUsersAfter = keyUsers.status === 'ok' ? await readProcFile(join(procRoot, 'key-users')) : undefined;
   const raw: RawProcFiles = { keys, keyUsers, ...(keyUsersAfter !== undefined ? { keyUsersAfter } : {}), sysctls, overflowGid };
+  // Uids that own keys and run no process: this process runs as its own uid, and root's keys are the system's.
+  if (live && keyUsers.text !== undefined) {
+    const own = typeof process.geteuid === 'function' ? process.geteuid() : -1;
+    const owners = parseProcKeyUsers(keyUsers.text).users.map((u) => u.uid).filter((uid) => uid !== 0 && uid !== own);
+    raw.processlessUids = uidsWithoutProcess(procRoot, owners);
+  }
   if (keysParsed !== undefined) raw.keysParsed = keysParsed;
   if (keys.status !== 'ok' || (keys.text === undefined && keysParsed === undefined)) return raw;
   if (keyctl !== null) {
