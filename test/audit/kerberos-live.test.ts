@@ -60,4 +60,39 @@ describe('Kerberos caches, live', () => {
       await kdc.stop();
     }
   }, 60_000);
+
+  live('caches piling up in a persistent collection until Kerberos holds half the byte quota, one of them expired: the checks fire, counting the caches klist -l lists and the expired one', async () => {
+    const kdc = await startKdc();
+    const uid = 45500 + (process.pid % 90);
+    const asUid = ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
+    try {
+      kdc.addPrincipal('bob', 'bob-pw');
+      const pc = `KEYRING:persistent:${uid}`;
+      const script = [
+        `export KRB5_CONFIG=${kdc.env['KRB5_CONFIG'] as string}`,
+        `for i in $(seq 1 11); do echo bob-pw | KRB5CCNAME=${pc}:krb_ccache_$i kinit bob > /dev/null || exit 1; done`,
+        `echo bob-pw | KRB5CCNAME=${pc}:krb_ccache_short kinit -l 2s bob > /dev/null && sleep 3`,
+        `KRB5CCNAME=${pc} klist -l | sed 's/^/klist /'`,
+      ].join('\n');
+      const s = await holdSession(script, [], asUid);
+      try {
+        // klist -l: a header, a rule, and a line a live cache. The expired cache's keyring is dead, so klist no longer
+        // lists it, but its keys stay until the kernel's collector takes them: the exporter counts it too.
+        const live = s.lines.filter((l) => l.startsWith('klist ')).slice(2);
+        expect(live.length, live.join('\n')).toBe(11);
+        const caches = live.length + 1;
+        const r = sh(`"$BIN" audit --view all-users --format json --fail-on never`);
+        expect(r.status, r.stderr).toBe(0);
+        const mine = (JSON.parse(r.stdout).audit.findings as { check: string; uid?: number; message: string }[]).filter((f) => f.uid === uid && f.check.startsWith('kerberos_'));
+        expect(mine.map((f) => f.check).sort()).toEqual(['kerberos_caches_piling_up', 'kerberos_expired_tickets', 'kerberos_quota_share', 'kerberos_tgt_expiring']);
+        expect(mine.find((f) => f.check === 'kerberos_caches_piling_up')?.message).toMatch(new RegExp(`^uid ${uid} holds ${caches} Kerberos caches, more than 5 `));
+        expect(mine.find((f) => f.check === 'kerberos_expired_tickets')?.message).toBe(`uid ${uid} still holds 1 expired Kerberos ticket (1 TGT)`);
+      } finally {
+        await s.end();
+        spawnSync('bash', ['-c', `cd / && ${asUid.join(' ')} keyctl session - bash -c 'keyctl invalidate $(keyctl get_persistent @s)'; cd / && ${asUid.join(' ')} ${DROP_USER_KEYRINGS}`]);
+      }
+    } finally {
+      await kdc.stop();
+    }
+  }, 60_000);
 });
