@@ -56,13 +56,18 @@ describe('keys_left_without_process', () => {
       const r = sh(`"$BIN" audit --view all-users --format json --fail-on never; echo ---; "$BIN" metrics --view all-users`);
       expect(r.status, r.stderr).toBe(0);
       const [json, metrics] = r.stdout.split('---\n') as [string, string];
-      const findings = (JSON.parse(json).audit.findings as { check: string; uid?: number; severity: string; message: string }[]).filter((f) => f.check === 'keys_left_without_process');
+      const findings = (JSON.parse(json).audit.findings as { check: string; uid?: number; severity: string; message: string; remediation: string }[]).filter((f) => f.check === 'keys_left_without_process');
       const mine = findings.find((f) => f.uid === gone);
       expect(mine?.severity).toBe('warning');
       expect(mine?.message).toMatch(new RegExp(`^uid ${gone} runs no process but owns \\d+ keys \\(\\d+ visible: .*1 logon.*\\), 1 of them holding a secret$`));
       expect(findings.find((f) => f.uid === running)).toBeUndefined();
       expect(metrics).toMatch(new RegExp(`^keyring_user_processless_keys\\{uid="${gone}"\\} [1-9]\\d*$`, 'm'));
       expect(metrics).toMatch(new RegExp(`^keyring_user_processless_keys\\{uid="${running}"\\} 0$`, 'm'));
+      // The fix works as written, as root: the persistent keyring goes, with the logon key it held.
+      const fix = /`(keyctl invalidate \$\(keyctl get_persistent @s \d+\))`/.exec(mine?.remediation ?? '')?.[1];
+      expect(fix).toBe(`keyctl invalidate $(keyctl get_persistent @s ${gone})`);
+      expect(sh(`cd / && keyctl session - bash -c '${fix as string}'`).status).toBe(0);
+      expect(sh(`"$BIN" keys --view all-users --format json`).stdout).not.toContain(`kre:${name}`);
     } finally {
       if (sleeper.exitCode === null) {
         sleeper.kill('SIGTERM');

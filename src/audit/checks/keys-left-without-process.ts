@@ -14,7 +14,9 @@ export const keysLeftWithoutProcess: Check = {
     'Keys outlive the processes that made them: a persistent keyring keeps its keys for days after the last login, and user and ' +
     'logon keys linked there or in the user keyring stay in kernel memory until they expire or are revoked (persistent-keyring(7), ' +
     'user-keyring(7)); a uid that runs no process and still owns secrets left them behind.',
-  fix: 'As root, `keyctl invalidate` the keyrings or keys no longer needed (keyring-exporter keys --view all-users lists them), or have the logout path clear them (pam_keyinit revoke, kdestroy, fscrypt lock).',
+  fix:
+    'As root, `keyctl invalidate $(keyctl get_persistent @s UID)` drops a persistent keyring and what it holds; as the uid, `keyctl clear @u` empties its user keyring; ' +
+    'have the logout path clear them (pam_keyinit revoke, kdestroy, fscrypt lock).',
   run(ctx) {
     const findings: Finding[] = [];
     for (const p of ctx.inventory.processless ?? []) {
@@ -27,9 +29,9 @@ export const keysLeftWithoutProcess: Check = {
         uid: p.uid,
         message: `uid ${p.uid} runs no process but owns ${p.owned} key${p.owned === 1 ? '' : 's'} (${shown})${p.secrets > 0 ? `, ${p.secrets} of them holding a secret` : ''}`,
         remediation:
-          seen === 0
-            ? `Run the audit as root with --view all-users to see them; then, as root, \`keyctl invalidate\` those no longer needed.`
-            : `\`keyring-exporter keys --view all-users\` lists them; as root, \`keyctl invalidate SERIAL\` each one no longer needed (a persistent keyring: \`keyctl invalidate $(keyctl get_persistent @s ${p.uid})\`), and clear them at logout.`,
+          `${seen === 0 ? 'Run the audit as root with --view all-users to see them. ' : '`keyring-exporter keys --view all-users` lists them. '}` +
+          `As root, \`keyctl invalidate $(keyctl get_persistent @s ${p.uid})\` drops its persistent keyring and what it holds; ` +
+          `\`setpriv --reuid=${p.uid} --regid=${p.uid} --clear-groups keyctl clear @u\` empties its user keyring. Then have its logout clear them.`,
       });
     }
     return findings;
