@@ -11,6 +11,11 @@ import { hasCommand, isRoot, itWith } from '../helpers/prerequisites.js';
 import { sh } from '../helpers/run-bin.js';
 import { DROP_USER_KEYRINGS } from '../helpers/user-keyrings.js';
 
+/** The throwaway uid's persistent keyring, and its user keyrings, invalidated as the uid. */
+function dropKeyrings(asUid: string[]): void {
+  spawnSync('bash', ['-c', `cd / && ${asUid.join(' ')} keyctl session - bash -c 'keyctl invalidate $(keyctl get_persistent @s)'; cd / && ${asUid.join(' ')} ${DROP_USER_KEYRINGS}`]);
+}
+
 const live = itWith([isRoot(), hasCommand('keyctl'), hasCommand('setpriv'), hasCommand('kinit'), hasCommand('krb5kdc'), hasCommand('kdb5_util'), hasCommand('kadmin.local')]);
 
 describe('Kerberos caches, live', () => {
@@ -54,7 +59,7 @@ describe('Kerberos caches, live', () => {
         expect(value('keyring_kerberos_bytes')).toBeGreaterThan(3 * 500);
       } finally {
         await s.end();
-        spawnSync('bash', ['-c', `cd / && ${asUid.join(' ')} keyctl session - bash -c 'keyctl invalidate $(keyctl get_persistent @s)'; cd / && ${asUid.join(' ')} ${DROP_USER_KEYRINGS}`]);
+        dropKeyrings(asUid);
       }
     } finally {
       await kdc.stop();
@@ -89,7 +94,7 @@ describe('Kerberos caches, live', () => {
         expect(mine.find((f) => f.check === 'kerberos_expired_tickets')?.message).toBe(`uid ${uid} still holds 1 expired Kerberos ticket (1 TGT)`);
       } finally {
         await s.end();
-        spawnSync('bash', ['-c', `cd / && ${asUid.join(' ')} keyctl session - bash -c 'keyctl invalidate $(keyctl get_persistent @s)'; cd / && ${asUid.join(' ')} ${DROP_USER_KEYRINGS}`]);
+        dropKeyrings(asUid);
       }
     } finally {
       await kdc.stop();
