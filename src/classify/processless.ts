@@ -12,7 +12,7 @@ export const SECRET_TYPES: ReadonlySet<string> = new Set(['user', 'logon', 'big_
 
 export interface ProcesslessUid {
   uid: number;
-  /** Keys /proc/key-users counts for the uid. */
+  /** Keys /proc/key-users counts for the uid, but for its user and user-session keyrings where the read showed them. */
   owned: number;
   /** The uid's keys the read showed, by type and by class. */
   byType: Record<string, number>;
@@ -30,9 +30,15 @@ export function processlessUids(processless: readonly number[] | undefined, user
   for (const k of trusted) {
     const p = byUid.get(k.uid);
     if (p === undefined) continue;
+    // The user and user-session keyrings stay after every logout (.user_reg keeps them since Linux 5.3): they are
+    // the kernel's, and left nothing behind unless they hold keys, which are counted themselves.
+    if (k.class === 'user' || k.class === 'user_session') {
+      p.owned--;
+      continue;
+    }
     p.byType[k.type.name] = (p.byType[k.type.name] ?? 0) + 1;
     p.byClass[k.class] = (p.byClass[k.class] ?? 0) + 1;
     if (SECRET_TYPES.has(k.type.name)) p.secrets++;
   }
-  return [...byUid.values()];
+  return [...byUid.values()].filter((p) => p.owned > 0);
 }

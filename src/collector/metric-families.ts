@@ -128,7 +128,8 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   {
     name: 'keyring_user_processless_keys',
     help:
-      'Keys /proc/key-users counts for a uid that runs no process (left behind after logout), 0 for a uid that runs one; root and the exporter\'s own uid are not asked about. ' +
+      'Keys /proc/key-users counts for a uid that runs no process (left behind after logout), but for its user and user-session keyrings, which the kernel keeps after every logout; ' +
+      '0 for a uid that runs one or left nothing else; root and the exporter\'s own uid are not asked about. ' +
       'No series where processes cannot be seen (a captured folder).',
     labels: ['uid'],
     labelValues: { uid: UID },

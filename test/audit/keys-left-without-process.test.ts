@@ -36,6 +36,16 @@ describe('keys_left_without_process', () => {
     ]);
   });
 
+  it('a uid that left only its user and user-session keyrings, which the kernel keeps after every logout, left nothing', () => {
+    const keys = renderKeys([
+      { serial: 0x20, uid: 1002, gid: 65534, type: 'keyring', perm: '1f3f0000', text: '_uid.1002: empty' },
+      { serial: 0x21, uid: 1002, gid: 65534, type: 'keyring', perm: '1f3f0000', text: '_uid_ses.1002: 1' },
+    ]);
+    const inv = buildInventory({ ...snapshotOf(keys, `${keyUser(1002, 2, 2, 2, 200, 30, 20000)}\n`, undefined, 1_800_000_000), processlessUids: [1002] });
+    expect(inv.processless).toEqual([]);
+    expect(runAudit(inv, DEFAULT_AUDIT_CONFIG, [check]).findings).toEqual([]);
+  });
+
   it('stays quiet where every uid runs a process, and where processes were not seen (a capture)', () => {
     expect(runAudit(read([]), DEFAULT_AUDIT_CONFIG, [check]).findings).toEqual([]);
     expect(read(undefined).processless).toBeNull();
