@@ -84,11 +84,6 @@ function failedRead(path: string, err: unknown): FileRead {
  */
 const STREAM_FROM_KEYS = 4096;
 
-/** The keys /proc/key-users counts, all uids together (0 when it could not be read). */
-function keysCounted(keyUsers: FileRead): number {
-  return keyUsers.text === undefined ? 0 : parseProcKeyUsers(keyUsers.text).users.reduce((n, u) => n + u.nkeys, 0);
-}
-
 /** /proc/keys read on the reader thread and parsed, with the kernel's answers, as it is read. */
 async function streamKeys(path: string, answers: KernelAnswers, opts: ReadOptions): Promise<{ keys: FileRead; parsed?: ProcKeysParseResult }> {
   const stream = streamProcKeys(answers, opts.memo, opts.onRecord);
@@ -143,18 +138,18 @@ export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): P
   const sysctls = Object.fromEntries(entries) as Record<KeysSysctl, FileRead>;
   const overflowGid = await readProcFile(join(procRoot, 'sys/kernel/overflowgid'));
   const keyUsers = await readProcFile(join(procRoot, 'key-users'));
+  const owners = keyUsers.text === undefined ? [] : parseProcKeyUsers(keyUsers.text).users;
   const keysPath = join(procRoot, 'keys');
   let keys: FileRead;
   let keysParsed: ProcKeysParseResult | undefined;
-  if (answers !== undefined && opts.parse === true && keysCounted(keyUsers) >= STREAM_FROM_KEYS) ({ keys, parsed: keysParsed } = await streamKeys(keysPath, answers, opts));
+  if (answers !== undefined && opts.parse === true && owners.reduce((n, u) => n + u.nkeys, 0) >= STREAM_FROM_KEYS) ({ keys, parsed: keysParsed } = await streamKeys(keysPath, answers, opts));
   else keys = await readProcFile(keysPath);
   const keyUsersAfter = keyUsers.status === 'ok' ? await readProcFile(join(procRoot, 'key-users')) : undefined;
   const raw: RawProcFiles = { keys, keyUsers, ...(keyUsersAfter !== undefined ? { keyUsersAfter } : {}), sysctls, overflowGid };
   // Uids that own keys and run no process: this process runs as its own uid, and root's keys are the system's.
   if (live && keyUsers.text !== undefined) {
     const own = typeof process.geteuid === 'function' ? process.geteuid() : -1;
-    const owners = parseProcKeyUsers(keyUsers.text).users.map((u) => u.uid).filter((uid) => uid !== 0 && uid !== own);
-    raw.processlessUids = uidsWithoutProcess(procRoot, owners);
+    raw.processlessUids = uidsWithoutProcess(procRoot, owners.map((u) => u.uid).filter((uid) => uid !== 0 && uid !== own));
   }
   if (keysParsed !== undefined) raw.keysParsed = keysParsed;
   if (keys.status !== 'ok' || (keys.text === undefined && keysParsed === undefined)) return raw;
