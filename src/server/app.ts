@@ -3,7 +3,8 @@
  * scraper asks for it, the Prometheus text format otherwise), a landing page, /-/healthy and /-/ready, and a
  * bound on requests served at once.
  */
-import express, { type Express, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Counter, Registry } from 'prom-client';
 import { registerExporterMetrics } from './exporter-metrics.js';
 import type { AuditConfig } from '../audit/audit-config.js';
@@ -17,7 +18,7 @@ import { runAudit } from '../audit/run-audit.js';
 import { auditJsonChunks } from '../report/audit-document.js';
 import { keysJsonChunks } from '../report/keys-document.js';
 import type { Scraper } from './scraper.js';
-import { createBasicAuth } from './basic-auth.js';
+import { createGate, pathOf, sendText } from './gates.js';
 import type { WebConfig } from './web-config.js';
 
 export interface AppOptions {
@@ -50,15 +51,11 @@ export interface AppOptions {
 const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
 const PROMETHEUS_TEXT = Registry.PROMETHEUS_CONTENT_TYPE;
 
-function wantsOpenMetrics(req: Request): boolean {
-  return (req.get('accept') ?? '').includes('application/openmetrics-text');
-}
-
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function createApp(o: AppOptions): Express {
+export function createApp(o: AppOptions): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // An exposition is made afresh for every scrape: an ETag would only cost a hash of the body.
@@ -77,63 +74,8 @@ export function createApp(o: AppOptions): Express {
     },
   });
 
-  // --web.config.file: headers on every response; the request limit, then basic auth, in front of every path
-  // but the two health endpoints. Those say only that the process is up, and Kubernetes' probes cannot send
-  // credentials without writing them into the pod spec (exporter-toolkit guards them too; the DaemonSet's probes
-  // need them open). The limit comes first, so that a flood of wrong passwords costs at most --web.max-requests
-  // bcrypt checks waiting at once (basic-auth.ts runs them off the event loop); the probes answer meanwhile.
-  const isProbe = (path: string): boolean => {
-    const p = path.toLowerCase().replace(/\/$/, '');
-    return p === '/-/healthy' || p === '/-/ready';
-  };
-  app.use((_req, res, next) => {
-    const web = o.webConfig?.() ?? null;
-    if (web !== null) for (const [name, value] of Object.entries(web.headers)) res.setHeader(name, value);
-    next();
-  });
-
-  // rate_limit: a token bucket, started afresh when the configuration changes.
-  let bucket: { of: WebConfig['rateLimit']; tokens: number; at: number } | null = null;
-  app.use((req, res, next) => {
-    const limit = o.webConfig?.()?.rateLimit;
-    if (limit === undefined || isProbe(req.path)) return next();
-    const now = performance.now();
-    if (bucket === null || bucket.of !== limit) bucket = { of: limit, tokens: limit.burst, at: now };
-    bucket.tokens = Math.min(limit.burst, bucket.tokens + (now - bucket.at) / limit.intervalMs);
-    bucket.at = now;
-    if (bucket.tokens < 1) {
-      res.status(429).type('text/plain').send('too many requests (rate_limit of --web.config.file)\n');
-      return;
-    }
-    bucket.tokens -= 1;
-    next();
-  });
-
-  let active = 0;
-  app.use((req, res, next) => {
-    if (isProbe(req.path)) return next();
-    if (active >= o.maxRequests) {
-      res.status(503).type('text/plain').send(`too many requests in flight (--web.max-requests ${o.maxRequests})\n`);
-      return;
-    }
-    active++;
-    res.on('close', () => active--);
-    next();
-  });
-
-  const checkAuth = createBasicAuth();
-  app.use((req, res, next) => {
-    const users = o.webConfig?.()?.users;
-    if (users === undefined || isProbe(req.path)) return next();
-    checkAuth(users, req.get('authorization')).then(
-      (ok) => {
-        if (ok) return next();
-        res.status(401).setHeader('WWW-Authenticate', 'Basic realm="keyring-exporter", charset="UTF-8"');
-        res.type('text/plain').send('Unauthorized\n');
-      },
-      (err: unknown) => next(err),
-    );
-  });
+  const gate = createGate(o);
+  app.use(gate);
 
   // One exposition per format in the making at a time: scrapes that arrive meanwhile get the same one (they
   // would share its read anyway; this also shares the audit and the serialising). Nothing outlives it.
@@ -174,13 +116,10 @@ export function createApp(o: AppOptions): Express {
     return { contentType: openMetrics ? OPENMETRICS : PROMETHEUS_TEXT, body: joinFamilies(families, openMetrics) };
   };
 
-  // The exposition is answered here rather than by app.get() and res.send(): a route's dispatch and send()'s
-  // content-type, charset and freshness work are a noticeable share of a small host's scrape, for a response
-  // that is always 200 with one content type and a string body.
-  app.use(async (req: Request, res: Response, next) => {
-    if (!isTelemetryPath(req.path) || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+  // The exposition: GET or HEAD at the telemetry path.
+  const serveExposition = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      const openMetrics = wantsOpenMetrics(req);
+      const openMetrics = (req.headers.accept ?? '').includes('application/openmetrics-text');
       let exposition = rendering.get(openMetrics);
       if (exposition === undefined) {
         exposition = render(openMetrics).finally(() => rendering.delete(openMetrics));
@@ -193,9 +132,9 @@ export function createApp(o: AppOptions): Express {
       res.end(body);
     } catch (err) {
       o.logger.error('scrape failed', { error: err instanceof Error ? err.message : String(err) });
-      res.status(500).type('text/plain').send('scrape failed; see the exporter log\n');
+      sendText(res, 500, 'scrape failed; see the exporter log\n');
     }
-  });
+  };
 
   // The documents of the scrape's read, written in pieces as they are made: at 1,000,000 keys the keys document
   // is longer than any string V8 can make.
@@ -240,5 +179,17 @@ export function createApp(o: AppOptions): Express {
     });
 
   app.use((_req, res) => void res.status(404).type('text/plain').send('not found\n'));
-  return app;
+
+  // Scrapes are answered without express: its dispatch of a request (the prototypes it sets, the router's
+  // layers) is some 15% of a small host's scrape (`npm run bench`), for an answer that is always the same kind.
+  // They pass the same gate first; every other request is express's.
+  return (req, res) => {
+    const path = pathOf(req.url);
+    if (path === null || !isTelemetryPath(path) || (req.method !== 'GET' && req.method !== 'HEAD')) return void app(req, res);
+    gate(req, res, (err) => {
+      if (err === undefined) return void serveExposition(req, res);
+      o.logger.error('scrape failed', { error: err instanceof Error ? err.message : String(err) });
+      sendText(res, 500, 'scrape failed; see the exporter log\n');
+    });
+  };
 }
