@@ -5,15 +5,13 @@
  */
 import express, { type Request, type Response } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { Counter, Registry } from 'prom-client';
-import { registerExporterMetrics } from './exporter-metrics.js';
+import { createExporterMetrics } from './exporter-metrics.js';
 import type { AuditConfig } from '../audit/audit-config.js';
 import { createGauges, updateGauges } from '../collector/collectors.js';
 import { createFirstSeen } from '../collector/first-seen.js';
 import { joinFamilies } from '../collector/gauge-family.js';
-import { READS_COUNTER, type CollectorName } from '../collector/metric-families.js';
+import type { CollectorName } from '../collector/metric-families.js';
 import type { Logger } from './logger.js';
-import { formatRegistryFamilies } from './registry-exposition.js';
 import { runAudit } from '../audit/run-audit.js';
 import { auditJsonChunks } from '../report/audit-document.js';
 import { keysJsonChunks } from '../report/keys-document.js';
@@ -48,8 +46,9 @@ export interface AppOptions {
   webConfig?: () => WebConfig | null;
 }
 
-const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
-const PROMETHEUS_TEXT = Registry.PROMETHEUS_CONTENT_TYPE;
+/** The content types prom-client's Registry names for the two formats. */
+export const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -60,19 +59,8 @@ export function createApp(o: AppOptions): RequestListener {
   app.disable('x-powered-by');
   // An exposition is made afresh for every scrape: an ETag would only cost a hash of the body.
   app.set('etag', false);
-  // The exporter's own metrics live in a registry that persists (prom-client's default metrics keep state); each
-  // scrape writes it in the format asked for (registry-exposition.ts), then the keyring_* families.
-  const own = new Registry();
-  if (o.exporterMetrics) registerExporterMetrics(own);
-  const scraper = o.scraper;
-  new Counter({
-    ...READS_COUNTER,
-    registers: [own],
-    collect() {
-      this.reset();
-      this.inc(scraper.reads);
-    },
-  });
+  // The exporter's own metrics (process_*, nodejs_*, keyring_exporter_reads_total), then the keyring_* families.
+  const own = createExporterMetrics(o.exporterMetrics);
 
   const gate = createGate(o);
   app.use(gate);
@@ -97,7 +85,7 @@ export function createApp(o: AppOptions): RequestListener {
     const reading = o.scraper.inventory();
     // Awaited below; handled here too, so that a read failing meanwhile is not an unhandled rejection.
     reading.catch(() => undefined);
-    const families = await formatRegistryFamilies(own, openMetrics);
+    const families = own.families(openMetrics, o.scraper.reads);
     const inventory = await reading;
     const errors = updateGauges(gauges, inventory, {
       enabled: o.enabled,
