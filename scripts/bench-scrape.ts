@@ -41,7 +41,7 @@ import { streamProcFile } from '../src/procfs/stream-read.js';
 import { createReadMemo } from '../src/parser/read-memo.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** Run as installed (its first line gives Node the flags it runs with: src/server/heap-growth.ts). */
+/** Run as installed (its first line gives Node the flags it runs with: src/server/v8-flags.ts). */
 const BIN = join(ROOT, 'bin', 'keyring-exporter');
 const HOLDER = join(ROOT, 'scripts', 'bench', 'keyholder.py');
 // /usr/bin/python3: an unprivileged uid must be able to run it (a pyenv under /root is not readable).

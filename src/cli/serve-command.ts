@@ -3,7 +3,7 @@
  * Port 10142 by default: above the 9100-9999 range of Prometheus' default port allocations (full by now) and
  * clear of Kubernetes' 10249-10259; to be registered on that list before the first release.
  */
-import { boundHeapGrowth } from '../server/heap-growth.js';
+import { tuneV8ForServing } from '../server/v8-flags.js';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -62,7 +62,7 @@ export interface ServeOptions {
 }
 
 export async function runServeCommand(o: ServeOptions, io: CliIo): Promise<number> {
-  boundHeapGrowth();
+  tuneV8ForServing();
   const logger = createLogger(o.logLevel, o.logFormat, io.stderr);
   const addresses = o.listenAddresses.map((a) => [a, parseListenAddress(a)] as const);
   const bad = addresses.find(([, p]) => p === null);
