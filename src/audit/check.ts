@@ -4,8 +4,7 @@
  *
  */
 import type { Inventory, InventoryKey } from '../classify/inventory.js';
-import type { KeyClass } from '../classify/keyring-class.js';
-import type { KeyState } from '../classify/key-state.js';
+import type { ListedClass, ListedState } from '../classify/record-pass.js';
 import type { AuditConfig } from './audit-config.js';
 import type { Finding, Severity } from './finding.js';
 
@@ -19,9 +18,9 @@ export interface AuditContext {
   /** Keys a check about keys may report, in file order: trusted (suspect records belong to forged_proc_keys_line) and not allowed. */
   readonly reportable: readonly InventoryKey[];
   /** The reportable keys of one class, in file order. */
-  reportableOfClass: (cls: KeyClass) => readonly InventoryKey[];
+  reportableOfClass: (cls: ListedClass) => readonly InventoryKey[];
   /** The reportable keys in one state, in file order. */
-  reportableInState: (state: KeyState) => readonly InventoryKey[];
+  reportableInState: (state: ListedState) => readonly InventoryKey[];
 }
 
 export interface Check {

@@ -8,8 +8,7 @@ import type { AuditContext, Check } from './check.js';
 import { SEVERITIES, SEVERITY_RANK, type Finding, type Severity } from './finding.js';
 import { globToRegExp } from './glob.js';
 import type { Inventory, InventoryKey } from '../classify/inventory.js';
-import type { KeyClass } from '../classify/keyring-class.js';
-import type { KeyState } from '../classify/key-state.js';
+import type { ListedClass, ListedState } from '../classify/record-pass.js';
 import { deadKeysLingering } from './checks/dead-keys-lingering.js';
 import { forgedProcKeysLine } from './checks/forged-proc-keys-line.js';
 import { negativeKeys } from './checks/negative-keys.js';
@@ -85,8 +84,8 @@ export function runAudit(inventory: Inventory, config: AuditConfig, checks: read
   const notAllowed = (keys: InventoryKey[]): InventoryKey[] => (anyAllowed ? keys.filter((k) => !allowed(k)) : keys);
   const groups = inventory.trustedGroups;
   let reportable: InventoryKey[] | null = null;
-  const ofClass = new Map<KeyClass, InventoryKey[]>();
-  const inState = new Map<KeyState, InventoryKey[]>();
+  const ofClass = new Map<ListedClass, InventoryKey[]>();
+  const inState = new Map<ListedState, InventoryKey[]>();
   const ctx: AuditContext = {
     inventory,
     config,

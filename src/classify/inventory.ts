@@ -161,11 +161,18 @@ function notableOrSuspect(keys: InventoryKey[], notable: InventoryKey[]): Invent
 }
 
 function summaryOf(g: KeyGroups, listed: number): InventorySummary {
-  const byClass = Object.fromEntries(KEY_CLASSES.map((c) => [c, g.byClass[c].length])) as Record<KeyClass, number>;
-  const byState = Object.fromEntries(KEY_STATES.map((s) => [s, g.byState[s].length])) as Record<KeyState, number>;
-  const keys = KEY_STATES.reduce((n, s) => n + byState[s], 0);
+  const byClass = Object.fromEntries(KEY_CLASSES.map((c) => [c, 0])) as Record<KeyClass, number>;
+  const byState = Object.fromEntries(KEY_STATES.map((s) => [s, 0])) as Record<KeyState, number>;
   const byType: Record<string, number> = {};
-  for (const [type, byClassCounts] of g.counts) for (const byStateCounts of byClassCounts.values()) for (const n of byStateCounts.values()) byType[type.name] = (byType[type.name] ?? 0) + n;
+  let keys = 0;
+  for (const [type, byClassCounts] of g.counts)
+    for (const [cls, byStateCounts] of byClassCounts)
+      for (const [state, n] of byStateCounts) {
+        byType[type.name] = (byType[type.name] ?? 0) + n;
+        byClass[cls] += n;
+        byState[state] += n;
+        keys += n;
+      }
   return { keys, suspect: listed - keys, byClass, byState, byType };
 }
 

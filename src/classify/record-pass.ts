@@ -5,8 +5,8 @@
  */
 import type { KeyRecord } from '../parser/key-record.js';
 import type { InventoryKey } from './inventory.js';
-import { classifyKey, KEY_CLASSES, type KeyClass } from './keyring-class.js';
-import { classifyKeyState, KEY_STATES, type KeyState } from './key-state.js';
+import { classifyKey, type KeyClass } from './keyring-class.js';
+import { classifyKeyState, type KeyState } from './key-state.js';
 import { isSingletonClass, NOT_SUSPECT } from './key-trust.js';
 import { isKerberosKey } from './kerberos.js';
 
@@ -49,18 +49,27 @@ function classifyInPlace(k: Classified, overflowGid: number): void {
   k.classifiedWith = overflowGid;
 }
 
-/** Keys by class and by state (each in file order), and counted by type, class and state. */
+/**
+ * The classes and states whose keys a check or a collector looks at one by one. Keys of the others are only
+ * counted: at 100,000 keys a list of every key of a class is an array the size of the file, made again each scrape.
+ */
+export const LISTED_CLASSES = ['session', 'persistent'] as const satisfies readonly KeyClass[];
+export const LISTED_STATES = ['negative', 'under_construction', 'revoked', 'expired', 'invalidated', 'dead'] as const satisfies readonly KeyState[];
+export type ListedClass = (typeof LISTED_CLASSES)[number];
+export type ListedState = (typeof LISTED_STATES)[number];
+
+/** The keys of the listed classes and states (each in file order), and every key counted by type, class and state. */
 export interface KeyGroups {
-  byClass: Record<KeyClass, InventoryKey[]>;
-  byState: Record<KeyState, InventoryKey[]>;
+  byClass: Record<ListedClass, InventoryKey[]>;
+  byState: Record<ListedState, InventoryKey[]>;
   /** By decoded type (one shared object per type column and name), class and state. */
   counts: Map<KeyRecord['type'], Map<KeyClass, Map<KeyState, number>>>;
 }
 
 export function groupKeys(keys: Iterable<InventoryKey>): KeyGroups {
   const g: KeyGroups = {
-    byClass: Object.fromEntries(KEY_CLASSES.map((c) => [c, []])) as unknown as Record<KeyClass, InventoryKey[]>,
-    byState: Object.fromEntries(KEY_STATES.map((c) => [c, []])) as unknown as Record<KeyState, InventoryKey[]>,
+    byClass: Object.fromEntries(LISTED_CLASSES.map((c) => [c, []])) as unknown as Record<ListedClass, InventoryKey[]>,
+    byState: Object.fromEntries(LISTED_STATES.map((c) => [c, []])) as unknown as Record<ListedState, InventoryKey[]>,
     counts: new Map(),
   };
   for (const k of keys) addToGroups(g, k);
@@ -68,8 +77,8 @@ export function groupKeys(keys: Iterable<InventoryKey>): KeyGroups {
 }
 
 function addToGroups(g: KeyGroups, k: InventoryKey): void {
-  g.byClass[k.class].push(k);
-  g.byState[k.state].push(k);
+  (g.byClass as Partial<Record<KeyClass, InventoryKey[]>>)[k.class]?.push(k);
+  (g.byState as Partial<Record<KeyState, InventoryKey[]>>)[k.state]?.push(k);
   let byClass = g.counts.get(k.type);
   if (byClass === undefined) g.counts.set(k.type, (byClass = new Map()));
   let byState = byClass.get(k.class);

@@ -1,9 +1,9 @@
 import type { Check } from '../check.js';
 import { byUid } from './key-groups.js';
-import type { KeyState } from '../../classify/key-state.js';
+import type { ListedState } from '../../classify/record-pass.js';
 
 /** The states of a key that died. */
-const LINGERING: readonly KeyState[] = ['revoked', 'expired', 'invalidated', 'dead'];
+const LINGERING: readonly ListedState[] = ['revoked', 'expired', 'invalidated', 'dead'];
 
 export const deadKeysLingering: Check = {
   id: 'dead_keys_lingering',
