@@ -28,9 +28,11 @@ export function formatValue(v: number): string {
 
 interface Series {
   labels: Record<string, string>;
-  /** `name{a="x",b="y"}`, made when the series is first set in an update. */
+  /** `name{a="x",b="y"}`, made when the series is first set. */
   head: string;
   value: number;
+  /** The update that last set it: only the current update's series are exported. */
+  update: number;
 }
 
 export class GaugeFamily {
@@ -38,30 +40,34 @@ export class GaugeFamily {
   readonly help: string;
   readonly labelNames: readonly string[];
   private readonly header: string;
-  private series = new Map<string, Series>();
-  /** The series of the update before: a series set again takes its line head from there instead of writing it again. */
-  private previous = new Map<string, Series>();
+  /** The series of the current update and of the one before, by their label values. */
+  private readonly series = new Map<string, Series>();
+  private update = 0;
+  /** Series set in the current update. */
+  private live = 0;
 
   constructor(name: string, help: string, labelNames: readonly string[]) {
     this.name = name;
     this.help = help;
     this.labelNames = labelNames;
     this.header = `# HELP ${name} ${escapeString(help)}\n# TYPE ${name} gauge`;
-    this.reset();
   }
 
   /**
-   * Drop every series: what is not set again before the next exposition is not exported. A family without labels
+   * Start an update: what is not set again before the next exposition is not exported. A family without labels
    * too has no series until it is set (a prom-client Gauge would be 0): a value that was not read is not a zero.
+   * The series the update before did not set are forgotten; the others are kept, with their line heads, for
+   * this one to set again.
    */
   reset(): void {
-    this.previous = this.series;
-    this.series = new Map();
+    if (this.series.size > this.live) for (const [key, s] of this.series) if (s.update !== this.update) this.series.delete(key);
+    this.update++;
+    this.live = 0;
   }
 
   /** Whether no series was set since the last reset: the family is then left out of the exposition. */
   get empty(): boolean {
-    return this.series.size === 0;
+    return this.live === 0;
   }
 
   set(labels: Record<string, string>, value: number): void;
@@ -85,18 +91,19 @@ export class GaugeFamily {
     }
     let s = this.series.get(key);
     if (s === undefined) {
-      const before = this.previous.get(key);
-      if (before !== undefined) s = { labels: before.labels, head: before.head, value: 0 };
-      else {
-        let head = this.name;
-        if (names.length > 0) {
-          head += '{';
-          for (let j = 0; j < names.length; j++) head += `${j > 0 ? ',' : ''}${names[j]}="${escapeLabelValue(labels[names[j] as string] as string)}"`;
-          head += '}';
-        }
-        s = { labels: { ...labels }, head, value: 0 };
+      let head = this.name;
+      if (names.length > 0) {
+        head += '{';
+        for (let j = 0; j < names.length; j++) head += `${j > 0 ? ',' : ''}${names[j]}="${escapeLabelValue(labels[names[j] as string] as string)}"`;
+        head += '}';
       }
+      s = { labels: { ...labels }, head, value: 0, update: this.update - 1 };
       this.series.set(key, s);
+    }
+    if (s.update !== this.update) {
+      s.update = this.update;
+      s.value = 0;
+      this.live++;
     }
     return s;
   }
@@ -104,7 +111,7 @@ export class GaugeFamily {
   /** HELP, TYPE and one line per series, joined by newlines, as prom-client writes a family (no trailing newline). */
   format(): string {
     let out = this.header;
-    for (const s of this.series.values()) out += `\n${s.head} ${formatValue(s.value)}`;
+    for (const s of this.series.values()) if (s.update === this.update) out += `\n${s.head} ${formatValue(s.value)}`;
     return out;
   }
 
@@ -116,7 +123,7 @@ export class GaugeFamily {
       help: this.help,
       type: 'gauge',
       aggregator: 'sum',
-      get: () => Promise.resolve({ name: this.name, help: this.help, type: 'gauge', aggregator: 'sum', values: [...this.series.values()].map((s) => ({ labels: s.labels, value: s.value })) }),
+      get: () => Promise.resolve({ name: this.name, help: this.help, type: 'gauge', aggregator: 'sum', values: [...this.series.values()].filter((s) => s.update === this.update).map((s) => ({ labels: s.labels, value: s.value })) }),
       reset: () => this.reset(),
     };
     registry.registerMetric(metric as unknown as Metric);

@@ -78,8 +78,8 @@ export function createApp(o: AppOptions): RequestListener {
     const p = path.toLowerCase();
     return p === telemetry || p === `${telemetry}/`;
   };
-  const rendering = new Map<boolean, Promise<{ contentType: string; body: string }>>();
-  const render = async (openMetrics: boolean): Promise<{ contentType: string; body: string }> => {
+  const rendering = new Map<boolean, Promise<{ contentType: string; body: Buffer }>>();
+  const render = async (openMetrics: boolean): Promise<{ contentType: string; body: Buffer }> => {
     // The read is asked for first (concurrent scrapes share it); the exporter's own metrics are written first, as
     // they were when its registry was merged with the scrape's.
     const reading = o.scraper.inventory();
@@ -101,7 +101,8 @@ export function createApp(o: AppOptions): RequestListener {
     });
     for (const f of Object.values(gauges)) if (!f.empty) families.push(f.format());
     for (const [collector, error] of errors) o.logger.error('collector failed', { collector, error });
-    return { contentType: openMetrics ? OPENMETRICS : PROMETHEUS_TEXT, body: joinFamilies(families, openMetrics) };
+    // Encoded once, for every scrape that shares this exposition.
+    return { contentType: openMetrics ? OPENMETRICS : PROMETHEUS_TEXT, body: Buffer.from(joinFamilies(families, openMetrics)) };
   };
 
   // The exposition: GET or HEAD at the telemetry path.
@@ -116,7 +117,7 @@ export function createApp(o: AppOptions): RequestListener {
       const { contentType, body } = await exposition;
       res.statusCode = 200;
       res.setHeader('Content-Type', contentType);
-      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.setHeader('Content-Length', body.length);
       res.end(body);
     } catch (err) {
       o.logger.error('scrape failed', { error: err instanceof Error ? err.message : String(err) });

@@ -76,6 +76,22 @@ describe('GaugeFamily', () => {
     expect(formatFamilies([plain], false)).toBe('\n');
   });
 
+  it('a series set again after updates without it starts from zero, and inc counts within one update only', () => {
+    const f = new GaugeFamily('x', 'h', ['uid']);
+    f.inc({ uid: '1' }, 3);
+    f.inc({ uid: '1' });
+    f.set({ uid: '2' }, 2);
+    expect(f.format()).toBe('# HELP x h\n# TYPE x gauge\nx{uid="1"} 4\nx{uid="2"} 2');
+    for (let i = 0; i < 3; i++) {
+      f.reset();
+      f.set({ uid: '2' }, 2);
+    }
+    f.reset();
+    f.inc({ uid: '1' });
+    f.set({ uid: '2' }, 5);
+    expect(f.format()).toBe('# HELP x h\n# TYPE x gauge\nx{uid="2"} 5\nx{uid="1"} 1');
+  });
+
   it('refuses a missing label (a programmer error)', () => {
     expect(() => new GaugeFamily('x', 'h', ['a', 'b']).set({ a: '1' }, 1)).toThrow('label b missing');
   });
