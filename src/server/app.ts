@@ -3,7 +3,6 @@
  * scraper asks for it, the Prometheus text format otherwise), a landing page, /-/healthy and /-/ready, and a
  * bound on requests served at once.
  */
-import express, { type Request, type Response } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createExporterMetrics } from './exporter-metrics.js';
 import type { AuditConfig } from '../audit/audit-config.js';
@@ -12,11 +11,8 @@ import { createFirstSeen } from '../collector/first-seen.js';
 import { joinFamilies } from '../collector/gauge-family.js';
 import type { CollectorName } from '../collector/metric-families.js';
 import type { Logger } from './logger.js';
-import { runAudit } from '../audit/run-audit.js';
-import { auditJsonChunks } from '../report/audit-document.js';
-import { keysJsonChunks } from '../report/keys-document.js';
 import type { Scraper } from './scraper.js';
-import { createGate, pathOf, sendText } from './gates.js';
+import { createGate, pathOf, probeAnswer, sendText } from './gates.js';
 import type { WebConfig } from './web-config.js';
 
 export interface AppOptions {
@@ -50,20 +46,11 @@ export interface AppOptions {
 export const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export function createApp(o: AppOptions): RequestListener {
-  const app = express();
-  app.disable('x-powered-by');
-  // An exposition is made afresh for every scrape: an ETag would only cost a hash of the body.
-  app.set('etag', false);
   // The exporter's own metrics (process_*, nodejs_*, keyring_exporter_reads_total), then the keyring_* families.
   const own = createExporterMetrics(o.exporterMetrics);
 
   const gate = createGate(o);
-  app.use(gate);
 
   // One exposition per format in the making at a time: scrapes that arrive meanwhile get the same one (they
   // would share its read anyway; this also shares the audit and the serialising). Nothing outlives it.
@@ -125,60 +112,35 @@ export function createApp(o: AppOptions): RequestListener {
     }
   };
 
-  // The documents of the scrape's read, written in pieces as they are made: at 1,000,000 keys the keys document
-  // is longer than any string V8 can make.
-  const serveDocument = async (res: Response, what: string, chunks: (inventory: Awaited<ReturnType<Scraper['inventory']>>) => Iterable<string>): Promise<void> => {
-    try {
-      const inventory = await o.scraper.inventory();
-      const closed = new Promise<void>((r) => res.once('close', r));
-      res.type('application/json');
-      for (const chunk of chunks(inventory)) {
-        if (res.write(chunk)) continue;
-        await Promise.race([new Promise((r) => res.once('drain', r)), closed]);
-        if (res.destroyed) return;
-      }
-      res.end();
-    } catch (err) {
-      o.logger.error(`${what} failed`, { error: err instanceof Error ? err.message : String(err) });
-      if (res.headersSent) res.destroy();
-      else res.status(500).type('text/plain').send(`${what} failed; see the exporter log\n`);
-    }
-  };
-  if (o.auditEndpoint) {
-    const meta = { procRoot: o.procRoot, version: o.version };
-    app.get('/audit', (_req: Request, res: Response) =>
-      serveDocument(res, 'audit', (inventory) => auditJsonChunks(inventory, runAudit(inventory, o.auditConfig()), { ...meta, failOn: 'never', exitCode: 0 })),
+  // Every other page is express's (pages.ts), loaded with the first request for one.
+  let pages: Promise<RequestListener> | null = null;
+  const servePage = (req: IncomingMessage, res: ServerResponse): void => {
+    pages ??= import('./pages.js').then((m) => m.createPages(o, gate));
+    pages.then(
+      (app) => app(req, res),
+      (err: unknown) => {
+        pages = null;
+        o.logger.error('cannot load the pages', { error: err instanceof Error ? err.message : String(err) });
+        sendText(res, 500, 'internal error; see the exporter log\n');
+      },
     );
-    app.get('/keys', (_req: Request, res: Response) => serveDocument(res, 'keys', (inventory) => keysJsonChunks(inventory, meta)));
-  }
+  };
 
-  app.get('/-/healthy', (_req, res) => void res.type('text/plain').send('Healthy\n'));
-  app.get('/-/ready', (_req, res) => void res.type('text/plain').send('Ready\n'));
-
-  if (o.telemetryPath !== '/')
-    app.get('/', (_req, res) => {
-      res.type('html').send(
-        `<!doctype html><html><head><meta charset="utf-8"><title>keyring-exporter</title></head><body>` +
-          `<h1>keyring-exporter</h1><p>Prometheus exporter and security auditor for Linux kernel keyrings, version ${escapeHtml(o.version)}.</p>` +
-          `<ul><li><a href="${escapeHtml(o.telemetryPath)}">Metrics</a></li>` +
-          (o.auditEndpoint ? '<li><a href="/audit">Audit (JSON)</a></li><li><a href="/keys">Keys (JSON)</a></li>' : '') +
-          `<li><a href="/-/healthy">Health</a></li><li><a href="/-/ready">Readiness</a></li></ul>` +
-          `</body></html>\n`,
-      );
-    });
-
-  app.use((_req, res) => void res.status(404).type('text/plain').send('not found\n'));
-
-  // Scrapes are answered without express: its dispatch of a request (the prototypes it sets, the router's
-  // layers) is some 15% of a small host's scrape (`npm run bench`), for an answer that is always the same kind.
-  // They pass the same gate first; every other request is express's.
+  // Scrapes and the health endpoints are answered without express: its dispatch of a request (the prototypes it
+  // sets, the router's layers) is some 15% of a small host's scrape (`npm run bench`), and loading it some 60 ms
+  // of the exporter's start, for answers that are always the same kind. They pass the same gate first.
   return (req, res) => {
     const path = pathOf(req.url);
-    if (path === null || !isTelemetryPath(path) || (req.method !== 'GET' && req.method !== 'HEAD')) return void app(req, res);
-    gate(req, res, (err) => {
-      if (err === undefined) return void serveExposition(req, res);
-      o.logger.error('scrape failed', { error: err instanceof Error ? err.message : String(err) });
-      sendText(res, 500, 'scrape failed; see the exporter log\n');
-    });
+    if (path === null || (req.method !== 'GET' && req.method !== 'HEAD')) return servePage(req, res);
+    if (isTelemetryPath(path))
+      return gate(req, res, (err) => {
+        if (err === undefined) return void serveExposition(req, res);
+        o.logger.error('scrape failed', { error: err instanceof Error ? err.message : String(err) });
+        sendText(res, 500, 'scrape failed; see the exporter log\n');
+      });
+    const probe = probeAnswer(path);
+    if (probe === null) return servePage(req, res);
+    // The gate adds the configured headers and lets a probe through.
+    gate(req, res, () => sendText(res, 200, probe));
   };
 }

@@ -31,9 +31,10 @@ export function sendText(res: ServerResponse, status: number, text: string): voi
   res.end(text);
 }
 
-export function isProbe(path: string): boolean {
+/** What /-/healthy and /-/ready answer (matched as express matches a route: any case, a trailing slash or not); null for another path. */
+export function probeAnswer(path: string): string | null {
   const p = path.toLowerCase().replace(/\/$/, '');
-  return p === '/-/healthy' || p === '/-/ready';
+  return p === '/-/healthy' ? 'Healthy\n' : p === '/-/ready' ? 'Ready\n' : null;
 }
 
 export function createGate(o: { maxRequests: number; webConfig?: () => WebConfig | null }): Gate {
@@ -44,7 +45,7 @@ export function createGate(o: { maxRequests: number; webConfig?: () => WebConfig
   return (req, res, next) => {
     const web = o.webConfig?.() ?? null;
     if (web !== null) for (const [name, value] of Object.entries(web.headers)) res.setHeader(name, value);
-    if (isProbe(pathOf(req.url) ?? '')) return next();
+    if (probeAnswer(pathOf(req.url) ?? '') !== null) return next();
 
     const limit = web?.rateLimit;
     if (limit !== undefined) {
