@@ -23,7 +23,7 @@ import { parseListenAddress } from './listen-address.js';
 import { createReadMemo, type ReadMemo } from '../parser/read-memo.js';
 import { VISIBILITY_NOTE } from '../report/keys-document.js';
 import { loadAuditConfig } from './audit-command.js';
-import { createConfigReloader } from '../server/config-reloader.js';
+import { changedSince, createConfigReloader } from '../server/config-reloader.js';
 import { loadWebConfig, type WebConfig } from '../server/web-config.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -96,6 +96,8 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
   const config = createConfigReloader(o.configFile, logger, io.clock);
   await config.reload('start');
   let web: WebConfig | null = null;
+  /** When the web configuration was last read: a file written since, before its watch began, is read again. */
+  let webReadAt = Date.now();
   if (o.webConfigFile !== undefined) {
     try {
       web = await loadWebConfig(o.webConfigFile);
@@ -193,6 +195,7 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
   const reloadWeb = async (reason: string): Promise<void> => {
     if (o.webConfigFile === undefined) return;
     try {
+      webReadAt = Date.now();
       const next = await loadWebConfig(o.webConfigFile);
       if ((next.tls === undefined) !== (web?.tls === undefined)) {
         webState.successful = false;
@@ -222,7 +225,10 @@ async function serve(o: ServeOptions, io: CliIo, logger: Logger, addresses: (rea
       ? import('chokidar').then(({ watch }) =>
           watch(webFiles, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 } })
             .on('change', () => void reloadWeb('file changed'))
-            .on('add', () => void reloadWeb('file created')),
+            .on('add', () => void reloadWeb('file created'))
+            .on('ready', () => {
+              if (changedSince(webFiles, webReadAt)) void reloadWeb('file changed');
+            }),
         )
       : null;
   const onHup = (): void => void reloadWeb('SIGHUP');

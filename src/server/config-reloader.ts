@@ -5,6 +5,7 @@
  * The trust store baseline the file names is read again with it. The YAML parser, the schema validator and
  * chokidar are loaded only when there is a file.
  */
+import { statSync } from 'node:fs';
 import { DEFAULT_AUDIT_CONFIG, type AuditConfig } from '../audit/audit-config.js';
 import { readAuditConfig } from './read-audit-config.js';
 import type { Logger } from './logger.js';
@@ -18,11 +19,28 @@ export interface ConfigReloader {
   watch(): () => Promise<void>;
 }
 
+/**
+ * Whether any of `files` was written at or after `since` (ms since the epoch): a file replaced between its read
+ * and the start of its watch (chokidar reports only what changes once it is ready) is read again then.
+ */
+export function changedSince(files: readonly string[], since: number): boolean {
+  return files.some((f) => {
+    try {
+      return statSync(f).mtimeMs >= since;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export function createConfigReloader(path: string | undefined, logger: Logger, clock: () => number): ConfigReloader {
   let config = DEFAULT_AUDIT_CONFIG;
   const state = { successful: true, lastSuccess: Math.floor(clock()) };
+  /** When the file was last read. */
+  let readAt = Date.now();
   const reload = async (reason: string): Promise<boolean> => {
     if (path === undefined) return true;
+    readAt = Date.now();
     const r = await readAuditConfig(path);
     if (!r.ok) {
       state.successful = false;
@@ -47,7 +65,10 @@ export function createConfigReloader(path: string | undefined, logger: Logger, c
       const watching = import('chokidar').then(({ watch }) =>
         watch(path, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 } })
           .on('change', () => void reload('file changed'))
-          .on('add', () => void reload('file created')),
+          .on('add', () => void reload('file created'))
+          .on('ready', () => {
+            if (changedSince([path], readAt)) void reload('file changed');
+          }),
       );
       const onHup = (): void => void reload('SIGHUP');
       process.on('SIGHUP', onHup);

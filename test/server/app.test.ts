@@ -271,6 +271,28 @@ describe('serve: --config.file reload', () => {
     }
   });
 
+  it('reads the file again when it changed after its read and before its watch began', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { createConfigReloader } = await import('../../src/server/config-reloader.js');
+    const dir = mkdtempSync(join(tmpdir(), 'kre-reload-'));
+    const file = join(dir, 'audit.yml');
+    writeFileSync(file, 'quota:\n  warning_ratio: 0.5\n');
+    const r = createConfigReloader(file, createLogger('error', 'logfmt', () => undefined), () => 1000);
+    expect(await r.reload('start')).toBe(true);
+    // Written at once, while the watcher is still scanning: it reports no change for it.
+    writeFileSync(file, 'quota:\n  warning_ratio: 0.6\n');
+    const stop = r.watch();
+    try {
+      for (let i = 0; i < 60 && r.config.quota.warningRatio !== 0.6; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(r.config.quota.warningRatio).toBe(0.6);
+    } finally {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exports the reload state', async () => {
     const res = await request(app(undefined, { configReload: () => ({ successful: false, lastSuccess: 1234 }) }).app).get('/metrics');
     expect(res.text).toContain('keyring_exporter_config_last_reload_successful 0');

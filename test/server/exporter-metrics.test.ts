@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { joinFamilies } from '../../src/collector/gauge-family.js';
@@ -30,11 +31,18 @@ function samples(text: string): Map<string, number> {
   );
 }
 
-/** Make garbage until V8 has run a minor collection, then let the GC observer's callback run. */
+/** Make garbage until V8 has run a minor collection and the GC observers have been told. */
 async function collectGarbage(): Promise<void> {
+  let seen = false;
+  const observer = new PerformanceObserver(() => (seen = true));
+  observer.observe({ entryTypes: ['gc'] });
   let keep: unknown[] = [];
-  for (let i = 0; i < 2e5; i++) keep = [{ i, s: `${i}` }, keep.length > 10 ? [] : keep];
-  await new Promise((r) => setTimeout(r, 50));
+  for (let round = 0; round < 200 && !seen; round++) {
+    for (let i = 0; i < 1e5; i++) keep = [{ i, s: `${i}` }, keep.length > 10 ? [] : keep];
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  observer.disconnect();
+  expect(seen).toBe(true);
 }
 
 describe('exporter metrics', () => {
