@@ -1,10 +1,8 @@
 /** `keyring-exporter audit`: the one-shot audit for people (text, Markdown) and machines (JSON, exit codes). */
-import { DEFAULT_AUDIT_CONFIG, type AuditConfig } from '../audit/audit-config.js';
 import { SEVERITY_RANK, type Severity } from '../audit/finding.js';
 import { runAudit } from '../audit/run-audit.js';
-import { readAuditConfig } from '../server/read-audit-config.js';
 import { buildInventory } from '../classify/inventory.js';
-import { escapeByteString } from '../parser/byte-string.js';
+import { loadAuditConfig } from './load-audit-config.js';
 import { snapshotFor } from './snapshot-for.js';
 import type { View } from './views.js';
 import { auditJsonChunks } from '../report/audit-document.js';
@@ -22,16 +20,6 @@ export interface AuditOptions {
   failOn: FailOn;
   configFile?: string;
   view: View;
-}
-
-/** Read and validate --config.file (and the trust store baseline it names); null (after printing why) when it is unusable. */
-export async function loadAuditConfig(path: string | undefined, io: CliIo): Promise<AuditConfig | null> {
-  if (path === undefined) return DEFAULT_AUDIT_CONFIG;
-  const r = await readAuditConfig(path);
-  if (r.ok) return r.config;
-  for (const e of r.errors)
-    io.stderr(`keyring-exporter: ${e.file}${e.line !== null ? `:${e.line}` : ''}: ${e.field !== '' ? `${e.field}: ` : ''}${escapeByteString(e.message)}\n`);
-  return null;
 }
 
 export function exitCodeFor(counts: Record<Severity, number>, failOn: FailOn): number {

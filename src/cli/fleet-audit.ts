@@ -2,7 +2,8 @@
 import { buildFleetReport, fleetQueries, type FleetQuery, type Sample } from '../audit/fleet.js';
 import { formatFleetJson, formatFleetMarkdown, formatFleetText } from '../report/fleet-report.js';
 import { escapeByteString } from '../parser/byte-string.js';
-import { exitCodeFor, loadAuditConfig } from './audit-command.js';
+import { exitCodeFor } from './audit-command.js';
+import { loadAuditConfig } from './load-audit-config.js';
 import type { FailOn } from './fail-on.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';

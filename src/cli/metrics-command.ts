@@ -9,7 +9,7 @@ import { buildInventory } from '../classify/inventory.js';
 import { createGauges, updateGauges } from '../collector/collectors.js';
 import type { CollectorName } from '../collector/metric-families.js';
 import { escapeByteString } from '../parser/byte-string.js';
-import { loadAuditConfig } from './audit-command.js';
+import { loadAuditConfig } from './load-audit-config.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { snapshotFor } from './snapshot-for.js';

@@ -2,7 +2,8 @@
 import type { AuditReport } from '../audit/run-audit.js';
 import type { Severity } from '../audit/finding.js';
 import type { Inventory } from '../classify/inventory.js';
-import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
+import type { DocumentMeta } from './keys-document.js';
+import { confirmationNote, visibilityNote } from './notes.js';
 import { describeView } from './audit-text.js';
 import { TRUST_STORE_KEYS_SHOWN } from './trust-store-report.js';
 import { formatKerberosLines } from './kerberos-report.js';

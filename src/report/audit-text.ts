@@ -5,7 +5,8 @@
 import type { AuditReport } from '../audit/run-audit.js';
 import type { Finding, Severity } from '../audit/finding.js';
 import { keyCoverage, type Inventory } from '../classify/inventory.js';
-import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
+import type { DocumentMeta } from './keys-document.js';
+import { confirmationNote, visibilityNote } from './notes.js';
 import { plural } from './plural.js';
 import { formatTrustStoreText, TRUST_STORE_KEYS_SHOWN } from './trust-store-report.js';
 import { formatKerberosLines } from './kerberos-report.js';

@@ -6,7 +6,8 @@ import type { Inventory, InventoryKey } from '../classify/inventory.js';
 import { escapeByteString } from '../parser/byte-string.js';
 import { formatPermissionByte } from '../parser/key-permissions.js';
 import { keyText } from '../parser/key-record.js';
-import { confirmationNote, visibilityNote, type DocumentMeta } from './keys-document.js';
+import type { DocumentMeta } from './keys-document.js';
+import { confirmationNote, visibilityNote } from './notes.js';
 import { formatTrustStoreText, TRUST_STORE_KEYS_SHOWN } from './trust-store-report.js';
 import { formatKerberosLines } from './kerberos-report.js';
 
