@@ -67,8 +67,8 @@ export function createApp(o: AppOptions): RequestListener {
   };
   const rendering = new Map<boolean, Promise<{ contentType: string; body: Buffer }>>();
   const render = async (openMetrics: boolean): Promise<{ contentType: string; body: Buffer }> => {
-    // The read is asked for first (concurrent scrapes share it); the exporter's own metrics are written first, as
-    // they were when its registry was merged with the scrape's.
+    // The read is asked for first (concurrent scrapes share it); the exporter's own metrics come first in the
+    // exposition, taken while the read is in flight.
     const reading = o.scraper.inventory();
     // Awaited below; handled here too, so that a read failing meanwhile is not an unhandled rejection.
     reading.catch(() => undefined);

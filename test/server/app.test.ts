@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_AUDIT_CONFIG } from '../../src/audit/audit-config.js';
 import { COLLECTORS } from '../../src/collector/metric-families.js';
 import { createApp } from '../../src/server/app.js';
+import { createConfigReloader } from '../../src/server/config-reloader.js';
 import { createLogger } from '../../src/server/logger.js';
 import { createScraper } from '../../src/server/scraper.js';
 import { runServeCommand } from '../../src/cli/serve-command.js';
@@ -230,14 +234,16 @@ describe('serve: --web.enable-audit-endpoint', () => {
 });
 
 describe('serve: --config.file reload', () => {
-  it('reloads on change and on SIGHUP; an invalid file keeps the previous configuration', async () => {
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const { createConfigReloader } = await import('../../src/server/config-reloader.js');
+  /** A configuration file in a folder of its own, with quota.warning_ratio 0.5. */
+  const configFile = (): { file: string; remove: () => void } => {
     const dir = mkdtempSync(join(tmpdir(), 'kre-reload-'));
     const file = join(dir, 'audit.yml');
     writeFileSync(file, 'quota:\n  warning_ratio: 0.5\n');
+    return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  };
+
+  it('reloads on change and on SIGHUP; an invalid file keeps the previous configuration', async () => {
+    const { file, remove } = configFile();
     const errors: string[] = [];
     const logger = createLogger('info', 'logfmt', (l) => errors.push(l));
     let now = 1000;
@@ -267,18 +273,12 @@ describe('serve: --config.file reload', () => {
       expect(r.state.successful).toBe(true);
     } finally {
       await stop();
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     }
   });
 
   it('reads the file again when it changed after its read and before its watch began', async () => {
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const { createConfigReloader } = await import('../../src/server/config-reloader.js');
-    const dir = mkdtempSync(join(tmpdir(), 'kre-reload-'));
-    const file = join(dir, 'audit.yml');
-    writeFileSync(file, 'quota:\n  warning_ratio: 0.5\n');
+    const { file, remove } = configFile();
     const r = createConfigReloader(file, createLogger('error', 'logfmt', () => undefined), () => 1000);
     expect(await r.reload('start')).toBe(true);
     // Written at once, while the watcher is still scanning: it reports no change for it.
@@ -289,7 +289,7 @@ describe('serve: --config.file reload', () => {
       expect(r.config.quota.warningRatio).toBe(0.6);
     } finally {
       await stop();
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     }
   });
 
@@ -302,9 +302,7 @@ describe('serve: --config.file reload', () => {
 
 describe('serve: SIGTERM while a scrape is in flight', () => {
   it('finishes the scrape, then stops', async () => {
-    const { mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync: read, createWriteStream } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
+    const { mkdirSync, readFileSync: read, createWriteStream } = await import('node:fs');
     const { execFileSync } = await import('node:child_process');
     // A procfs folder whose keys file is a FIFO: each read blocks until the test writes it.
     const dir = mkdtempSync(join(tmpdir(), 'kre-term-'));
