@@ -20,13 +20,15 @@ export interface ConfigReloader {
 }
 
 /**
- * Whether any of `files` was written at or after `since` (ms since the epoch): a file replaced between its read
- * and the start of its watch (chokidar reports only what changes once it is ready) is read again then.
+ * Whether any of `files` may have been written at or after `since` (ms since the epoch): a file replaced between
+ * its read and the start of its watch (chokidar reports only what changes once it is ready) is read again then.
+ * File times come from the kernel's coarse clock, which lags Date.now() by up to a tick: a second of margin,
+ * at the cost of reading again a file written just before its read.
  */
 export function changedSince(files: readonly string[], since: number): boolean {
   return files.some((f) => {
     try {
-      return statSync(f).mtimeMs >= since;
+      return statSync(f).mtimeMs >= since - 1000;
     } catch {
       return false;
     }
