@@ -3,7 +3,7 @@
  * captured folder are the same thing to all code but the reader (architecture.md, "The flow of data").
  */
 import { MAX_ISSUES_KEPT, type ParseIssue } from './parse-issue.js';
-import { parseProcKeyUsers, type KeyUserRecord } from './proc-key-users.js';
+import { parseProcKeyUsers, type KeyUserRecord, type ProcKeyUsersParseResult } from './proc-key-users.js';
 import { parseProcKeys, type KeyRecord, type ProcKeysFormat, type ProcKeysParseResult, type UnconfirmedRecord } from './proc-keys.js';
 import type { KernelAnswers } from './key-answer.js';
 import { listTrustKeyrings, type KeyringLists } from './trust-keyrings.js';
@@ -37,6 +37,8 @@ export interface RawProcFiles {
   /** /proc/keys parsed as it was read (its text then is not kept): what parseProcKeys would make of it. */
   keysParsed?: ProcKeysParseResult;
   keyUsers: FileRead;
+  /** /proc/key-users parsed where the read needed its owners already: what parseProcKeyUsers makes of its text. */
+  keyUsersParsed?: ProcKeyUsersParseResult;
   /**
    * /proc/key-users read again right after /proc/keys. The two files are not one atomic snapshot: a uid whose
    * line differs between the two reads was changing while /proc/keys was read, so its totals prove nothing.
@@ -134,7 +136,7 @@ export function buildSnapshot(raw: RawProcFiles, now: number): Snapshot {
   }
   let users: KeyUserRecord[] | null = null;
   if (raw.keyUsers.status === 'ok' && raw.keyUsers.text !== undefined) {
-    const r = parseProcKeyUsers(raw.keyUsers.text);
+    const r = raw.keyUsersParsed ?? parseProcKeyUsers(raw.keyUsers.text);
     users = r.users;
     note('key-users', r.issues, r.issues.length);
   }

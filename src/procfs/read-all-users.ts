@@ -83,7 +83,7 @@ export async function readAllUsersSnapshot(
   // Root is never read as again: its keys are not counted (on most hosts, most of them).
   for (const r of own.records) if (r.uid !== 0) seen.set(r.uid, (seen.get(r.uid) ?? 0) + 1);
   const gap = (u: { uid: number; nkeys: number }): number => u.nkeys - (seen.get(u.uid) ?? 0);
-  const hidden = parseProcKeyUsers(raw.keyUsers.text).users.filter((u) => u.uid !== 0 && gap(u) > 0);
+  const hidden = (raw.keyUsersParsed ?? parseProcKeyUsers(raw.keyUsers.text)).users.filter((u) => u.uid !== 0 && gap(u) > 0);
   hidden.sort((a, b) => gap(b) - gap(a) || a.uid - b.uid);
   const maxUids = opts.maxUids ?? Number.POSITIVE_INFINITY;
   for (const u of hidden.slice(maxUids)) coverage.failed.push({ uid: u.uid, error: `not read: more than ${maxUids} uids have keys this reader cannot see (--collector.users.max-uids)`, reason: 'max_uids' });

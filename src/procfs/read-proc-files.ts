@@ -138,14 +138,15 @@ export async function readProcFiles(procRoot: string, opts: ReadOptions = {}): P
   const sysctls = Object.fromEntries(entries) as Record<KeysSysctl, FileRead>;
   const overflowGid = await readProcFile(join(procRoot, 'sys/kernel/overflowgid'));
   const keyUsers = await readProcFile(join(procRoot, 'key-users'));
-  const owners = keyUsers.text === undefined ? [] : parseProcKeyUsers(keyUsers.text).users;
+  const keyUsersParsed = keyUsers.text === undefined ? undefined : parseProcKeyUsers(keyUsers.text);
+  const owners = keyUsersParsed?.users ?? [];
   const keysPath = join(procRoot, 'keys');
   let keys: FileRead;
   let keysParsed: ProcKeysParseResult | undefined;
   if (answers !== undefined && opts.parse === true && owners.reduce((n, u) => n + u.nkeys, 0) >= STREAM_FROM_KEYS) ({ keys, parsed: keysParsed } = await streamKeys(keysPath, answers, opts));
   else keys = await readProcFile(keysPath);
   const keyUsersAfter = keyUsers.status === 'ok' ? await readProcFile(join(procRoot, 'key-users')) : undefined;
-  const raw: RawProcFiles = { keys, keyUsers, ...(keyUsersAfter !== undefined ? { keyUsersAfter } : {}), sysctls, overflowGid };
+  const raw: RawProcFiles = { keys, keyUsers, ...(keyUsersParsed !== undefined ? { keyUsersParsed } : {}), ...(keyUsersAfter !== undefined ? { keyUsersAfter } : {}), sysctls, overflowGid };
   // Uids that own keys and run no process: this process runs as its own uid, and root's keys are the system's.
   if (live && keyUsers.text !== undefined) {
     const own = typeof process.geteuid === 'function' ? process.geteuid() : -1;
